@@ -1,0 +1,106 @@
+package dev.blip4j.models.checkpoint;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * One tensor as read from a checkpoint, before it becomes an NDArray: its dtype, shape and
+ * contiguous row-major little-endian bytes. Tensors that share storage in a {@code .pth} file
+ * (tied weights) are returned as the same instance, so a loader can keep one copy.
+ *
+ * @param dtype element type
+ * @param shape dimensions, row-major; empty for a scalar
+ * @param data exactly {@code numel * dtype.byteSize()} bytes, little-endian, position 0
+ */
+public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
+
+    public TensorData {
+        shape = shape.clone();
+        data = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        long expected = numel(shape) * dtype.byteSize();
+        if (data.remaining() != expected) {
+            throw new IllegalArgumentException("tensor of " + dtype + " " + Arrays.toString(shape)
+                    + " needs " + expected + " bytes, has " + data.remaining());
+        }
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long numel() {
+        return numel(shape);
+    }
+
+    /** Product of the dimensions; throws on a negative dimension or an overflowing product. */
+    public static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            }
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    /** The values widened to float, whatever the floating dtype. Convenient for tests and small tensors. */
+    public float[] toFloatArray() {
+        int n = Math.toIntExact(numel());
+        float[] out = new float[n];
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (dtype) {
+                case F32 -> b.getFloat(i * 4);
+                case F64 -> (float) b.getDouble(i * 8);
+                case F16 -> halfToFloat(b.getShort(i * 2));
+                case BF16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
+                case I64 -> b.getLong(i * 8);
+                case I32 -> b.getInt(i * 4);
+                case I16 -> b.getShort(i * 2);
+                case I8 -> b.get(i);
+                case U8, BOOL -> b.get(i) & 0xff;
+            };
+        }
+        return out;
+    }
+
+    /** The values as longs (integer dtypes only). */
+    public long[] toLongArray() {
+        int n = Math.toIntExact(numel());
+        long[] out = new long[n];
+        ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (dtype) {
+                case I64 -> b.getLong(i * 8);
+                case I32 -> b.getInt(i * 4);
+                case I16 -> b.getShort(i * 2);
+                case I8 -> b.get(i);
+                case U8, BOOL -> b.get(i) & 0xff;
+                default -> throw new IllegalStateException("not an integer tensor: " + dtype);
+            };
+        }
+        return out;
+    }
+
+    /** IEEE 754 binary16 to float (Java 17 has no {@code Float.float16ToFloat}). */
+    public static float halfToFloat(short bits) {
+        int h = bits & 0xffff;
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1f;
+        int mant = h & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            if (mant == 0) {
+                return Float.intBitsToFloat(sign);
+            }
+            float f = mant * 0x1p-24f;
+            return sign != 0 ? -f : f;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+}
