@@ -1,0 +1,178 @@
+package dev.blip4j.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.blip4j.core.nn.Linear;
+import dev.blip4j.core.nn.Scoped;
+import dev.blip4j.core.text.DecoderSession;
+import dev.blip4j.core.text.LmHead;
+import dev.blip4j.core.text.MedMode;
+import dev.blip4j.core.text.Memory;
+import dev.blip4j.core.text.TextTransformer;
+import dev.blip4j.core.vision.VisionTransformer;
+
+/**
+ * A BLIP network as in the paper's figure 2: a ViT image encoder and a multimodal mixture of
+ * encoder-decoder (MED) over text, with the heads of whichever tasks the checkpoint was trained
+ * for. Every part except the ViT is optional; which ones exist is the model's {@link BlipKind}.
+ *
+ * <p>MED in pre-training: the text encoder (used unimodally for ITC and image-grounded for ITM) and
+ * the decoder (captioning, LM) share every weight except self-attention. Here the sharing is simply
+ * the same arrays referenced from both stacks; the loader decides it from the checkpoint, where
+ * the shared tensors are views of one storage. Fine-tuned checkpoints carry only the stacks their
+ * task uses, and VQA's encoder and decoder are not tied.
+ *
+ * <p>Instances are immutable and safe to share between threads: every call allocates its own
+ * arrays, in the manager of its inputs.
+ */
+public final class Blip implements AutoCloseable {
+
+    private final NDManager manager;
+    private final BlipConfig config;
+    private final VisionTransformer vision;
+    private final TextTransformer textEncoder;
+    private final TextTransformer textDecoder;
+    private final LmHead lmHead;
+    private final Linear visionProj;
+    private final Linear textProj;
+    private final Linear itmHead;
+
+    /**
+     * @param manager owns every weight; closed with the model
+     */
+    public Blip(NDManager manager, BlipConfig config, VisionTransformer vision, TextTransformer textEncoder,
+            TextTransformer textDecoder, LmHead lmHead, Linear visionProj, Linear textProj, Linear itmHead) {
+        this.manager = manager;
+        this.config = config;
+        this.vision = vision;
+        this.textEncoder = textEncoder;
+        this.textDecoder = textDecoder;
+        this.lmHead = lmHead;
+        this.visionProj = visionProj;
+        this.textProj = textProj;
+        this.itmHead = itmHead;
+        if ((textDecoder == null) != (lmHead == null)) {
+            throw new ModelException("a text decoder needs its LM head and the other way round");
+        }
+    }
+
+    public BlipConfig config() {
+        return config;
+    }
+
+    /** A manager for one call's arrays: close it when the call is over. */
+    public NDManager newManager() {
+        return manager.newSubManager();
+    }
+
+    /** ViT tokens [B, 1 + patches, W] of normalised pixels [B, 3, S, S]. */
+    public NDArray encodeImage(NDArray pixels) {
+        return vision.forward(pixels);
+    }
+
+    /** Unimodal text states [B, T, H] (ITC's text side, first token {@code [CLS]}). */
+    public NDArray encodeText(NDArray ids, NDArray mask) {
+        return encoder().forward(ids, mask, MedMode.TEXT, null);
+    }
+
+    /**
+     * Image-grounded text states [B, T, H]: the text cross-attends to the image tokens of its row.
+     *
+     * @param images [B, N, W] image tokens, one row per text
+     * @param imageMask [B, N] or null when every image token is attended (always, for BLIP)
+     */
+    public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask) {
+        try (Memory memory = Memory.of(encoder(), images, imageMask, 1)) {
+            return encoder().forward(ids, mask, MedMode.MULTIMODAL, memory);
+        }
+    }
+
+    /** ITC image embedding: L2-normalised {@code vision_proj} of the {@code [CLS]} token, [B, D]. */
+    public NDArray imageEmbedding(NDArray imageStates) {
+        Linear proj = head(visionProj, "vision_proj");
+        return Scoped.compute(() -> normalize(proj.apply(firstToken(imageStates))));
+    }
+
+    /** ITC text embedding: L2-normalised {@code text_proj} of the first token, [B, D]. */
+    public NDArray textEmbedding(NDArray textStates) {
+        Linear proj = head(textProj, "text_proj");
+        return Scoped.compute(() -> normalize(proj.apply(firstToken(textStates))));
+    }
+
+    /** ITM logits [B, 2] (index 1 = match) from image-grounded text states. */
+    public NDArray itmLogits(NDArray multimodalStates) {
+        Linear itm = head(itmHead, "itm_head");
+        return Scoped.compute(() -> itm.apply(firstToken(multimodalStates)));
+    }
+
+    /**
+     * Prepares the decoder to generate over {@code states} (image tokens, or VQA question states).
+     *
+     * @param rowsPerState decoder rows per state row: the beams, or sequences drawn, per image
+     */
+    public DecoderSession startDecoding(NDArray states, NDArray mask, int rowsPerState) {
+        return new DecoderSession(decoder(), lmHead, states, mask, rowsPerState);
+    }
+
+    /** Decoder logits [B, T, vocab] of whole sequences in one pass (scoring, VQA ranking, losses). */
+    public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask) {
+        try (Memory memory = Memory.of(decoder(), states, statesMask, 1)) {
+            return Scoped.compute(() -> lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, memory)));
+        }
+    }
+
+    public TextTransformer encoder() {
+        if (textEncoder == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no text encoder");
+        }
+        return textEncoder;
+    }
+
+    public TextTransformer decoder() {
+        if (textDecoder == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no text decoder");
+        }
+        return textDecoder;
+    }
+
+    public VisionTransformer vision() {
+        return vision;
+    }
+
+    public boolean hasEncoder() {
+        return textEncoder != null;
+    }
+
+    public boolean hasDecoder() {
+        return textDecoder != null;
+    }
+
+    public boolean hasItc() {
+        return visionProj != null && textProj != null;
+    }
+
+    public boolean hasItm() {
+        return itmHead != null;
+    }
+
+    private Linear head(Linear head, String name) {
+        if (head == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no " + name);
+        }
+        return head;
+    }
+
+    private static NDArray firstToken(NDArray states) {
+        return states.get(":, 0, :");
+    }
+
+    /** {@code F.normalize(x, dim=-1)}: x / max(||x||, 1e-12). */
+    static NDArray normalize(NDArray x) {
+        return x.div(x.norm(new int[] {-1}, true).maximum(1e-12f));
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.blip4j.core;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * The one place blip4j touches DJL's engine. It pins the PyTorch engine and switches DJL to
+ * offline mode before first use, so that nothing ever tries to download a native library or model:
+ * the natives come from the {@code pytorch-native-cpu} jar on the class path.
+ */
+public final class BlipEngine {
+
+    public static final String ENGINE = "PyTorch";
+
+    static {
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+    }
+
+    private BlipEngine() {}
+
+    public static Engine engine() {
+        try {
+            return Engine.getEngine(ENGINE);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new BlipException("cannot start the PyTorch engine (" + e.getMessage()
+                    + "); blip4j needs ai.djl.pytorch:pytorch-native-cpu on the class path", e);
+        }
+    }
+
+    /** A root manager on {@code device} (CPU when null). */
+    public static NDManager newManager(Device device) {
+        Engine engine = engine();
+        Device d = device == null ? Device.cpu() : device;
+        if (d.isGpu() && engine.getGpuCount() == 0) {
+            throw new InputException("--device gpu asked for, but the PyTorch engine sees no GPU "
+                    + "(this build ships the CPU native library)");
+        }
+        return engine.newBaseManager(d);
+    }
+}

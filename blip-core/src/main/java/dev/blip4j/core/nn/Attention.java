@@ -1,0 +1,48 @@
+package dev.blip4j.core.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Scaled dot-product attention over several heads, shared by the ViT blocks and the three modes
+ * of the BERT layer. Keys and values are kept split by head, [batch, heads, tokens, headDim], which
+ * is also the layout of the decoder's key/value cache.
+ */
+public final class Attention {
+
+    private Attention() {}
+
+    /** [B, T, heads*d] to [B, heads, T, d]. */
+    public static NDArray splitHeads(NDArray x, int heads) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        long d = x.getShape().get(2) / heads;
+        return x.reshape(b, t, heads, d).transpose(0, 2, 1, 3);
+    }
+
+    /** [B, heads, T, d] to [B, T, heads*d]. */
+    public static NDArray mergeHeads(NDArray x) {
+        long b = x.getShape().get(0);
+        long h = x.getShape().get(1);
+        long t = x.getShape().get(2);
+        long d = x.getShape().get(3);
+        return x.transpose(0, 2, 1, 3).reshape(b, t, h * d);
+    }
+
+    /**
+     * {@code softmax(q k^T / sqrt(d) + bias) v}.
+     *
+     * @param q [B, h, Tq, d]
+     * @param k [B, h, Tk, d]
+     * @param v [B, h, Tk, d]
+     * @param bias additive mask broadcastable to [B, h, Tq, Tk] (0 keeps, a large negative drops), or null
+     * @return [B, h, Tq, d]
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias) {
+        double scale = 1.0 / Math.sqrt(q.getShape().get(3));
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).muli(scale);
+        if (bias != null) {
+            scores = scores.addi(bias);
+        }
+        return scores.softmax(-1).matMul(v);
+    }
+}

@@ -1,0 +1,29 @@
+package dev.blip4j.core.text;
+
+import ai.djl.ndarray.NDArray;
+import dev.blip4j.core.nn.LayerNorm;
+import dev.blip4j.core.nn.Mlp;
+
+/**
+ * One layer of BLIP's MED, used in all three {@link MedMode}s: self-attention, then
+ * cross-attention to the image when the mode asks for it, then the feed-forward block. Encoder
+ * and decoder layers differ only in their weights, never in code.
+ *
+ * @param crossAttention null in a text-only stack
+ */
+public record BertLayer(BertAttention selfAttention, BertAttention crossAttention, Mlp ffn, LayerNorm ffnNorm) {
+
+    /**
+     * @param x [R, T, H]
+     * @param self keys and values of every position {@code x} may attend to (cached prefix included)
+     * @param selfBias additive self-attention mask (padding, causality) or null
+     * @param memory the image side of cross-attention, used when {@code mode.crossAttends()}
+     */
+    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, Memory.Layer memory) {
+        x = selfAttention.forward(x, self, selfBias, 1);
+        if (mode.crossAttends()) {
+            x = crossAttention.forward(x, memory.keyValue(), memory.bias(), memory.groups());
+        }
+        return ffnNorm.apply(x.add(ffn.apply(x)));
+    }
+}

@@ -1,0 +1,100 @@
+package dev.blip4j.core.text;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.blip4j.core.InputException;
+import dev.blip4j.core.nn.Scoped;
+import java.util.List;
+
+/**
+ * BLIP's BERT stack (the {@code bert} of {@code med.py}): embeddings and layers, run in any
+ * {@link MedMode}. The same code is the unimodal encoder, the image-grounded encoder and the decoder.
+ */
+public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List<BertLayer> layers) {
+
+    public TextTransformer {
+        layers = List.copyOf(layers);
+    }
+
+    /**
+     * Runs whole sequences.
+     *
+     * @param ids [B, T] token ids
+     * @param mask [B, T] 1 for tokens, 0 for padding; null when nothing is padded
+     * @param memory what to cross-attend to; required when {@code mode.crossAttends()}
+     * @return last hidden states [B, T, H], owned by the manager of {@code ids}
+     */
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, Memory memory) {
+        return run(ids, mask, mode, memory, null);
+    }
+
+    /**
+     * Feeds new tokens after the prefix held in {@code cache} (causal, unpadded) and extends it.
+     *
+     * @param ids [R, t] the new tokens of every row
+     * @return hidden states of the new tokens [R, t, H]
+     */
+    public NDArray step(NDArray ids, Memory memory, DecoderCache cache) {
+        return run(ids, null, MedMode.DECODER, memory, cache);
+    }
+
+    private NDArray run(NDArray ids, NDArray mask, MedMode mode, Memory memory, DecoderCache cache) {
+        int start = cache == null ? 0 : cache.length();
+        int length = (int) ids.getShape().get(1);
+        if (start + length > config.maxPositions()) {
+            throw new InputException("a text of " + (start + length) + " tokens does not fit the position table of "
+                    + config.maxPositions());
+        }
+        if (mode.crossAttends() && memory == null) {
+            throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+        }
+        NDArray out = Scoped.compute(() -> {
+            NDArray x = embeddings.forward(ids, start);
+            NDArray bias = selfAttentionBias(ids.getManager(), mask, mode.causal(), length, start);
+            for (int i = 0; i < layers.size(); i++) {
+                BertLayer layer = layers.get(i);
+                NDArray in = x;
+                int index = i;
+                x = Scoped.compute(() -> {
+                    KeyValue fresh = layer.selfAttention().project(in);
+                    KeyValue self = cache == null ? fresh : cache.append(index, fresh);
+                    return layer.forward(in, self, bias, mode, memory == null ? null : memory.layer(index));
+                });
+            }
+            return x;
+        });
+        if (cache != null) {
+            cache.advance(length);
+        }
+        return out;
+    }
+
+    /**
+     * The additive self-attention mask of {@code med.py}'s {@code get_extended_attention_mask}:
+     * {@code (1 - allowed) * -10000}, where a token may see every unpadded token, and in causal mode
+     * only those at or before its own position (every cached token is before it).
+     */
+    static NDArray selfAttentionBias(NDManager manager, NDArray mask, boolean causal, int length, int start) {
+        if (mask == null && (!causal || length == 1)) {
+            return null;
+        }
+        int keys = start + length;
+        NDArray allowed = manager.ones(new Shape(1, 1, length, keys));
+        if (causal) {
+            float[] tri = new float[length * keys];
+            for (int q = 0; q < length; q++) {
+                for (int k = 0; k <= start + q; k++) {
+                    tri[q * keys + k] = 1f;
+                }
+            }
+            allowed = manager.create(tri, new Shape(1, 1, length, keys));
+        }
+        if (mask != null) {
+            long b = mask.getShape().get(0);
+            allowed = allowed.mul(mask.toType(DataType.FLOAT32, false).reshape(b, 1, 1, keys));
+        }
+        return allowed.neg().addi(1f).muli(-10000f);
+    }
+}
