@@ -52,7 +52,14 @@ public final class BlipTokenizer implements AutoCloseable {
      * Texts longer than this many characters per wanted token are first tokenized by a prefix
      * (see {@link #contentIds}).
      */
-    private static final int CHARS_PER_TOKEN_BUDGET = 16;
+    private static final int CHARS_PER_TOKEN_BUDGET = 6;
+
+    /**
+     * Whitespace that BertNormalizer turns into a space (rather than dropping it as a control
+     * character, as it does U+000B, U+000C, U+0085) and BertPreTokenizer splits at.
+     */
+    private static final String WHITESPACE = " \t\n\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+            + "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
 
     private static final String ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
@@ -386,13 +393,14 @@ public final class BlipTokenizer implements AutoCloseable {
      * The WordPiece ids of a text, without special tokens: all of them, or for a long text at
      * least its first {@code limit}.
      *
-     * <p>A long text is first tokenized up to a cut point found after {@code 64 + 16 * limit}
+     * <p>A long text is first tokenized up to a cut point found after {@code 64 + 6 * limit}
      * characters, then up to one found four times further while the prefix gives fewer than
      * {@code limit} ids, then whole. This keeps a 100,000-character input fast and gives the same
      * leading ids as tokenizing everything. A cut point is a character {@code c} before which
      * BERT's pipeline always ends a word, so that the tokens of {@code prefix + c + rest} are the
-     * tokens of {@code prefix} followed by those of {@code c + rest}: ASCII whitespace, ASCII
-     * punctuation and CJK ideographs (BMP) when the tokenizer isolates them, and none of the
+     * tokens of {@code prefix} followed by those of {@code c + rest}: whitespace (not the kinds
+     * BertNormalizer drops as control characters), ASCII punctuation, and CJK ideographs (BMP)
+     * when the tokenizer isolates them; none of the
      * characters of added tokens ({@code [} and {@code ]}, so that {@code "[SEP]"} typed in the
      * text is never split). That holds because BertNormalizer works per character (its NFD
      * reordering stops at such a character, of combining class 0), BertPreTokenizer splits
@@ -444,7 +452,7 @@ public final class BlipTokenizer implements AutoCloseable {
             return null;
         }
         java.util.BitSet cut = new java.util.BitSet(0x10000);
-        for (char c : " \t\n\r".toCharArray()) {
+        for (char c : WHITESPACE.toCharArray()) {
             cut.set(c);
         }
         for (char c : ASCII_PUNCTUATION.toCharArray()) {
@@ -462,7 +470,7 @@ public final class BlipTokenizer implements AutoCloseable {
             char c = added.charAt(i);
             cut.clear(c);
             if (Character.isWhitespace(c) || Character.isSpaceChar(c) || BlipText.isPythonSpace(c)) {
-                for (char w : " \t\n\r".toCharArray()) {
+                for (char w : WHITESPACE.toCharArray()) {
                     cut.clear(w);
                 }
             }

@@ -269,24 +269,30 @@ final class TokenizerJson {
         for (String token : List.of(DEC, ENC)) {
             long expected = token.equals(DEC) ? expectedDec : expectedEnc;
             Long present = addedIds.containsKey(token) ? addedIds.get(token) : vocab.get(token);
-            if (present != null) {
-                if (present != expected) {
-                    throw new ModelException(source + ": " + token + " has id " + present + ", BLIP expects "
-                            + expected + " (BLIP's init_tokenizer adds [DEC] then [ENC] right after the "
-                            + baseVocabSize + "-token WordPiece vocabulary)");
-                }
-            } else {
-                String holder = byId.get(expected);
-                for (Map.Entry<String, Long> e : addedIds.entrySet()) {
-                    if (e.getValue() == expected) {
-                        holder = e.getKey();
+            if (present != null && present != expected) {
+                throw new ModelException(source + ": " + token + " has id " + present + ", BLIP expects "
+                        + expected + " (BLIP's init_tokenizer adds [DEC] then [ENC] right after the "
+                        + baseVocabSize + "-token WordPiece vocabulary)");
+            }
+        }
+        for (String token : List.of(DEC, ENC)) {
+            long expected = token.equals(DEC) ? expectedDec : expectedEnc;
+            if (!addedIds.containsKey(token)) {
+                if (!vocab.containsKey(token)) {
+                    String holder = byId.get(expected);
+                    for (Map.Entry<String, Long> e : addedIds.entrySet()) {
+                        if (e.getValue() == expected) {
+                            holder = e.getKey();
+                        }
+                    }
+                    if (holder != null) {
+                        throw new ModelException(source + ": id " + expected + " is taken by '" + holder
+                                + "', but BLIP puts " + token + " there (right after the " + baseVocabSize
+                                + "-token WordPiece vocabulary); the file has tokens added after the vocabulary");
                     }
                 }
-                if (holder != null) {
-                    throw new ModelException(source + ": id " + expected + " is taken by '" + holder
-                            + "', but BLIP puts " + token + " there (right after the " + baseVocabSize
-                            + "-token WordPiece vocabulary); the file has tokens added after the vocabulary");
-                }
+                // As a special token it is matched in raw text, like transformers' no-split tokens,
+                // also when the vocabulary itself already lists it.
                 added.add(addedToken(expected, token));
                 addedIds.put(token, expected);
                 maxId = Math.max(maxId, expected);
