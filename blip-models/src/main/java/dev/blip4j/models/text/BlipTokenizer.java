@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,7 +80,7 @@ public final class BlipTokenizer implements AutoCloseable {
     private final int baseVocabSize;
     private final int vocabSize;
     /** Characters before which a text may be cut (see {@link #contentIds}); null: never cut. */
-    private final java.util.BitSet cutBefore;
+    private final BitSet cutBefore;
 
     private BlipTokenizer(TokenizerJson.Prepared prepared, String source) {
         this.source = source;
@@ -447,11 +448,11 @@ public final class BlipTokenizer implements AutoCloseable {
         return -1;
     }
 
-    private static java.util.BitSet cutPoints(TokenizerJson.Prepared prepared) {
+    private static BitSet cutPoints(TokenizerJson.Prepared prepared) {
         if (!prepared.bertPipeline()) {
             return null;
         }
-        java.util.BitSet cut = new java.util.BitSet(0x10000);
+        BitSet cut = new BitSet(0x10000);
         for (char c : WHITESPACE.toCharArray()) {
             cut.set(c);
         }

@@ -167,6 +167,22 @@ class BlipTokenizerEdgeCaseTest {
         assertTrue(cut > 1000, "the shortcut was exercised " + cut + " times");
     }
 
+    /** Decoding details of transformers 4.15's BertTokenizer.decode, derived by hand from its code. */
+    @Test
+    void decodeFollowsTransformers() {
+        // clean_up_tokenization on the whole string: " ' " spans three tokens
+        assertEquals("i'm sure they're right, aren't they? we've won!",
+                bert.decode(bert.encode("I'm sure they're right, aren't they? We've won!", 64).ids()));
+        // tokens added after the vocabulary are words of their own: a following ## piece is not glued
+        assertEquals("[CLS] [ENC] ##es [SEP]", tiny.decode(new long[] {2, 303, 275, 3}, false));
+        assertEquals("[CLS] [ENC] [DEC] playing [SEP]", tiny.decode(new long[] {2, 303, 302, 199, 277, 3}, false));
+        // dropped special ids do not split: the ## piece after them is glued
+        assertEquals("playing", tiny.decode(new long[] {2, 199, 1, 277, 3}));
+        assertEquals("##es", tiny.decode(new long[] {2, 303, 275, 3}));
+        assertEquals("", tiny.decode(new long[] {0, 1, 2, 3, 4, 302, 303}));
+        assertEquals("[PAD] [UNK] [CLS] [SEP] [MASK] [DEC] [ENC]", tiny.decode(new long[] {0, 1, 2, 3, 4, 302, 303}, false));
+    }
+
     @Test
     void truncationKeepsSepLast() {
         for (int maxLength = 2; maxLength < 15; maxLength++) {

@@ -54,8 +54,10 @@ class BlipTokenizerLoadingTest {
             assertEquals("the man's dog isn't here.", tok.decode(tok.encode("The man's dog isn't here.", 40).ids()));
         }
         // the shipped file is the one the NOTICE names
-        byte[] vocab = Files.readAllBytes(Path.of(System.getProperty("blip.testResources")).getParent()
-                .resolve("blip-models/src/main/resources/dev/blip4j/models/text/bert-base-uncased-vocab.txt"));
+        byte[] vocab;
+        try (var in = BlipTokenizer.class.getResourceAsStream("bert-base-uncased-vocab.txt")) {
+            vocab = in.readAllBytes();
+        }
         assertEquals("07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(vocab)));
     }
