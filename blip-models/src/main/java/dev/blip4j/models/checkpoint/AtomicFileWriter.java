@@ -5,6 +5,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 
 /**
  * Writes a file under a temporary name in the same folder and moves it into place only when it is
@@ -19,13 +20,17 @@ final class AtomicFileWriter {
         void writeTo(Path temporary) throws IOException;
     }
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private AtomicFileWriter() {}
 
     static void write(Path target, Body body) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName(), ".partial");
+        // Not Files.createTempFile: its owner-only permissions would stick to the final file.
+        Path tmp = dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".partial");
+        Files.createFile(tmp);
         boolean done = false;
         try {
             body.writeTo(tmp);
