@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Locates the committed golden data (surefire sets {@code blip.testResources} to the repo copy). */
+/** Locates the committed golden data and torch fixtures (surefire sets {@code blip.testResources} to the repo copy). */
 final class Golden {
 
     static final List<String> KINDS =
@@ -20,6 +20,13 @@ final class Golden {
         Path golden = Path.of(dir, "golden");
         assertTrue(Files.isDirectory(golden), "no golden data at " + golden);
         return golden;
+    }
+
+    /** Small files written by torch 2.11 itself ({@code src-test-resources/checkpoint}). */
+    static Path torchFixture(String name) {
+        Path file = root().getParent().resolve("checkpoint").resolve(name);
+        assertTrue(Files.isRegularFile(file), "no torch fixture at " + file);
+        return file;
     }
 
     static Path pth(String kind) {
