@@ -4,6 +4,7 @@ import dev.blip4j.core.ModelException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,6 +28,9 @@ import java.util.zip.ZipFile;
  * untrusted code in disguise, so it runs through {@link TorchUnpickler}, which allows only the
  * globals a state dict needs. Everything the pickle claims (storage sizes, tensor views) is checked
  * against the zip before memory is allocated for it.
+ *
+ * <p>Storages are little-endian unless the archive's {@code byteorder} entry (torch 2.1+) says
+ * {@code big}; such storages are swapped to little-endian on reading.
  *
  * <p>Accepted top levels: the state dict itself, {@code {'model': state_dict}} (Salesforce BLIP) and
  * {@code {'state_dict': state_dict}}. A storage is read once however many tensors view it; views
@@ -58,7 +62,7 @@ public final class TorchCheckpoint {
         if (fileSize == 0) {
             throw new ModelException(where + ": file is empty");
         }
-        if ((magic[0] & 0xff) == 0x80) { // a bare pickle: torch's format before 1.6
+        if (magic.length > 0 && (magic[0] & 0xff) == 0x80) { // a bare pickle: torch's format before 1.6
             throw new ModelException(where + ": " + LEGACY);
         }
         boolean zipMagic = magic.length == 4 && magic[0] == 'P' && magic[1] == 'K'
@@ -86,6 +90,7 @@ public final class TorchCheckpoint {
         private final ZipFile zip;
         private final long fileSize;
         private String archive;
+        private boolean bigEndian;
         private final Map<String, ByteBuffer> storageBytes = new HashMap<>();
 
         Reader(String where, ZipFile zip, long fileSize) {
@@ -96,6 +101,7 @@ public final class TorchCheckpoint {
 
         StateDict read() throws IOException {
             ZipEntry pickleEntry = findPickle();
+            bigEndian = readByteOrder();
             byte[] pickle = readEntry(pickleEntry, pickleEntry.getSize(), MAX_PICKLE_BYTES, "pickle").array();
             Object top = new TorchUnpickler(where, this).unpickle(pickle);
             return materialize(selectStateDict(top));
@@ -133,6 +139,24 @@ public final class TorchCheckpoint {
             String name = pickles.get(0).getName();
             archive = name.substring(0, name.indexOf('/'));
             return pickles.get(0);
+        }
+
+        /**
+         * torch 2.1+ records the writer's byte order; a checkpoint saved on a big-endian machine has
+         * big-endian storages. Without the entry (older torch) storages are little-endian.
+         */
+        private boolean readByteOrder() throws IOException {
+            ZipEntry e = zip.getEntry(archive + "/byteorder");
+            if (e == null) {
+                return false;
+            }
+            String order = new String(readEntry(e, e.getSize(), 16, "byteorder").array(), StandardCharsets.US_ASCII).trim();
+            return switch (order) {
+                case "little" -> false;
+                case "big" -> true;
+                default -> throw new ModelException(where + ": unknown byteorder '" + order.replaceAll("[^ -~]", "?")
+                        + "' in " + e.getName() + " (expected 'little' or 'big')");
+            };
         }
 
         private void checkEntryName(String name) {
@@ -263,6 +287,9 @@ public final class TorchCheckpoint {
                 long bytes = s.numel() * s.dtype().byteSize(); // checked against the entry in resolve()
                 b = readEntry(zip.getEntry(archive + "/data/" + s.key()), bytes, Integer.MAX_VALUE - 8L,
                         "storage '" + s.key() + "'");
+                if (bigEndian) {
+                    swapBytes(b.array(), s.dtype().byteSize());
+                }
                 storageBytes.put(s.key(), b);
             }
             return b;
@@ -343,6 +370,17 @@ public final class TorchCheckpoint {
             }
         }
         return ByteBuffer.wrap(out);
+    }
+
+    /** Reverses the bytes of each element in place (big- to little-endian). */
+    static void swapBytes(byte[] data, int elementSize) {
+        for (int i = 0; i + elementSize <= data.length; i += elementSize) {
+            for (int a = i, b = i + elementSize - 1; a < b; a++, b--) {
+                byte t = data[a];
+                data[a] = data[b];
+                data[b] = t;
+            }
+        }
     }
 
     private static List<Long> toList(long[] a) {

@@ -173,6 +173,17 @@ class TorchCheckpointHostileTest {
     }
 
     @Test
+    void unknownByteOrder() throws IOException {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("archive/data.pkl", Crafted.oneTensor("w", "FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1}));
+        entries.put("archive/byteorder", "middle\n".getBytes(StandardCharsets.US_ASCII));
+        entries.put("archive/data/0", Crafted.iota(4));
+        assertRefused(Crafted.zip(dir.resolve("model.pth"), entries), "unknown byteorder 'middle'");
+        entries.put("archive/byteorder", new byte[100]);
+        assertRefused(Crafted.zip(dir.resolve("long.pth"), entries), "byteorder", "100 bytes");
+    }
+
+    @Test
     void missingDataPkl() throws IOException {
         Path f = Crafted.zip(dir.resolve("model.pth"), Map.of("archive/data/0", Crafted.iota(4), "archive/version", new byte[] {'3'}));
         assertRefused(f, "no <archive>/data.pkl", "archive/data/0");

@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -185,6 +187,24 @@ class TorchCheckpointViewsTest {
                 .op('s', 'b', '.').build();
         StateDict sd = TorchCheckpoint.read(Crafted.torchZip(dir.resolve("m.pth"), pickle, Map.of("0", Crafted.iota(2))));
         assertEquals(List.of("w"), List.copyOf(sd.tensors().keySet()));
+    }
+
+    @Test
+    void bigEndianStoragesAreSwapped() throws IOException {
+        PickleWriter p = dictStart();
+        tensor(p, "f", "FloatStorage", "0", 2, 0, new long[] {2}, new long[] {1});
+        tensor(p, "h", "HalfStorage", "1", 1, 0, new long[] {1}, new long[] {1});
+        tensor(p, "u", "ByteStorage", "2", 2, 0, new long[] {2}, new long[] {1});
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("a/data.pkl", p.setItems().stop().toByteArray());
+        entries.put("a/byteorder", "big".getBytes(StandardCharsets.US_ASCII));
+        entries.put("a/data/0", ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putFloat(1.25f).putFloat(-7f).array());
+        entries.put("a/data/1", new byte[] {0x3c, 0x00});
+        entries.put("a/data/2", new byte[] {5, 6});
+        StateDict sd = TorchCheckpoint.read(Crafted.zip(dir.resolve("be.pth"), entries));
+        assertArrayEquals(new float[] {1.25f, -7f}, sd.get("f").toFloatArray());
+        assertArrayEquals(new float[] {1f}, sd.get("h").toFloatArray());
+        assertArrayEquals(new long[] {5, 6}, sd.get("u").toLongArray());
     }
 
     // --- helpers -----------------------------------------------------------------------------------
