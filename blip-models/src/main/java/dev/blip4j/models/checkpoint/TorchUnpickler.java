@@ -270,7 +270,8 @@ final class TorchUnpickler extends Unpickler {
     private Object call(Object callable, Object[] args) {
         if (!(callable instanceof Callable c)) {
             String what = callable instanceof StorageType st ? "torch." + st.dtype().torchStorageName() : typeName(callable);
-            throw fail("pickle tries to call " + what + " (" + ALLOWED_WHAT + " to be called)");
+            throw fail("pickle tries to call " + what
+                    + " (only _rebuild_tensor_v2, _rebuild_parameter and OrderedDict may be called)");
         }
         return switch (c) {
             case REBUILD_TENSOR_V2 -> rebuildTensor(args);

@@ -10,11 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.LongStream;
+import net.razorvine.pickle.Unpickler;
+import net.razorvine.pickle.objects.ClassDict;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 /** The real torch.save files of the golden set, read in pure Java and checked against the HF copies. */
 class TorchCheckpointGoldenTest {
@@ -120,6 +125,36 @@ class TorchCheckpointGoldenTest {
         }
         assertEquals(List.of(), missing);
         assertNotNull(hf.metadata().get("format"));
+    }
+
+    /** Loads share no mutable state: many threads reading at once get the same answers. */
+    @Test
+    void concurrentReadsAgree() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<StateDict>> futures = new ArrayList<>();
+            for (int i = 0; i < 18; i++) {
+                String kind = Golden.KINDS.get(i % Golden.KINDS.size());
+                futures.add(pool.submit(() -> TorchCheckpoint.read(Golden.pth(kind))));
+            }
+            for (int i = 0; i < futures.size(); i++) {
+                StateDict sd = futures.get(i).get();
+                StateDict ref = TorchCheckpoint.read(Golden.pth(Golden.KINDS.get(i % Golden.KINDS.size())));
+                assertEquals(ref.tensors().keySet(), sd.tensors().keySet());
+                ref.tensors().forEach((k, t) -> assertEquals(t.data(), sd.get(k).data(), k));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The loader never registers anything in Pyrolite's JVM-wide constructor registry. */
+    @Test
+    void pyrolitesGlobalRegistryIsLeftAlone() throws Exception {
+        TorchCheckpoint.read(Golden.pth("caption"));
+        byte[] pickle = new Crafted.Raw().proto(2).global("collections", "OrderedDict").op(')', 'R', '.').build();
+        Object plain = new Unpickler().loads(pickle);
+        assertEquals(ClassDict.class, plain.getClass());
     }
 
     /** HF names to original BLIP names (the rules of transformers' conversion script, inverted). Test-only. */
