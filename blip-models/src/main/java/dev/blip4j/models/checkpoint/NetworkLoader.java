@@ -1,0 +1,69 @@
+package dev.blip4j.models.checkpoint;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.ModelException;
+import dev.blip4j.models.config.ConfigFiles;
+import dev.blip4j.models.config.ConfigHints;
+import java.nio.file.Files;
+import java.util.Map;
+
+/**
+ * Reads a checkpoint of either layout and builds its network. The layout is told by the names
+ * inside, not the file extension, so an original state dict saved as safetensors also loads.
+ */
+public final class NetworkLoader {
+
+    /** A loaded network and what was found. */
+    public record Loaded(Blip network, ModelInfo info) {}
+
+    private NetworkLoader() {}
+
+    /**
+     * @param imageSize size to run at, or null for the configured size
+     * @param device where the weights live
+     * @param dtype FLOAT32, or FLOAT16/BFLOAT16 to halve the weights' memory
+     */
+    public static Loaded load(ModelFiles files, Integer imageSize, Device device, DataType dtype) {
+        Map<String, TensorData> raw;
+        int storageTied = 0;
+        if (files.isSafetensors()) {
+            raw = SafeTensors.read(files.weights()).tensors();
+        } else {
+            StateDict sd = TorchCheckpoint.read(files.weights());
+            raw = sd.tensors();
+            storageTied = sd.sharedTensorCount();
+        }
+        Layout layout = detectLayout(raw, files);
+        ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
+                ? ConfigFiles.huggingFace(files.dir().resolve(ConfigFiles.HF_CONFIG))
+                : layout == Layout.ORIGINAL ? ConfigFiles.original(files.dir()) : ConfigHints.none();
+        NDManager manager = BlipEngine.newManager(device);
+        try {
+            Weights weights = new Weights(files.weights().getFileName().toString(), raw, layout, manager, dtype);
+            Blip network = BlipAssembler.assemble(weights, hints, layout, imageSize, manager);
+            long[] pos = weights.shape(BlipAssembler.VISION + "pos_embed");
+            int grid = (int) Math.round(Math.sqrt(pos[1] - 1));
+            ModelInfo info = new ModelInfo(files.weights(), layout, network.config(), weights.parameterCount(),
+                    weights.ignored().size(), Math.max(storageTied, weights.tiedCount()),
+                    grid * network.config().vision().patchSize());
+            return new Loaded(network, info);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private static Layout detectLayout(Map<String, TensorData> raw, ModelFiles files) {
+        boolean hf = raw.keySet().stream().anyMatch(k -> k.startsWith("vision_model."));
+        boolean original = raw.keySet().stream().anyMatch(k -> k.startsWith("visual_encoder."));
+        if (hf == original) {
+            throw new ModelException(files.weights() + ": not a BLIP checkpoint (no "
+                    + (hf ? "single" : "") + " 'visual_encoder.*' or 'vision_model.*' tensors)");
+        }
+        return hf ? Layout.HUGGINGFACE : Layout.ORIGINAL;
+    }
+}

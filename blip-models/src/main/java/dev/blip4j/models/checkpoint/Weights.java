@@ -1,0 +1,169 @@
+package dev.blip4j.models.checkpoint;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.blip4j.core.ModelException;
+import dev.blip4j.core.nn.LayerNorm;
+import dev.blip4j.core.nn.Linear;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A checkpoint's tensors under their official names, turned into NDArrays on request with their
+ * shapes checked. It remembers which names were taken, so that what is left over can be reported,
+ * and makes one array per stored tensor, so tied weights stay one copy in memory.
+ */
+public final class Weights {
+
+    private final String source;
+    private final Map<String, TensorData> tensors;
+    private final NDManager manager;
+    private final DataType dtype;
+    private final Set<String> used = new LinkedHashSet<>();
+    private final Map<TensorData, NDArray> arrays = new IdentityHashMap<>();
+    private final Set<String> ignored = new TreeSet<>();
+
+    /**
+     * @param source the file name used in messages
+     * @param raw tensors under the checkpoint's own names
+     * @param dtype floating type the weights are kept in (float32 unless asked otherwise)
+     */
+    public Weights(String source, Map<String, TensorData> raw, Layout layout, NDManager manager, DataType dtype) {
+        this.source = source;
+        this.manager = manager;
+        this.dtype = dtype;
+        this.tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, TensorData> e : raw.entrySet()) {
+            String name = KeyNames.official(e.getKey(), layout);
+            if (KeyNames.ignored(name)) {
+                ignored.add(e.getKey());
+                continue;
+            }
+            if (tensors.put(name, e.getValue()) != null) {
+                throw new ModelException(source + ": two tensors map to the name '" + name + "'");
+            }
+        }
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /** Shape of a tensor, or null when absent. */
+    public long[] shape(String name) {
+        TensorData t = tensors.get(name);
+        return t == null ? null : t.shape();
+    }
+
+    /** Names present, in checkpoint order. */
+    public Set<String> names() {
+        return tensors.keySet();
+    }
+
+    /** Keys skipped as unused by inference (momentum encoders, queues, buffers). */
+    public Set<String> ignored() {
+        return ignored;
+    }
+
+    /** The raw tensor, marked as used. */
+    public TensorData data(String name) {
+        TensorData t = tensors.get(name);
+        if (t == null) {
+            throw new ModelException(source + ": missing tensor '" + name + "'");
+        }
+        used.add(name);
+        return t;
+    }
+
+    /**
+     * The tensor as an array of the model's dtype.
+     *
+     * @param expected expected shape; -1 accepts any size in that dimension
+     */
+    public NDArray array(String name, long... expected) {
+        TensorData t = data(name);
+        checkShape(name, t.shape(), expected);
+        return arrays.computeIfAbsent(t, this::toArray);
+    }
+
+    /** An array made from values computed at load time (for example resized position embeddings). */
+    public NDArray array(float[] values, long... shape) {
+        return manager.create(values, new Shape(shape)).toType(dtype, false);
+    }
+
+    public Linear linear(String prefix, long out, long in) {
+        NDArray weight = array(prefix + ".weight", out, in);
+        NDArray bias = has(prefix + ".bias") ? array(prefix + ".bias", out) : null;
+        return new Linear(weight, bias);
+    }
+
+    public LayerNorm layerNorm(String prefix, long width, float eps) {
+        return new LayerNorm(array(prefix + ".weight", width), array(prefix + ".bias", width), eps);
+    }
+
+    /** Fails, naming them, when tensors remain that no part of the model took. */
+    public void requireAllUsed() {
+        List<String> left = tensors.keySet().stream().filter(n -> !used.contains(n)).toList();
+        if (!left.isEmpty()) {
+            throw new ModelException(source + ": " + left.size() + " unexpected tensor(s) for this architecture: "
+                    + String.join(", ", left.subList(0, Math.min(12, left.size())))
+                    + (left.size() > 12 ? ", ..." : ""));
+        }
+    }
+
+    /** Stored tensors that two or more names share (tied weights), counted once per extra name. */
+    public int tiedCount() {
+        Set<TensorData> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        int tied = 0;
+        for (TensorData t : tensors.values()) {
+            if (!seen.add(t)) {
+                tied++;
+            }
+        }
+        return tied;
+    }
+
+    /** Elements of the distinct arrays made, i.e. the parameters the loaded model holds. */
+    public long parameterCount() {
+        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum();
+    }
+
+    private void checkShape(String name, long[] actual, long[] expected) {
+        boolean ok = actual.length == expected.length;
+        for (int i = 0; ok && i < actual.length; i++) {
+            ok = expected[i] < 0 || expected[i] == actual[i];
+        }
+        if (!ok) {
+            throw new ModelException(source + ": tensor '" + name + "' has shape " + Arrays.toString(actual)
+                    + ", expected " + Arrays.toString(expected).replace("-1", "*"));
+        }
+    }
+
+    private NDArray toArray(TensorData t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new ModelException(source + ": expected a floating-point weight, found " + t.dtype());
+        }
+        Shape shape = new Shape(t.shape());
+        if (t.dtype() == DType.F32) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(t.data().remaining()).order(ByteOrder.nativeOrder());
+            direct.put(t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN));
+            direct.flip();
+            return manager.create(direct.asFloatBuffer(), shape).toType(dtype, false);
+        }
+        return manager.create(t.toFloatArray(), shape).toType(dtype, false);
+    }
+}
