@@ -99,22 +99,78 @@ final class FileStructure {
         }
     }
 
-    /** Whether an EOI marker follows the entropy-coded data. */
+    /**
+     * Whether the EOI marker that ends the main image is present. Segments before the first scan
+     * are skipped by their lengths - an EXIF thumbnail is a complete JPEG with its own EOI - and
+     * inside the scans stuffed bytes, restart markers and the segments between progressive scans
+     * are stepped over.
+     */
     private static boolean jpegHasEoi(ImageInputStream in) throws IOException {
-        in.seek(0);
-        byte[] buf = new byte[1 << 16];
-        boolean sawFF = false;
-        int n;
-        while ((n = in.read(buf)) > 0) {
-            for (int i = 0; i < n; i++) {
-                int b = buf[i] & 0xFF;
-                if (sawFF && b == 0xD9) {
+        in.seek(2);
+        boolean inScan = false;
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                return false;
+            }
+            if (b != 0xFF) {
+                continue; // entropy-coded data, or junk between segments
+            }
+            int marker;
+            do {
+                marker = in.read();
+            } while (marker == 0xFF);
+            if (marker < 0) {
+                return false;
+            }
+            if (marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+                continue; // stuffed 0xFF, restart marker, TEM
+            }
+            if (marker == 0xD9) {
+                if (inScan) {
                     return true;
                 }
-                sawFF = b == 0xFF;
+                continue; // EOI before any scan: not the image's end
+            }
+            int length = in.readUnsignedShort();
+            if (!present(in, in.getStreamPosition() + length - 2)) {
+                return false;
+            }
+            inScan |= marker == 0xDA;
+        }
+    }
+
+    /**
+     * Whether a PNG has all its chunks complete, at least one IDAT, and simply stops where IEND
+     * should be. Pillow decodes such files (it stops reading chunks at end of file); the JDK
+     * reader does not.
+     */
+    static boolean pngMissingOnlyIend(ImageInputStream in) throws IOException {
+        in.seek(8);
+        boolean idat = false;
+        while (true) {
+            long start = in.getStreamPosition();
+            int first = in.read();
+            if (first < 0) {
+                return idat; // clean end of file between chunks
+            }
+            in.seek(start);
+            long length;
+            int type;
+            try {
+                length = in.readUnsignedInt();
+                type = in.readInt();
+            } catch (EOFException e) {
+                return false;
+            }
+            if (type == 0x49454E44) { // IEND present: not this case
+                return false;
+            }
+            idat |= type == 0x49444154;
+            if (!present(in, in.getStreamPosition() + length + 4)) {
+                return false;
             }
         }
-        return false;
     }
 
     /** BMP: the pixel data offset plus the stored image size must be present. */

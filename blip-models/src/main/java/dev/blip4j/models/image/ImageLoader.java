@@ -201,7 +201,24 @@ public final class ImageLoader {
             throw new InputException(name + ": not enough memory to decode this " + upper(format)
                     + " image (raise the heap with -Xmx or lower the pixel limit)");
         } catch (IOException | RuntimeException e) {
+            if (format.equals("png") && missingOnlyIend(src)) {
+                ImageSource completed;
+                try {
+                    completed = src.withPngEnd();
+                } catch (IOException | OutOfMemoryError again) {
+                    throw failure(src, format, e);
+                }
+                return decode(completed); // has IEND now, so this cannot recurse again
+            }
             throw failure(src, format, e);
+        }
+    }
+
+    private static boolean missingOnlyIend(ImageSource src) {
+        try (ImageInputStream again = src.open()) {
+            return FileStructure.pngMissingOnlyIend(again);
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

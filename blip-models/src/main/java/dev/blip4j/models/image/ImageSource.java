@@ -56,6 +56,18 @@ final class ImageSource {
         return new MemoryCacheImageInputStream(Files.newInputStream(path));
     }
 
+    /**
+     * This input with an IEND chunk appended, for PNGs that end right where IEND belongs (Pillow
+     * reads them; the JDK reader insists on IEND). Reads a file into memory.
+     */
+    ImageSource withPngEnd() throws IOException {
+        byte[] data = bytes != null ? bytes : Files.readAllBytes(path);
+        byte[] iend = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xAE, 0x42, 0x60, (byte) 0x82};
+        byte[] out = java.util.Arrays.copyOf(data, data.length + iend.length);
+        System.arraycopy(iend, 0, out, data.length, iend.length);
+        return new ImageSource(name, null, out);
+    }
+
     /** Total size in bytes, or -1 when not known cheaply. */
     long size() {
         if (bytes != null) {

@@ -72,10 +72,40 @@ class ImageLoaderRobustnessTest {
     }
 
     @Test
+    void truncatedJpegWithAnExifThumbnailIsStillTruncated() throws IOException {
+        // The APP1 segment carries a whole thumbnail JPEG, i.e. an FF D9 before the main image's
+        // data; it must not be mistaken for the end of the main image.
+        byte[] thumb = ImageLoaderFormatsTest.toBytes(noisy(16, 16), "jpeg");
+        byte[] main = ImageLoaderFormatsTest.toBytes(noisy(256, 192), "jpeg");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(main, 0, 2);
+        byte[] app1 = new byte[6 + thumb.length];
+        System.arraycopy(new byte[] {'E', 'x', 'i', 'f', 0, 0}, 0, app1, 0, 6);
+        System.arraycopy(thumb, 0, app1, 6, thumb.length);
+        out.write(new byte[] {(byte) 0xFF, (byte) 0xE1, (byte) ((app1.length + 2) >> 8), (byte) (app1.length + 2)});
+        out.write(app1);
+        out.write(main, 2, main.length - 2);
+        byte[] full = out.toByteArray();
+        assertEquals(256, LOADER.load(full).width());
+        InputException e = refused(() -> LOADER.load(Arrays.copyOf(full, full.length * 7 / 10)));
+        assertContains(e.getMessage(), "truncated");
+    }
+
+    @Test
+    void pngEndingWhereIendBelongsIsReadLikePillowDoes() throws IOException {
+        byte[] full = ImageLoaderFormatsTest.toBytes(noisy(40, 30), "png");
+        byte[] noIend = Arrays.copyOf(full, full.length - 12);
+        assertEquals(LOADER.load(full), LOADER.load(noIend));
+        Path f = dir.resolve("no-iend.png");
+        Files.write(f, noIend);
+        assertEquals(LOADER.load(full), LOADER.load(f));
+    }
+
+    @Test
     void truncatedLosslessWebpIsRefused() throws IOException {
         byte[] full = Files.readAllBytes(ReferenceDecodeTest.dir().resolve("lossless.webp"));
         InputException e = refused(() -> LOADER.load(Arrays.copyOf(full, full.length / 2)));
-        assertContains(e.getMessage(), "<bytes>", "WEBP");
+        assertContains(e.getMessage(), "<bytes>", "truncated WEBP");
     }
 
     @Test
