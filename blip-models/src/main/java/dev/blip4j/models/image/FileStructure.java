@@ -84,16 +84,17 @@ final class FileStructure {
     }
 
     /**
-     * Width and height from a PNG's IHDR, or {@code null} if the stream does not start with one.
-     * Read directly because the JDK reader rejects a zero size with a generic error.
+     * Width, height, bit depth and colour type from a PNG's IHDR, or {@code null} if the stream
+     * does not start with one. Read directly because the JDK reader rejects a zero size with a
+     * generic error and hides the colour type (a tRNS chunk turns grey into grey+alpha).
      */
-    static long[] pngSize(ImageInputStream in) throws IOException {
+    static long[] pngHeader(ImageInputStream in) throws IOException {
         try {
             in.seek(12);
             if (in.readInt() != 0x49484452) { // IHDR
                 return null;
             }
-            return new long[] {in.readUnsignedInt(), in.readUnsignedInt()};
+            return new long[] {in.readUnsignedInt(), in.readUnsignedInt(), in.readUnsignedByte(), in.readUnsignedByte()};
         } catch (EOFException e) {
             return null;
         }

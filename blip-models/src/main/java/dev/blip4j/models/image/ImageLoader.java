@@ -238,11 +238,12 @@ public final class ImageLoader {
         if (jpeg != null) {
             checkSize(name, jpeg.width(), jpeg.height(), jpeg.components());
         }
+        long[] png = null;
         if (format.equals("png")) {
-            long[] size = FileStructure.pngSize(iis);
+            png = FileStructure.pngHeader(iis);
             iis.seek(0);
-            if (size != null) {
-                checkSize(name, size[0], size[1], 1);
+            if (png != null) {
+                checkSize(name, png[0], png[1], 1);
             }
         }
         reader.setInput(iis, false, true);
@@ -271,7 +272,9 @@ public final class ImageLoader {
                     paletteEntries = FileStructure.pngPaletteLength(again);
                 }
             }
-            image = RasterConverter.convert(decoded, true, paletteEntries);
+            RasterConverter.Grey16 grey16 = png == null ? RasterConverter.Grey16.BY_ALPHA
+                    : png[3] == 4 ? RasterConverter.Grey16.HIGH_BYTE : RasterConverter.Grey16.CLAMP;
+            image = RasterConverter.convert(decoded, true, paletteEntries, grey16);
         }
         if (applyExifOrientation) {
             byte[] exif = jpeg != null ? jpeg.exif() : null;

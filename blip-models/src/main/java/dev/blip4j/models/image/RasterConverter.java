@@ -23,8 +23,9 @@ import java.awt.image.SinglePixelPackedSampleModel;
  *   <tr><td>palette (IndexColorModel)</td><td>P</td><td>palette colour; indices past the file's
  *       palette give grey {@code (i, i, i)}, Pillow's initial palette ramp</td></tr>
  *   <tr><td>8-bit grey (+ alpha)</td><td>L / LA</td><td>{@code R = G = B = L}, alpha dropped</td></tr>
- *   <tr><td>16-bit grey</td><td>I (PNG)</td><td>{@code min(L, 255)}: Pillow clamps the 16-bit value,
- *       so most 16-bit grey images come out nearly white - faithfully reproduced</td></tr>
+ *   <tr><td>16-bit grey (PNG colour type 0, with or without tRNS)</td><td>I</td><td>{@code min(L, 255)}:
+ *       Pillow clamps the 16-bit value, so most 16-bit grey images come out nearly white -
+ *       faithfully reproduced</td></tr>
  *   <tr><td>16-bit grey + alpha</td><td>RGBA via "LA;16B"</td><td>high byte of L</td></tr>
  *   <tr><td>16-bit RGB(A)</td><td>RGB / RGBA via "RGB;16B"</td><td>high byte of each channel</td></tr>
  *   <tr><td>fewer than 8 bits (BMP 5-6-5, PNG 1/2/4-bit grey)</td><td>via "BGR;15/16", "L;2/4"</td>
@@ -44,6 +45,21 @@ final class RasterConverter {
     }
 
     /**
+     * How 16-bit grey becomes 8-bit. Pillow decides by the PNG colour type: grey (type 0) opens as
+     * mode I and is clamped at 255, grey+alpha (type 4) goes through "LA;16B" and keeps the high
+     * byte. The JDK reader turns a grey PNG with a tRNS chunk into grey+alpha, so the band count
+     * alone cannot tell.
+     */
+    enum Grey16 {
+        /** {@code min(v, 255)}: PNG colour type 0, and any 16-bit grey without alpha. */
+        CLAMP,
+        /** {@code v >> 8}: PNG colour type 4. */
+        HIGH_BYTE,
+        /** Decide by the colour model: with alpha HIGH_BYTE, without CLAMP. */
+        BY_ALPHA
+    }
+
+    /**
      * Converts {@code image}.
      *
      * @param reuse whether the image's own pixel array may become the result's array (and be
@@ -52,6 +68,11 @@ final class RasterConverter {
      *     (-1: all of the colour model's entries)
      */
     static RgbImage convert(BufferedImage image, boolean reuse, int paletteEntries) {
+        return convert(image, reuse, paletteEntries, Grey16.BY_ALPHA);
+    }
+
+    /** As {@link #convert(BufferedImage, boolean, int)}, with the 16-bit grey rule given. */
+    static RgbImage convert(BufferedImage image, boolean reuse, int paletteEntries, Grey16 grey16) {
         ColorModel cm = image.getColorModel();
         Raster raster = image.getRaster();
         if (cm instanceof IndexColorModel icm) {
@@ -63,7 +84,8 @@ final class RasterConverter {
         int colorComps = cm.getNumColorComponents();
         int csType = cm.getColorSpace().getType();
         if (integral && colorComps == 1 && raster.getNumBands() == cm.getNumComponents()) {
-            return gray(raster, cm);
+            return gray(raster, cm, grey16 == Grey16.BY_ALPHA ? (cm.hasAlpha() ? Grey16.HIGH_BYTE : Grey16.CLAMP)
+                    : grey16);
         }
         if (integral && colorComps == 3 && csType == ColorSpace.TYPE_RGB
                 && raster.getNumBands() == cm.getNumComponents()) {
@@ -119,9 +141,9 @@ final class RasterConverter {
         return new RgbImage(w, h, out);
     }
 
-    private static RgbImage gray(Raster raster, ColorModel cm) {
+    private static RgbImage gray(Raster raster, ColorModel cm, Grey16 wide) {
         int bits = cm.getComponentSize(0);
-        boolean alpha = cm.hasAlpha();
+        boolean highByte = wide == Grey16.HIGH_BYTE;
         int bands = raster.getNumBands();
         int w = raster.getWidth();
         int h = raster.getHeight();
@@ -137,7 +159,7 @@ final class RasterConverter {
                     g = v;
                 } else if (bits > 8) {
                     // PNG 16-bit grey opens as mode I and convert() clamps; grey+alpha keeps the high byte.
-                    g = alpha ? v >>> (bits - 8) : Math.min(v, 255);
+                    g = highByte ? v >>> (bits - 8) : Math.min(v, 255);
                 } else {
                     g = v * 255 / ((1 << bits) - 1);
                 }

@@ -184,6 +184,10 @@ class ImageLoaderFormatsTest {
         RgbImage img = LOADER.load(new PngBytes().ihdr(6, 1, 16, 0)
                 .idat(new byte[][] {PngBytes.u16(0, 100, 255, 256, 1000, 65535)}).end());
         assertArrayEquals(new int[] {0, 100, 255, 255, 255, 255}, reds(img));
+        // With a tRNS chunk the JDK reports grey+alpha, but Pillow still opens mode I and clamps.
+        RgbImage trns = LOADER.load(new PngBytes().ihdr(3, 1, 16, 0).chunk("tRNS", PngBytes.u16(100))
+                .idat(new byte[][] {PngBytes.u16(100, 200, 0x3031)}).end());
+        assertArrayEquals(new int[] {100, 200, 255}, reds(trns));
     }
 
     @Test
