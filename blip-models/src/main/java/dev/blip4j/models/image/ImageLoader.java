@@ -132,7 +132,12 @@ public final class ImageLoader {
     public RgbImage fromBufferedImage(BufferedImage image) {
         Objects.requireNonNull(image, "image");
         checkArraySize("<BufferedImage>", image.getWidth(), image.getHeight());
-        return RasterConverter.convert(image, false, -1);
+        try {
+            return RasterConverter.convert(image, false, -1);
+        } catch (OutOfMemoryError e) {
+            throw new InputException("<BufferedImage>: not enough memory to convert a " + image.getWidth() + "x"
+                    + image.getHeight() + " image (raise the heap with -Xmx)");
+        }
     }
 
     /**
@@ -150,7 +155,8 @@ public final class ImageLoader {
         try {
             image.save(png, "png");
         } catch (IOException | RuntimeException e) {
-            throw new InputException("<DJL image>: cannot get its pixels (" + wrapped.getClass().getName()
+            String kind = wrapped == null ? "an image without a wrapped object" : wrapped.getClass().getName();
+            throw new InputException("<DJL image>: cannot get its pixels (" + kind
                     + " could not be written as PNG): " + e, e);
         }
         return decode(ImageSource.of(png.toByteArray(), "<DJL image>"));
