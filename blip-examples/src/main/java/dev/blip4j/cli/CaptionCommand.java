@@ -1,0 +1,154 @@
+package dev.blip4j.cli;
+
+import dev.blip4j.core.BlipException;
+import dev.blip4j.core.generate.GenerationConfig;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.Caption;
+import dev.blip4j.models.CaptionOptions;
+import dev.blip4j.models.Captioner;
+import dev.blip4j.models.image.RgbImage;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "caption", description = "Caption images (a folder means every image in it).")
+final class CaptionCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--beams", paramLabel = "N", defaultValue = "3", description = "beam width; 1 is greedy (default: ${DEFAULT-VALUE})")
+    int beams;
+
+    @Option(names = "--greedy", description = "greedy search (same as --beams 1)")
+    boolean greedy;
+
+    @Option(names = "--max-length", paramLabel = "N", defaultValue = "20", description = "longest sequence, prompt included (default: ${DEFAULT-VALUE})")
+    int maxLength;
+
+    @Option(names = "--min-length", paramLabel = "N", defaultValue = "5", description = "shortest sequence, prompt included (default: ${DEFAULT-VALUE})")
+    int minLength;
+
+    @Option(names = "--repetition-penalty", paramLabel = "F", description = "CTRL repetition penalty (default: 1.0, or 1.1 with --sample as the official code)")
+    Float repetitionPenalty;
+
+    @Option(names = "--sample", description = "nucleus sampling instead of search")
+    boolean sample;
+
+    @Option(names = "--top-p", paramLabel = "F", defaultValue = "0.9", description = "nucleus mass when sampling (default: ${DEFAULT-VALUE})")
+    float topP;
+
+    @Option(names = "--top-k", paramLabel = "N", defaultValue = "50", description = "keep the k best tokens when sampling, 0 for all (default: ${DEFAULT-VALUE})")
+    int topK;
+
+    @Option(names = "--temperature", paramLabel = "F", defaultValue = "1.0", description = "sampling temperature (default: ${DEFAULT-VALUE})")
+    float temperature;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "sampling seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = CaptionOptions.DEFAULT_PROMPT, description = "text the caption continues, stripped from the output (default: '${DEFAULT-VALUE}')")
+    String prompt;
+
+    @Option(names = "--keep-prompt", description = "keep the prompt in the caption text, as HF does")
+    boolean keepPrompt;
+
+    @Option(names = "--num-captions", paramLabel = "N", defaultValue = "1", description = "captions per image (default: ${DEFAULT-VALUE})")
+    int numCaptions;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Parameters(paramLabel = "IMAGE_OR_DIR", arity = "1..*", description = "image files or folders of images")
+    List<Path> inputs;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        GenerationConfig generation = GenerationConfig.builder()
+                .numBeams(greedy || sample ? 1 : beams)
+                .maxLength(maxLength)
+                .minLength(minLength)
+                .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
+                .sample(sample)
+                .topP(sample ? topP : 1f)
+                .topK(topK)
+                .temperature(temperature)
+                .numReturnSequences(numCaptions)
+                .seed(seed)
+                .build();
+        CaptionOptions options = new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Path> files = ImageInputs.expand(inputs, false);
+        List<List<Map<String, Object>>> perFile = new ArrayList<>();
+        files.forEach(f -> perFile.add(new ArrayList<>()));
+        boolean failed = false;
+        try (BlipModel m = model.load()) {
+            Captioner captioner = new Captioner(m, options);
+            Progress progress = new Progress(err, files.size(), "img");
+            for (int start = 0; start < files.size(); start += batchSize) {
+                int end = Math.min(files.size(), start + batchSize);
+                List<Integer> loaded = new ArrayList<>();
+                List<RgbImage> images = new ArrayList<>();
+                for (int f = start; f < end; f++) {
+                    Path file = files.get(f);
+                    try {
+                        images.add(m.readImage(file));
+                        loaded.add(f);
+                    } catch (BlipException e) {
+                        failed = true;
+                        perFile.get(f).add(error(file, e));
+                        if (!common.json) {
+                            err.println("error: " + e.getMessage());
+                        }
+                    }
+                }
+                List<List<Caption>> captions = captioner.caption(images);
+                for (int i = 0; i < images.size(); i++) {
+                    Path file = files.get(loaded.get(i));
+                    for (Caption c : captions.get(i)) {
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("image", file.toString());
+                        row.put("caption", c.text());
+                        row.put("token_ids", c.tokenIds());
+                        row.put("score", c.score());
+                        perFile.get(loaded.get(i)).add(row);
+                        if (!common.json) {
+                            out.println(file + "\t" + c.text());
+                        }
+                    }
+                }
+                progress.advance(end - start);
+            }
+        }
+        if (common.json) {
+            out.println(Json.GSON.toJson(perFile.stream().flatMap(List::stream).toList()));
+        }
+        out.flush();
+        err.flush();
+        return failed ? BlipCli.EXIT_INPUT : 0;
+    }
+
+    private static Map<String, Object> error(Path file, BlipException e) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("image", file.toString());
+        row.put("error", e.getMessage());
+        return row;
+    }
+}

@@ -1,0 +1,185 @@
+package dev.blip4j.models;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.ModelException;
+import dev.blip4j.models.checkpoint.Layout;
+import dev.blip4j.models.checkpoint.ModelFiles;
+import dev.blip4j.models.checkpoint.ModelInfo;
+import dev.blip4j.models.checkpoint.NetworkLoader;
+import dev.blip4j.models.image.ImageLoader;
+import dev.blip4j.models.image.ImagePreprocessor;
+import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.text.BlipTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A loaded BLIP checkpoint with everything needed around the network: its tokenizer, the image
+ * transform it was trained with, and what loading found. Task objects ({@link Captioner},
+ * {@link ImageTextMatcher}, {@link VisualQuestionAnswerer}, {@link FeatureExtractor}) wrap one.
+ *
+ * <p>Immutable and thread-safe; holds native memory until {@link #close()}.
+ */
+public final class BlipModel implements AutoCloseable {
+
+    private static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
+
+    private final Blip network;
+    private final BlipTokenizer tokenizer;
+    private final ImagePreprocessor preprocessor;
+    private final ImageLoader imageLoader;
+    private final ModelInfo info;
+
+    private BlipModel(Blip network, BlipTokenizer tokenizer, ImagePreprocessor preprocessor, ImageLoader imageLoader,
+            ModelInfo info) {
+        this.network = network;
+        this.tokenizer = tokenizer;
+        this.preprocessor = preprocessor;
+        this.imageLoader = imageLoader;
+        this.info = info;
+    }
+
+    /** Loads an HF directory or a checkpoint file with every option at its default. */
+    public static BlipModel load(Path path) {
+        return builder(path).load();
+    }
+
+    public static Builder builder(Path path) {
+        return new Builder(path);
+    }
+
+    public Blip network() {
+        return network;
+    }
+
+    public BlipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ImagePreprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    public ImageLoader imageLoader() {
+        return imageLoader;
+    }
+
+    public ModelInfo info() {
+        return info;
+    }
+
+    /** Decodes an image file with this model's loader (pixel limit, PIL-identical conversion to RGB). */
+    public RgbImage readImage(Path file) {
+        return imageLoader.load(file);
+    }
+
+    /** Normalised pixels [B, 3, S, S] of any-sized images, in {@code manager}. */
+    public NDArray pixels(List<RgbImage> images, NDManager manager) {
+        return preprocessor.toBatch(images, manager);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        network.close();
+    }
+
+    /** Loading options; defaults load on the CPU in float32 at the checkpoint's configured size. */
+    public static final class Builder {
+        private final Path path;
+        private Path tokenizerPath;
+        private Integer imageSize;
+        private Device device;
+        private DataType dtype = DataType.FLOAT32;
+        private ImageLoader imageLoader = ImageLoader.defaults();
+
+        private Builder(Path path) {
+            this.path = path;
+        }
+
+        /** A {@code tokenizer.json}, a {@code vocab.txt}, or a directory holding one. */
+        public Builder tokenizer(Path tokenizer) {
+            this.tokenizerPath = tokenizer;
+            return this;
+        }
+
+        /** Run at another image size, resizing the position embeddings as the official loader does. */
+        public Builder imageSize(Integer size) {
+            this.imageSize = size;
+            return this;
+        }
+
+        public Builder device(Device device) {
+            this.device = device;
+            return this;
+        }
+
+        /** Weight type: FLOAT32 (default), FLOAT16 or BFLOAT16. */
+        public Builder dtype(DataType dtype) {
+            this.dtype = dtype;
+            return this;
+        }
+
+        public Builder imageLoader(ImageLoader loader) {
+            this.imageLoader = loader;
+            return this;
+        }
+
+        public BlipModel load() {
+            if (imageSize != null && imageSize <= 0) {
+                throw new ModelException("image size must be positive, got " + imageSize);
+            }
+            ModelFiles files = ModelFiles.locate(path);
+            NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype);
+            Blip network = loaded.network();
+            try {
+                BlipTokenizer tokenizer = tokenizer(files, loaded.info());
+                int vocab = network.config().text().vocabSize();
+                if (tokenizer.vocabSize() != vocab) {
+                    tokenizer.close();
+                    throw new ModelException(files.weights() + ": the tokenizer has " + tokenizer.vocabSize()
+                            + " tokens (with [DEC] and [ENC]) but the model's word embeddings have " + vocab
+                            + " rows: pass the checkpoint's own vocabulary with --tokenizer");
+                }
+                return new BlipModel(network, tokenizer, preprocessor(files, network), imageLoader, loaded.info());
+            } catch (RuntimeException e) {
+                network.close();
+                throw e;
+            }
+        }
+
+        private BlipTokenizer tokenizer(ModelFiles files, ModelInfo info) {
+            if (tokenizerPath != null) {
+                return BlipTokenizer.from(tokenizerPath);
+            }
+            Path dir = files.dir();
+            if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("vocab.txt"))) {
+                return BlipTokenizer.from(dir);
+            }
+            if (info.layout() == Layout.HUGGINGFACE) {
+                throw new ModelException(dir + ": no tokenizer.json or vocab.txt beside the weights; pass --tokenizer");
+            }
+            return BlipTokenizer.bertBaseUncased();
+        }
+
+        /**
+         * The checkpoint's own normalisation (HF {@code preprocessor_config.json}, else CLIP's) at the
+         * size the network runs at, which wins over the file's size when they differ.
+         */
+        private static ImagePreprocessor preprocessor(ModelFiles files, Blip network) {
+            int size = network.config().vision().imageSize();
+            Path config = files.dir().resolve(PREPROCESSOR_CONFIG);
+            ImagePreprocessor p = Files.isRegularFile(config)
+                    ? ImagePreprocessor.fromHfConfig(config)
+                    : ImagePreprocessor.blip(size);
+            return p.height() == size && p.width() == size ? p
+                    : new ImagePreprocessor(size, size, p.resample(), p.doResize(), p.doRescale(), p.rescaleFactor(),
+                            p.doNormalize(), p.mean(), p.std());
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.blip4j.models;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.InputException;
+import dev.blip4j.core.ModelException;
+import dev.blip4j.core.generate.GenerationConfig;
+import dev.blip4j.core.generate.Generator;
+import dev.blip4j.core.generate.Sequence;
+import dev.blip4j.core.text.DecoderSession;
+import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.text.BlipTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Image captioning, as the official {@code BLIP_Decoder.generate}: the prompt becomes
+ * {@code [DEC] a picture of} (its {@code [CLS]} replaced, its {@code [SEP]} dropped), the decoder
+ * continues it under the chosen search, and the decoded text loses the prompt's characters.
+ * All images of a batch and all their beams run in one forward pass per step.
+ *
+ * <p>Thread-safe: every call has its own arrays and decoding state.
+ */
+public final class Captioner {
+
+    private final BlipModel model;
+    private final CaptionOptions options;
+    private final long[] promptIds;
+
+    public Captioner(BlipModel model) {
+        this(model, CaptionOptions.defaults());
+    }
+
+    public Captioner(BlipModel model, CaptionOptions options) {
+        if (!model.network().hasDecoder()) {
+            throw new ModelException(model.info().weights() + ": a " + model.network().config().kinds()
+                    + " checkpoint has no text decoder and cannot caption");
+        }
+        this.model = model;
+        this.options = options;
+        this.promptIds = promptIds(model, options.prompt());
+        int positions = model.network().decoder().config().maxPositions();
+        if (options.generation().maxLength() > positions) {
+            throw new InputException("max length " + options.generation().maxLength()
+                    + " exceeds the decoder's position table of " + positions);
+        }
+    }
+
+    public CaptionOptions options() {
+        return options;
+    }
+
+    /** The decoder's start: {@code [DEC]} then the prompt's tokens. */
+    public long[] promptIds() {
+        return promptIds.clone();
+    }
+
+    public List<Caption> caption(Path image) {
+        return caption(model.readImage(image));
+    }
+
+    /** The captions of one image: {@code numReturnSequences} of them, best first. */
+    public List<Caption> caption(RgbImage image) {
+        return caption(List.of(image)).get(0);
+    }
+
+    public List<List<Caption>> caption(List<RgbImage> images) {
+        return caption(images, null);
+    }
+
+    /**
+     * @param seeds one sampling seed per image, so that a caption depends on its image's seed only
+     *     (not on batching); null derives seeds from the configured one and the image's position
+     */
+    public List<List<Caption>> caption(List<RgbImage> images, long[] seeds) {
+        if (images.isEmpty()) {
+            return List.of();
+        }
+        if (seeds != null && seeds.length != images.size()) {
+            throw new IllegalArgumentException(seeds.length + " seeds for " + images.size() + " images");
+        }
+        GenerationConfig generation = options.generation();
+        List<List<Caption>> out = new ArrayList<>(images.size());
+        for (int start = 0; start < images.size(); start += options.batchSize()) {
+            int end = Math.min(images.size(), start + options.batchSize());
+            long[] batchSeeds = seeds == null ? derivedSeeds(start, end) : Arrays.copyOfRange(seeds, start, end);
+            out.addAll(batch(images.subList(start, end), batchSeeds, generation));
+        }
+        return out;
+    }
+
+    private long[] derivedSeeds(int start, int end) {
+        long[] s = new long[end - start];
+        for (int i = start; i < end; i++) {
+            s[i - start] = dev.blip4j.core.generate.Seeds.mix(options.generation().seed(), i);
+        }
+        return s;
+    }
+
+    private List<List<Caption>> batch(List<RgbImage> images, long[] seeds, GenerationConfig generation) {
+        Blip net = model.network();
+        BlipTokenizer tokenizer = model.tokenizer();
+        List<List<Sequence>> sequences;
+        try (NDManager m = net.newManager()) {
+            NDArray states = net.encodeImage(model.pixels(images, m));
+            try (DecoderSession session = net.startDecoding(states, null, generation.rowsPerInput())) {
+                sequences = Generator.generate(session, promptIds, images.size(), generation, tokenizer.sepId(),
+                        tokenizer.padId(), seeds, null);
+            }
+        }
+        List<List<Caption>> out = new ArrayList<>(images.size());
+        for (List<Sequence> forImage : sequences) {
+            List<Caption> captions = new ArrayList<>(forImage.size());
+            for (Sequence s : forImage) {
+                String text = tokenizer.decode(s.ids());
+                if (options.stripPrompt()) {
+                    text = text.substring(Math.min(options.prompt().length(), text.length()));
+                }
+                captions.add(new Caption(text, s.ids(), s.score()));
+            }
+            out.add(captions);
+        }
+        return out;
+    }
+
+    /** {@code tokenizer(prompt).input_ids[:, :-1]} with {@code [DEC]} in place of {@code [CLS]}. */
+    static long[] promptIds(BlipModel model, String prompt) {
+        BlipTokenizer tokenizer = model.tokenizer();
+        int positions = model.network().decoder().config().maxPositions();
+        long[] ids = tokenizer.encode(prompt, positions + 2).withFirstToken(tokenizer.decId()).ids();
+        long[] withoutSep = Arrays.copyOf(ids, ids.length - 1);
+        if (withoutSep.length >= positions) {
+            throw new InputException("the prompt \"" + abbreviate(prompt) + "\" takes more than the "
+                    + (positions - 1) + " tokens the decoder's position table leaves for it");
+        }
+        return withoutSep;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    }
+}
