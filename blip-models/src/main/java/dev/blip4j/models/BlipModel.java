@@ -20,8 +20,8 @@ import java.util.List;
 
 /**
  * A loaded BLIP checkpoint with everything needed around the network: its tokenizer, the image
- * transform it was trained with, and what loading found. Task objects ({@link Captioner},
- * {@link ImageTextMatcher}, {@link VisualQuestionAnswerer}, {@link FeatureExtractor}) wrap one.
+ * transform it was trained with, and what loading found. Task objects ({@link dev.blip4j.models.caption.Captioner},
+ * the matcher, VQA and feature extractor) wrap one.
  *
  * <p>Immutable and thread-safe; holds native memory until {@link #close()}.
  */

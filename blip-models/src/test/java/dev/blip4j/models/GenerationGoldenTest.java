@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Greedy and beam search against {@code model.generate} of the official code (transformers 4.15):
  * exact token ids, beam scores, and the first steps' scores and beam bookkeeping.
  */
-class GenerationGoldenTest {
+public class GenerationGoldenTest {
 
     static Stream<Arguments> captionCases() {
         List<Arguments> cases = new ArrayList<>();
@@ -110,7 +110,7 @@ class GenerationGoldenTest {
     }
 
     /** The settings written in a golden's {@code call}, e.g. {@code num_beams=3, max_length=20, ...}. */
-    static GenerationConfig configFromCall(String call, int maxLength) {
+    public static GenerationConfig configFromCall(String call, int maxLength) {
         return GenerationConfig.builder()
                 .numBeams(intArg(call, "num_beams"))
                 .maxLength(maxLength)

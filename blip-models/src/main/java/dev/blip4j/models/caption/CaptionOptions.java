@@ -1,4 +1,4 @@
-package dev.blip4j.models;
+package dev.blip4j.models.caption;
 
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;

@@ -1,4 +1,6 @@
-package dev.blip4j.models;
+package dev.blip4j.models.caption;
+
+import dev.blip4j.models.BlipModel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,7 +47,7 @@ class CaptionerGoldenTest {
     void captionsFromPngFiles(String kind, String name, Layout layout) {
         Golden g = Golden.of(kind);
         JsonObject result = g.results().getAsJsonObject(name);
-        GenerationConfig config = GenerationGoldenTest.configFromCall(result.get("call").getAsString(), 20);
+        GenerationConfig config = dev.blip4j.models.GenerationGoldenTest.configFromCall(result.get("call").getAsString(), 20);
         try (BlipModel model = load(g, layout)) {
             List<RgbImage> images = List.of(model.readImage(Golden.image(0)), model.readImage(Golden.image(1)),
                     model.readImage(Golden.image(2)));

@@ -1,4 +1,4 @@
-package dev.blip4j.models;
+package dev.blip4j.models.caption;
 
 /**
  * One generated caption.

@@ -1,8 +1,9 @@
-package dev.blip4j.models;
+package dev.blip4j.models.caption;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.blip4j.core.Blip;
+import dev.blip4j.models.BlipModel;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
