@@ -40,4 +40,19 @@ public final class BlipEngine {
         }
         return engine.newBaseManager(d);
     }
+
+    /** Intra-op threads of the engine (PyTorch's {@code torch.get_num_threads()}). */
+    public static int threads() {
+        engine();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /** Sets the intra-op threads for the whole process ({@code torch.set_num_threads}). */
+    public static void setThreads(int threads) {
+        if (threads < 1) {
+            throw new InputException("threads must be at least 1, got " + threads);
+        }
+        engine();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
 }

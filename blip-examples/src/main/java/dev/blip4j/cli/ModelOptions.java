@@ -1,8 +1,8 @@
 package dev.blip4j.cli;
 
-import ai.djl.Device;
 import dev.blip4j.models.BlipModel;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options every command that loads a model shares. */
@@ -12,28 +12,10 @@ final class ModelOptions {
             description = "a HuggingFace model directory or a checkpoint file (.pth, .bin, .safetensors)")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "PATH",
-            description = "a tokenizer.json, a vocab.txt, or a directory holding one "
-                    + "(default: the model's own, else the shipped bert-base-uncased vocabulary)")
-    Path tokenizer;
-
-    @Option(names = "--image-size", paramLabel = "N",
-            description = "run at another image size, interpolating the position embeddings")
-    Integer imageSize;
-
-    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "where to run (default: ${DEFAULT-VALUE})")
-    String device;
+    @Mixin
+    LoadOptions load;
 
     BlipModel load() {
-        return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).load();
-    }
-
-    Device device() {
-        return switch (device) {
-            case "cpu" -> Device.cpu();
-            case "gpu" -> Device.gpu();
-            default -> throw new picocli.CommandLine.ParameterException(
-                    new picocli.CommandLine(this), "--device must be cpu or gpu, got " + device);
-        };
+        return load.load(model);
     }
 }

@@ -10,6 +10,7 @@ import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.ModelFiles;
 import dev.blip4j.models.checkpoint.ModelInfo;
 import dev.blip4j.models.checkpoint.NetworkLoader;
+import dev.blip4j.models.checkpoint.RandomCheckpoint;
 import dev.blip4j.models.image.ImageLoader;
 import dev.blip4j.models.image.ImagePreprocessor;
 import dev.blip4j.models.image.RgbImage;
@@ -51,6 +52,24 @@ public final class BlipModel implements AutoCloseable {
 
     public static Builder builder(Path path) {
         return new Builder(path);
+    }
+
+    /**
+     * A model with seeded random weights ({@link RandomCheckpoint}), for measuring speed and memory
+     * without downloading anything. It uses the shipped bert-base-uncased tokenizer.
+     */
+    public static BlipModel random(RandomCheckpoint spec, Device device, DataType dtype) {
+        Path name = Path.of("random-" + spec.size().name().toLowerCase(java.util.Locale.ROOT) + "-"
+                + spec.kind().name().toLowerCase(java.util.Locale.ROOT) + "-seed" + spec.seed() + ".pth");
+        NetworkLoader.Loaded loaded = NetworkLoader.load(name, spec.tensors(), 0, Layout.ORIGINAL, spec.hints(), null,
+                device, dtype);
+        try {
+            return new BlipModel(loaded.network(), BlipTokenizer.bertBaseUncased(),
+                    ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
+        } catch (RuntimeException e) {
+            loaded.network().close();
+            throw e;
+        }
     }
 
     public Blip network() {

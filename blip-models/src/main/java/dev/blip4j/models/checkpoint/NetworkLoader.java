@@ -9,6 +9,7 @@ import dev.blip4j.core.ModelException;
 import dev.blip4j.models.config.ConfigFiles;
 import dev.blip4j.models.config.ConfigHints;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -37,17 +38,23 @@ public final class NetworkLoader {
             raw = sd.tensors();
             storageTied = sd.sharedTensorCount();
         }
-        Layout layout = detectLayout(raw, files);
+        Layout layout = detectLayout(raw, files.weights().toString());
         ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 ? ConfigFiles.huggingFace(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 : layout == Layout.ORIGINAL ? ConfigFiles.original(files.dir()) : ConfigHints.none();
+        return load(files.weights(), raw, storageTied, layout, hints, imageSize, device, dtype);
+    }
+
+    /** Builds the network of a state dict already in memory (for example a {@link RandomCheckpoint}). */
+    public static Loaded load(Path source, Map<String, TensorData> raw, int storageTied, Layout layout,
+            ConfigHints hints, Integer imageSize, Device device, DataType dtype) {
         NDManager manager = BlipEngine.newManager(device);
         try {
-            Weights weights = new Weights(files.weights().getFileName().toString(), raw, layout, manager, dtype);
+            Weights weights = new Weights(source.getFileName().toString(), raw, layout, manager, dtype);
             Blip network = BlipAssembler.assemble(weights, hints, layout, imageSize, manager);
             long[] pos = weights.shape(BlipAssembler.VISION + "pos_embed");
             int grid = (int) Math.round(Math.sqrt(pos[1] - 1));
-            ModelInfo info = new ModelInfo(files.weights(), layout, network.config(), weights.parameterCount(),
+            ModelInfo info = new ModelInfo(source, layout, network.config(), weights.parameterCount(),
                     weights.ignored().size(), Math.max(storageTied, weights.tiedCount()),
                     grid * network.config().vision().patchSize());
             return new Loaded(network, info);
@@ -57,11 +64,11 @@ public final class NetworkLoader {
         }
     }
 
-    private static Layout detectLayout(Map<String, TensorData> raw, ModelFiles files) {
+    private static Layout detectLayout(Map<String, TensorData> raw, String source) {
         boolean hf = raw.keySet().stream().anyMatch(k -> k.startsWith("vision_model."));
         boolean original = raw.keySet().stream().anyMatch(k -> k.startsWith("visual_encoder."));
         if (hf == original) {
-            throw new ModelException(files.weights() + ": not a BLIP checkpoint (no "
+            throw new ModelException(source + ": not a BLIP checkpoint (no "
                     + (hf ? "single" : "") + " 'visual_encoder.*' or 'vision_model.*' tensors)");
         }
         return hf ? Layout.HUGGINGFACE : Layout.ORIGINAL;

@@ -159,10 +159,16 @@ public final class Weights {
         }
         Shape shape = new Shape(t.shape());
         if (t.dtype() == DType.F32) {
-            ByteBuffer direct = ByteBuffer.allocateDirect(t.data().remaining()).order(ByteOrder.nativeOrder());
-            direct.put(t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN));
-            direct.flip();
-            return manager.create(direct.asFloatBuffer(), shape).toType(dtype, false);
+            ByteBuffer data = t.data();
+            if (!data.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                ByteBuffer direct = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.nativeOrder());
+                direct.put(data.duplicate().order(ByteOrder.LITTLE_ENDIAN));
+                direct.flip();
+                data = direct;
+            }
+            // A direct buffer becomes the tensor's memory without another copy.
+            return manager.create(data.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32)
+                    .toType(dtype, false);
         }
         return manager.create(t.toFloatArray(), shape).toType(dtype, false);
     }

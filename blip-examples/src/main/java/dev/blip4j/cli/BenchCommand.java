@@ -1,0 +1,451 @@
+package dev.blip4j.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.BlipKind;
+import dev.blip4j.core.InputException;
+import dev.blip4j.core.generate.GenerationConfig;
+import dev.blip4j.core.generate.Generator;
+import dev.blip4j.core.text.DecoderSession;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.caption.Caption;
+import dev.blip4j.models.caption.CaptionOptions;
+import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.checkpoint.RandomCheckpoint;
+import dev.blip4j.models.checkpoint.TorchCheckpointWriter;
+import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.text.BatchEncoding;
+import dev.blip4j.models.text.Padding;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Speed and memory of every task on a real checkpoint or on a full-size model with seeded random
+ * weights, with the image encoder's achieved rate set against a matrix-multiply peak measured in
+ * the same run. Captions print their token ids so two implementations can be shown to agree.
+ */
+@Command(name = "bench", description = "Measure latency, throughput and memory of each task.")
+final class BenchCommand implements Callable<Integer> {
+
+    static final List<String> TASKS = List.of("encode-image", "encode-text", "itm", "caption", "vqa");
+
+    @Option(names = "--model", paramLabel = "PATH", description = "a real checkpoint (HF directory or file)")
+    Path modelPath;
+
+    @Mixin
+    LoadOptions load;
+
+    @Option(names = "--random", paramLabel = "tiny|base|large", description = "a model with seeded random weights instead of --model")
+    String random;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "seed of the random weights (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--write-random", paramLabel = "tiny|base|large", description = "write a random checkpoint in the original .pth layout to --out and exit")
+    String writeRandom;
+
+    @Option(names = "--kind", paramLabel = "caption|itm|vqa|feature|pretrain", defaultValue = "caption", description = "model class of --write-random (default: ${DEFAULT-VALUE})")
+    String kind;
+
+    @Option(names = "--out", paramLabel = "FILE.pth", description = "where --write-random writes")
+    Path out;
+
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "encode-image,encode-text,itm,caption,vqa (default: all the model supports)")
+    List<String> tasks;
+
+    @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
+    List<Integer> batchSizes;
+
+    @Option(names = "--images", paramLabel = "N", defaultValue = "8", description = "distinct synthetic images (default: ${DEFAULT-VALUE})")
+    int imageCount;
+
+    @Option(names = "--threads", paramLabel = "N", description = "intra-op threads (default: the machine's cores)")
+    Integer threads;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")
+    int iterations;
+
+    @Option(names = "--greedy", description = "captions by greedy search instead of beam 3")
+    boolean greedy;
+
+    @Option(names = "--memory-captions", paramLabel = "N", defaultValue = "0",
+            description = "after the tasks, caption N images one by one and report resident memory at 100 and N")
+    int memoryCaptions;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (writeRandom != null) {
+            return writeRandomCheckpoint(stdout);
+        }
+        if ((modelPath == null) == (random == null)) {
+            throw new InputException("bench needs exactly one of --model PATH and --random tiny|base|large");
+        }
+        BlipEngine.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("model", modelPath != null ? modelPath.toString() : "random " + random + " seed " + seed);
+        report.put("device", load.device().toString());
+        report.put("dtype", load.dtype().toString().toLowerCase(Locale.ROOT));
+        report.put("threads", BlipEngine.threads());
+        report.put("cores", Runtime.getRuntime().availableProcessors());
+        double peak = matmulPeakGflops();
+        report.put("matmul_peak_gflops", round(peak));
+        List<Map<String, Object>> results = new ArrayList<>();
+        List<String> wanted = tasks == null ? TASKS : tasks;
+        for (String t : wanted) {
+            if (!TASKS.contains(t)) {
+                throw new InputException("unknown task '" + t + "' (" + String.join(", ", TASKS) + ")");
+            }
+        }
+        List<RgbImage> images = syntheticImages(imageCount);
+        for (String task : wanted) {
+            try (BlipModel model = model(task)) {
+                if (!supports(model, task)) {
+                    spec.commandLine().getErr().println("skipping " + task + ": this checkpoint is "
+                            + model.network().config().kinds());
+                    continue;
+                }
+                for (int batch : batchSizes) {
+                    results.add(run(task, model, images, batch, peak));
+                }
+                if (task.equals("caption") && memoryCaptions > 0) {
+                    report.put("caption_memory", captionMemory(model, images));
+                }
+                report.put("weights_mb_" + task, MemoryStats.mb(model.info().parameters() * bytesPerWeight()));
+            }
+        }
+        report.put("tasks", results);
+        if (common.json) {
+            stdout.println(Json.GSON.toJson(report));
+        } else {
+            print(stdout, report, results);
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private int writeRandomCheckpoint(PrintWriter stdout) throws IOException {
+        if (out == null) {
+            throw new InputException("--write-random needs --out FILE.pth");
+        }
+        RandomCheckpoint spec = new RandomCheckpoint(RandomCheckpoint.Size.parse(writeRandom), kindOf(kind), seed);
+        TorchCheckpointWriter.write(out, spec.tensors(), TorchCheckpointWriter.Layout.BLIP_MODEL);
+        Path dir = out.toAbsolutePath().getParent();
+        var h = spec.hints();
+        Files.writeString(dir.resolve("med_config.json"), Json.GSON.toJson(Map.ofEntries(
+                Map.entry("architectures", List.of("BertModel")), Map.entry("hidden_act", "gelu"),
+                Map.entry("hidden_size", h.hidden()), Map.entry("num_hidden_layers", h.layers()),
+                Map.entry("num_attention_heads", h.heads()), Map.entry("intermediate_size", h.intermediate()),
+                Map.entry("max_position_embeddings", h.maxPositions()), Map.entry("layer_norm_eps", 1e-12),
+                Map.entry("vocab_size", h.vocabSize()), Map.entry("type_vocab_size", 2), Map.entry("pad_token_id", 0),
+                Map.entry("model_type", "bert"), Map.entry("encoder_width", h.visionWidth()),
+                Map.entry("add_cross_attention", true), Map.entry("hidden_dropout_prob", 0.1),
+                Map.entry("attention_probs_dropout_prob", 0.1), Map.entry("initializer_range", 0.02))),
+                StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("blip_config.json"), Json.GSON.toJson(Map.of(
+                "image_size", h.imageSize(),
+                "vit", Map.of("patch_size", h.patchSize(), "width", h.visionWidth(), "depth", h.visionDepth(),
+                        "heads", h.visionHeads(), "mlp_ratio", (double) h.visionMlp() / h.visionWidth(),
+                        "layer_norm_eps", 1e-6))), StandardCharsets.UTF_8);
+        stdout.println("wrote " + out + " (" + Files.size(out) / 1048576 + " MB) with med_config.json and blip_config.json");
+        return 0;
+    }
+
+    private BlipModel model(String task) {
+        if (modelPath != null) {
+            return load.load(modelPath);
+        }
+        BlipKind k = switch (task) {
+            case "encode-text", "itm" -> BlipKind.ITM;
+            case "vqa" -> BlipKind.VQA;
+            default -> BlipKind.CAPTION;
+        };
+        return BlipModel.random(new RandomCheckpoint(RandomCheckpoint.Size.parse(random), k, seed), load.device(),
+                load.dtype());
+    }
+
+    private static boolean supports(BlipModel model, String task) {
+        Blip net = model.network();
+        return switch (task) {
+            case "encode-image" -> true;
+            case "encode-text" -> net.hasEncoder() && net.hasItc();
+            case "itm" -> net.hasEncoder() && net.hasItm();
+            case "caption" -> net.hasDecoder() && !net.hasEncoder() || net.hasItm() && net.hasDecoder();
+            case "vqa" -> net.config().kinds().contains(BlipKind.VQA);
+            default -> false;
+        };
+    }
+
+    private Map<String, Object> run(String task, BlipModel model, List<RgbImage> images, int batch, double peak) {
+        List<RgbImage> inputs = cycle(images, batch);
+        List<String> texts = cycle(TEXTS, batch);
+        List<String> questions = cycle(QUESTIONS, batch);
+        Runnable work;
+        String unit;
+        List<long[]> tokenIds = new ArrayList<>();
+        Captioner captioner = null;
+        if (task.equals("caption")) {
+            GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults();
+            captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(g).withBatchSize(batch));
+        }
+        Captioner c = captioner;
+        NDArray[] pixels = new NDArray[1];
+        NDManager pixelsManager = model.network().newManager();
+        switch (task) {
+            case "encode-image" -> {
+                pixels[0] = model.pixels(inputs, pixelsManager);
+                work = () -> {
+                    try (NDManager m = model.network().newManager()) {
+                        model.network().encodeImage(pixels[0]).close();
+                    }
+                };
+                unit = "images/s";
+            }
+            case "encode-text" -> {
+                work = () -> encodeText(model, texts);
+                unit = "texts/s";
+            }
+            case "itm" -> {
+                work = () -> itm(model, inputs, texts);
+                unit = "pairs/s";
+            }
+            case "caption" -> {
+                work = () -> {
+                    tokenIds.clear();
+                    for (List<Caption> forImage : c.caption(inputs)) {
+                        tokenIds.add(forImage.get(0).tokenIds());
+                    }
+                };
+                unit = "captions/s";
+            }
+            case "vqa" -> {
+                work = () -> tokenIds.addAll(vqa(model, inputs, questions));
+                unit = "answers/s";
+            }
+            default -> throw new IllegalStateException(task);
+        }
+        for (int i = 0; i < warmup; i++) {
+            work.run();
+        }
+        double[] ms = new double[iterations];
+        for (int i = 0; i < iterations; i++) {
+            tokenIds.clear();
+            long start = System.nanoTime();
+            work.run();
+            ms[i] = (System.nanoTime() - start) / 1e6;
+        }
+        pixelsManager.close();
+        double[] sorted = ms.clone();
+        Arrays.sort(sorted);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("task", task);
+        r.put("batch_size", batch);
+        r.put("iterations", iterations);
+        r.put("latency_ms", Map.of("median", round(median), "min", round(sorted[0]), "max", round(sorted[sorted.length - 1])));
+        r.put("throughput", round(batch / (median / 1000)));
+        r.put("unit", unit);
+        if (task.equals("encode-image")) {
+            double macs = (double) model.network().config().vision().macsPerImage() * batch;
+            double gflops = 2 * macs / (median / 1000) / 1e9;
+            r.put("gmac_per_image", round(macs / batch / 1e9));
+            r.put("gflops", round(gflops));
+            r.put("flop_bound_ms", round(2 * macs / (peak * 1e9) * 1000));
+            r.put("ratio_to_flop_bound", round(peak / gflops));
+        }
+        if (task.equals("caption") || task.equals("vqa")) {
+            int prompt = task.equals("caption") ? c.promptIds().length : 1;
+            r.put("tokens_generated", tokenIds.stream().mapToInt(ids -> ids.length - prompt).sum());
+            r.put("token_ids", List.copyOf(tokenIds));
+        }
+        r.put("memory", MemoryStats.now().toJson());
+        return r;
+    }
+
+    private static void encodeText(BlipModel model, List<String> texts) {
+        Blip net = model.network();
+        try (NDManager m = net.newManager()) {
+            BatchEncoding enc = model.tokenizer().encodeBatch(texts, 35, Padding.LONGEST);
+            NDArray ids = m.create(enc.flatIds(), new Shape(enc.size(), enc.width()));
+            NDArray mask = m.create(enc.flatAttentionMask(), new Shape(enc.size(), enc.width()));
+            net.textEmbedding(net.encodeText(ids, mask)).toFloatArray();
+        }
+    }
+
+    private static void itm(BlipModel model, List<RgbImage> images, List<String> texts) {
+        Blip net = model.network();
+        try (NDManager m = net.newManager()) {
+            NDArray states = net.encodeImage(model.pixels(images, m));
+            BatchEncoding enc = model.tokenizer().encodeBatch(texts, 35, Padding.LONGEST)
+                    .withFirstToken(model.tokenizer().encId());
+            NDArray ids = m.create(enc.flatIds(), new Shape(enc.size(), enc.width()));
+            NDArray mask = m.create(enc.flatAttentionMask(), new Shape(enc.size(), enc.width()));
+            net.itmLogits(net.encodeMultimodal(ids, mask, states, null)).softmax(-1).toFloatArray();
+        }
+    }
+
+    private static List<long[]> vqa(BlipModel model, List<RgbImage> images, List<String> questions) {
+        Blip net = model.network();
+        GenerationConfig g = GenerationConfig.builder().numBeams(3).maxLength(10).minLength(1).build();
+        try (NDManager m = net.newManager()) {
+            NDArray states = net.encodeImage(model.pixels(images, m));
+            BatchEncoding enc = model.tokenizer().encodeBatch(questions, 35, Padding.LONGEST)
+                    .withFirstToken(model.tokenizer().encId());
+            NDArray ids = m.create(enc.flatIds(), new Shape(enc.size(), enc.width()));
+            NDArray mask = m.create(enc.flatAttentionMask(), new Shape(enc.size(), enc.width()));
+            NDArray q = net.encodeMultimodal(ids, mask, states, null);
+            try (DecoderSession session = net.startDecoding(q, null, 3)) {
+                return Generator.generate(session, new long[] {model.tokenizer().decId()}, images.size(), g,
+                        model.tokenizer().sepId(), model.tokenizer().padId(), null, null)
+                        .stream().map(s -> s.get(0).ids()).toList();
+            }
+        }
+    }
+
+    private Map<String, Object> captionMemory(BlipModel model, List<RgbImage> images) {
+        Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(
+                greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults()));
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 1; i <= memoryCaptions; i++) {
+            captioner.caption(images.get(i % images.size()));
+            if (i == 100 || i == memoryCaptions || i % 1000 == 0) {
+                m.put("rss_mb_after_" + i, MemoryStats.mb(MemoryStats.now().rssBytes()));
+            }
+        }
+        return m;
+    }
+
+    /** GFLOP/s of a large float32 matrix product: the best this machine's kernels do. */
+    private static double matmulPeakGflops() {
+        int n = 1536;
+        try (NDManager m = BlipEngine.newManager(null)) {
+            NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
+            NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+            a.matMul(b).close();
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 5; i++) {
+                long start = System.nanoTime();
+                a.matMul(b).close();
+                best = Math.min(best, (System.nanoTime() - start) / 1e9);
+            }
+            return 2.0 * n * n * n / best / 1e9;
+        }
+    }
+
+    private int bytesPerWeight() {
+        return load.dtype().getNumOfBytes();
+    }
+
+    private static BlipKind kindOf(String name) {
+        String k = name.toUpperCase(Locale.ROOT);
+        try {
+            return BlipKind.valueOf(k);
+        } catch (IllegalArgumentException e) {
+            throw new InputException("unknown kind '" + name + "' (caption, itm, vqa, feature, pretrain)");
+        }
+    }
+
+    /** Deterministic 640x480 images with smooth gradients and blocks of colour. */
+    static List<RgbImage> syntheticImages(int count) {
+        List<RgbImage> out = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            SplittableRandom random = new SplittableRandom(k);
+            int w = 640;
+            int h = 480;
+            byte[] px = new byte[w * h * 3];
+            int[] base = {random.nextInt(256), random.nextInt(256), random.nextInt(256)};
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    boolean block = ((x / 80) + (y / 60) + k) % 3 == 0;
+                    for (int c = 0; c < 3; c++) {
+                        int v = base[c] + (c == 0 ? x / 4 : c == 1 ? y / 3 : (x + y) / 8) + (block ? 90 : 0);
+                        px[(y * w + x) * 3 + c] = (byte) (v & 0xff);
+                    }
+                }
+            }
+            out.add(new RgbImage(w, h, px));
+        }
+        return out;
+    }
+
+    private static <T> List<T> cycle(List<T> items, int n) {
+        List<T> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(items.get(i % items.size()));
+        }
+        return out;
+    }
+
+    private static void print(PrintWriter out, Map<String, Object> report, List<Map<String, Object>> results) {
+        report.forEach((k, v) -> {
+            if (!k.equals("tasks")) {
+                out.println(k + ": " + v);
+            }
+        });
+        out.printf("%-13s %5s %12s %12s %12s %14s  %s%n", "task", "batch", "median ms", "min ms", "max ms", "throughput", "extra");
+        for (Map<String, Object> r : results) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> lat = (Map<String, Object>) r.get("latency_ms");
+            String extra = r.containsKey("gflops") ? r.get("gflops") + " GFLOP/s, " + r.get("ratio_to_flop_bound") + "x bound"
+                    : r.containsKey("tokens_generated") ? r.get("tokens_generated") + " tokens" : "";
+            out.printf("%-13s %5s %12s %12s %12s %10s %s  %s%n", r.get("task"), r.get("batch_size"), lat.get("median"),
+                    lat.get("min"), lat.get("max"), r.get("throughput"), r.get("unit"), extra);
+            if (r.containsKey("token_ids")) {
+                @SuppressWarnings("unchecked")
+                List<long[]> ids = (List<long[]>) r.get("token_ids");
+                for (long[] seq : ids) {
+                    out.println("    " + Arrays.toString(seq));
+                }
+            }
+        }
+        out.println("memory: " + MemoryStats.now().toJson());
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    static final List<String> TEXTS = List.of(
+            "a woman sitting on the beach with a dog",
+            "two men riding bicycles down a busy city street at night",
+            "a plate of food with broccoli and rice on a wooden table",
+            "a red double decker bus parked next to a tall building",
+            "a cat sleeping on a laptop keyboard",
+            "a group of children playing soccer in a green park",
+            "an airplane flying over snowy mountains under a blue sky",
+            "a kitchen with white cabinets and a stainless steel refrigerator");
+
+    static final List<String> QUESTIONS = List.of(
+            "where is the woman sitting?", "how many people are there?", "what color is the bus?",
+            "is the cat asleep?", "what are the children playing?", "what is in the sky?",
+            "what is on the plate?", "is it night?");
+}

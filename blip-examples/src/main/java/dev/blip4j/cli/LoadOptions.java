@@ -1,0 +1,49 @@
+package dev.blip4j.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import dev.blip4j.models.BlipModel;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** How to load a model, whatever names it: tokenizer, image size, device, weight type. */
+final class LoadOptions {
+
+    @Option(names = "--tokenizer", paramLabel = "PATH",
+            description = "a tokenizer.json, a vocab.txt, or a directory holding one "
+                    + "(default: the model's own, else the shipped bert-base-uncased vocabulary)")
+    Path tokenizer;
+
+    @Option(names = "--image-size", paramLabel = "N",
+            description = "run at another image size, interpolating the position embeddings")
+    Integer imageSize;
+
+    @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "where to run (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+            description = "weight type (default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    BlipModel load(Path model) {
+        return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).dtype(dtype()).load();
+    }
+
+    Device device() {
+        return switch (device.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> Device.cpu();
+            case "gpu", "cuda" -> Device.gpu();
+            default -> throw new dev.blip4j.core.InputException("--device must be cpu or gpu, got " + device);
+        };
+    }
+
+    DataType dtype() {
+        return switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "float32", "fp32" -> DataType.FLOAT32;
+            case "float16", "fp16" -> DataType.FLOAT16;
+            case "bfloat16", "bf16" -> DataType.BFLOAT16;
+            default -> throw new dev.blip4j.core.InputException("--dtype must be float32, float16 or bfloat16, got " + dtype);
+        };
+    }
+}
