@@ -82,7 +82,7 @@ public final class AnswerList {
         if (answers == null) {
             throw new InputException("the answer list must not be null");
         }
-        return build(answers, tokenizer, maxPositions, i -> "answers[" + i + "]");
+        return build(answers, tokenizer, maxPositions, i -> "answers[" + i + "]", "");
     }
 
     /**
@@ -101,7 +101,7 @@ public final class AnswerList {
         String text = readUtf8(file);
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json")) {
             List<String> answers = parseJson(text, file);
-            return build(answers, tokenizer, maxPositions, i -> file + ": entry " + i);
+            return build(answers, tokenizer, maxPositions, i -> file + ": entry " + i, file + ": ");
         }
         List<String> answers = new ArrayList<>();
         List<Integer> lines = new ArrayList<>();
@@ -113,13 +113,13 @@ public final class AnswerList {
                 lines.add(i + 1);
             }
         }
-        return build(answers, tokenizer, maxPositions, i -> file + ": line " + lines.get(i));
+        return build(answers, tokenizer, maxPositions, i -> file + ": line " + lines.get(i), file + ": ");
     }
 
     private static AnswerList build(List<String> answers, BlipTokenizer tokenizer, int maxPositions,
-            IntFunction<String> where) {
+            IntFunction<String> where, String source) {
         if (answers.isEmpty()) {
-            throw new InputException("the answer list is empty: ranking needs at least one answer");
+            throw new InputException(source + "the answer list is empty: ranking needs at least one answer");
         }
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < answers.size(); i++) {
