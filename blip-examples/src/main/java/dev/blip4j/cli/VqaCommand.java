@@ -24,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "vqa", description = "Answer questions about an image: generated answers, or the best entries of an"
+@Command(name = "vqa", mixinStandardHelpOptions = true, description = "Answer questions about an image: generated answers, or the best entries of an"
         + " answer list with --answers (the official rank mode).")
 final class VqaCommand implements Callable<Integer> {
 

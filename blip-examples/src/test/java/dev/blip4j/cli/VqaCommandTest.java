@@ -218,6 +218,17 @@ class VqaCommandTest {
     }
 
     @Test
+    void helpListsTheContractOptions() {
+        Result r = run("vqa", "--help");
+        assertEquals(0, r.code(), r.err());
+        for (String option : List.of("--model", "--image", "--question", "--answers", "--top", "--k", "--beams",
+                "--max-length", "--min-length")) {
+            assertTrue(r.out().contains(option + "="), option + " in\n" + r.out());
+        }
+        assertTrue(r.out().contains("--json "), r.out());
+    }
+
+    @Test
     void exitCodes() throws IOException {
         String hf = VQA.resolve("hf").toString();
         Result r = run("vqa", "--model", GOLDEN.resolve("caption/hf").toString(), "--image", image(0),
