@@ -8,8 +8,6 @@ import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
-import dev.blip4j.core.generate.Generator;
-import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
@@ -19,6 +17,9 @@ import dev.blip4j.models.checkpoint.TorchCheckpointWriter;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.Padding;
+import dev.blip4j.models.vqa.ImageQuestion;
+import dev.blip4j.models.vqa.VisualQuestionAnswerer;
+import dev.blip4j.models.vqa.VqaOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ import picocli.CommandLine.Spec;
  * weights, with the image encoder's achieved rate set against a matrix-multiply peak measured in
  * the same run. Captions print their token ids so two implementations can be shown to agree.
  */
-@Command(name = "bench", description = "Measure latency, throughput and memory of each task.")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure latency, throughput and memory of each task.")
 final class BenchCommand implements Callable<Integer> {
 
     static final List<String> TASKS = List.of("encode-image", "encode-text", "itm", "caption", "vqa");
@@ -314,21 +315,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static List<long[]> vqa(BlipModel model, List<RgbImage> images, List<String> questions) {
-        Blip net = model.network();
-        GenerationConfig g = GenerationConfig.builder().numBeams(3).maxLength(10).minLength(1).build();
-        try (NDManager m = net.newManager()) {
-            NDArray states = net.encodeImage(model.pixels(images, m));
-            BatchEncoding enc = model.tokenizer().encodeBatch(questions, 35, Padding.LONGEST)
-                    .withFirstToken(model.tokenizer().encId());
-            NDArray ids = m.create(enc.flatIds(), new Shape(enc.size(), enc.width()));
-            NDArray mask = m.create(enc.flatAttentionMask(), new Shape(enc.size(), enc.width()));
-            NDArray q = net.encodeMultimodal(ids, mask, states, null);
-            try (DecoderSession session = net.startDecoding(q, null, 3)) {
-                return Generator.generate(session, new long[] {model.tokenizer().decId()}, images.size(), g,
-                        model.tokenizer().sepId(), model.tokenizer().padId(), null, null)
-                        .stream().map(s -> s.get(0).ids()).toList();
-            }
+        List<ImageQuestion> pairs = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            pairs.add(new ImageQuestion(images.get(i), questions.get(i)));
         }
+        VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(model,
+                VqaOptions.defaults().withBatchSize(images.size()));
+        return vqa.answerAll(pairs).stream().map(a -> a.get(0).tokenIds()).toList();
     }
 
     private Map<String, Object> captionMemory(BlipModel model, List<RgbImage> images) {

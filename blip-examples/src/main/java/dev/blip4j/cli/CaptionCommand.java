@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "caption", description = "Caption images (a folder means every image in it).")
+@Command(name = "caption", mixinStandardHelpOptions = true, description = "Caption images (a folder means every image in it).")
 final class CaptionCommand implements Callable<Integer> {
 
     @Mixin

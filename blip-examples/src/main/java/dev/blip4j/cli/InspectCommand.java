@@ -17,7 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inspect", description = "Show what a checkpoint holds: layout, kinds, vision and text shapes, parameters.")
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = "Show what a checkpoint holds: layout, kinds, vision and text shapes, parameters.")
 final class InspectCommand implements Callable<Integer> {
 
     @Mixin
