@@ -278,7 +278,8 @@ final class BenchCommand implements Callable<Integer> {
         if (task.equals("encode-image")) {
             double macs = (double) model.network().config().vision().macsPerImage() * batch;
             double gflops = 2 * macs / (median / 1000) / 1e9;
-            r.put("gmac_per_image", round(macs / batch / 1e9));
+            r.put("macs_per_image", model.network().config().vision().macsPerImage());
+            r.put("gmac_per_image", Math.round(macs / batch / 1e6) / 1000.0);
             r.put("gflops", round(gflops));
             r.put("flop_bound_ms", round(2 * macs / (peak * 1e9) * 1000));
             r.put("ratio_to_flop_bound", round(peak / gflops));
