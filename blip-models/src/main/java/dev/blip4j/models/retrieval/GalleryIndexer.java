@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import dev.blip4j.core.BlipException;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
-import dev.blip4j.models.checkpoint.DType;
 import dev.blip4j.models.checkpoint.SafeTensors;
 import dev.blip4j.models.checkpoint.TensorData;
 import dev.blip4j.models.features.ModelIdentity;
@@ -13,8 +12,6 @@ import dev.blip4j.models.image.ImageFiles;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.MatchingText;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -220,7 +217,7 @@ public final class GalleryIndexer {
                 if (tokens != null) {
                     tokenFile = GalleryIndex.TOKENS + "/" + String.format("%012d.safetensors", id);
                     SafeTensors.write(dir.resolve(tokenFile), Map.of(GalleryIndex.TOKEN_STATES,
-                            floats(tokens, i * per, per, shape)), Map.of());
+                            TensorData.ofFloats(shape, tokens, i * per)), Map.of());
                 }
                 Todo t = todo.get(i);
                 IndexedImage image = new IndexedImage(id, t.key(), t.bytes(), t.modified(), images.get(i).width(),
@@ -244,8 +241,8 @@ public final class GalleryIndexer {
                 ids[r] = chunk.get(r).image().id();
             }
             Map<String, TensorData> tensors = new LinkedHashMap<>();
-            tensors.put(GalleryIndex.FEATURES, floats(all, 0, all.length, new long[] {chunk.size(), d}));
-            tensors.put(GalleryIndex.IDS, longs(ids));
+            tensors.put(GalleryIndex.FEATURES, TensorData.ofFloats(new long[] {chunk.size(), d}, all));
+            tensors.put(GalleryIndex.IDS, TensorData.ofLongs(new long[] {ids.length}, ids));
             SafeTensors.write(dir.resolve(shard), tensors, Map.of("format", IndexManifest.FORMAT));
             for (int r = 0; r < chunk.size(); r++) {
                 IndexedImage i = chunk.get(r).image();
@@ -306,17 +303,5 @@ public final class GalleryIndexer {
             // held by another build in this JVM
         }
         throw new InputException("index " + dir + " is being written by another build; wait for it to finish");
-    }
-
-    private static TensorData floats(float[] values, int from, int count, long[] shape) {
-        ByteBuffer b = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(values, from, count);
-        return new TensorData(DType.F32, shape, b);
-    }
-
-    private static TensorData longs(long[] values) {
-        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-        b.asLongBuffer().put(values);
-        return new TensorData(DType.I64, new long[] {values.length}, b);
     }
 }

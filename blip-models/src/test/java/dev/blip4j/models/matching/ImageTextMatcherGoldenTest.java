@@ -34,7 +34,12 @@ class ImageTextMatcherGoldenTest {
             ImageTextMatcher matcher = new ImageTextMatcher(model);
             assertEquals(FirstToken.CLS, matcher.options().firstToken());
             assertGolden(g, matcher.match(images(model), GoldenModels.captions(g)), layout + " png");
+            ImageTextMatcher small = new ImageTextMatcher(model,
+                    MatchOptions.defaults().withImageBatchSize(2).withTextBatchSize(3));
+            assertGolden(g, small.match(images(model), GoldenModels.captions(g)), layout + " png, batches of 2 and 3");
             try (NDManager m = model.network().newManager()) {
+                assertGolden(g, small.matchPixels(Arrays2.floats(m, g.input("pixel_values")), GoldenModels.captions(g)),
+                        layout + " pixels, batches of 2 and 3");
                 MatchMatrix fromPixels = matcher.matchPixels(Arrays2.floats(m, g.input("pixel_values")),
                         GoldenModels.captions(g));
                 assertGolden(g, fromPixels, layout + " pixels");
