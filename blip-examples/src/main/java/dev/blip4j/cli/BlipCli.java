@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "blip", mixinStandardHelpOptions = true, version = "blip4j 0.1.0",
         description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
-        subcommands = {InspectCommand.class, CaptionCommand.class, VqaCommand.class, BenchCommand.class})
+        subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, FeaturesCommand.class,
+                IndexCommand.class, SearchCommand.class, VqaCommand.class, BenchCommand.class})
 public final class BlipCli {
 
     public static final int EXIT_USAGE = 2;

@@ -1,19 +1,13 @@
 package dev.blip4j.cli;
 
-import dev.blip4j.core.InputException;
-import java.io.IOException;
+import dev.blip4j.models.image.ImageFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /** Expands the image arguments of a command: files as given, folders to the images in them. */
 final class ImageInputs {
-
-    static final Set<String> EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp", "gif", "webp");
 
     private ImageInputs() {}
 
@@ -25,21 +19,11 @@ final class ImageInputs {
         List<Path> out = new ArrayList<>();
         for (Path p : args) {
             if (Files.isDirectory(p)) {
-                try (Stream<Path> files = recursive ? Files.walk(p) : Files.list(p)) {
-                    files.filter(Files::isRegularFile).filter(ImageInputs::isImageName).sorted().forEach(out::add);
-                } catch (IOException e) {
-                    throw new InputException("cannot list folder " + p + " (" + e.getMessage() + ")", e);
-                }
+                out.addAll(ImageFiles.list(p, recursive));
             } else {
                 out.add(p);
             }
         }
         return out;
-    }
-
-    static boolean isImageName(Path p) {
-        String name = p.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 }

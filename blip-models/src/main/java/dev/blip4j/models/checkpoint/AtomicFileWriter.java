@@ -12,11 +12,11 @@ import java.security.SecureRandom;
  * complete. Checkpoints are large and slow to write; without this an interrupted write would leave
  * a file with a valid beginning that readers would only reject much later, or not at all.
  */
-final class AtomicFileWriter {
+public final class AtomicFileWriter {
 
     /** What fills the temporary file. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void writeTo(Path temporary) throws IOException;
     }
 
@@ -24,7 +24,8 @@ final class AtomicFileWriter {
 
     private AtomicFileWriter() {}
 
-    static void write(Path target, Body body) throws IOException {
+    /** Fills a temporary file beside {@code target} with {@code body}, then moves it into place. */
+    public static void write(Path target, Body body) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         Files.createDirectories(dir);

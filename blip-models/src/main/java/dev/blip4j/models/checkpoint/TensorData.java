@@ -25,6 +25,27 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
         }
     }
 
+    /** A float32 tensor of {@code values} (row-major), e.g. for {@link SafeTensors#write}. */
+    public static TensorData ofFloats(long[] shape, float[] values) {
+        return ofFloats(shape, values, 0);
+    }
+
+    /** A float32 tensor of the {@code numel(shape)} values of {@code values} starting at {@code from}. */
+    public static TensorData ofFloats(long[] shape, float[] values, int from) {
+        int n = Math.toIntExact(numel(shape));
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(n, 4)).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values, from, n);
+        return new TensorData(DType.F32, shape, b);
+    }
+
+    /** An int64 tensor of {@code values} (row-major). */
+    public static TensorData ofLongs(long[] shape, long[] values) {
+        int n = Math.toIntExact(numel(shape));
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(n, 8)).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values, 0, n);
+        return new TensorData(DType.I64, shape, b);
+    }
+
     @Override
     public long[] shape() {
         return shape.clone();

@@ -1,0 +1,188 @@
+package dev.blip4j.cli;
+
+import com.google.gson.Gson;
+import dev.blip4j.core.InputException;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.checkpoint.SafeTensors;
+import dev.blip4j.models.checkpoint.TensorData;
+import dev.blip4j.models.features.FeatureExtractor;
+import dev.blip4j.models.features.ImageFeatures;
+import dev.blip4j.models.features.ModelIdentity;
+import dev.blip4j.models.features.MultimodalFeatures;
+import dev.blip4j.models.features.TextFeatures;
+import dev.blip4j.models.image.RgbImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Writes BLIP features to a safetensors file. Tensor names (j indexes the texts, i the images, in
+ * argument order):
+ * <ul>
+ *   <li>image mode: {@code image_embeds} [images, tokens, width] (ViT states); with ITC projections
+ *       also {@code image_embeds_proj} [images, tokens, embed_dim] and {@code image_feat} [images, embed_dim];</li>
+ *   <li>text mode: {@code text_embeds.j} [length_j, hidden], {@code input_ids.j} [length_j]; with
+ *       projections also {@code text_embeds_proj.j} [length_j, embed_dim] and {@code text_feat} [texts, embed_dim];</li>
+ *   <li>multimodal mode: {@code multimodal_embeds.i.j} [length_j, hidden], {@code input_ids.j} [length_j]
+ *       ({@code [ENC]} first, as fed).</li>
+ * </ul>
+ * Metadata: {@code format} = {@code blip4j-features}, {@code mode}, {@code model} (the model identity
+ * as JSON: weights SHA-256, path, layout, sizes), {@code images} and {@code texts} (JSON arrays).
+ */
+@Command(name = "features", mixinStandardHelpOptions = true, description = "Write image, text or image-grounded text features to a safetensors file.")
+final class FeaturesCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--image", paramLabel = "IMG", description = "an image (or a folder of images); repeat for several")
+    List<Path> images = new ArrayList<>();
+
+    @Option(names = "--text", paramLabel = "T", description = "a text; repeat for several")
+    List<String> texts = new ArrayList<>();
+
+    @Option(names = "--mode", paramLabel = "image|text|multimodal",
+            description = "what to extract (default: image with only images, text with only texts, multimodal with both)")
+    String mode;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "the file to write")
+    Path out;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "images or texts per pass (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Path> files = ImageInputs.expand(images, false);
+        String chosen = mode != null ? mode.toLowerCase(Locale.ROOT)
+                : files.isEmpty() ? "text" : texts.isEmpty() ? "image" : "multimodal";
+        switch (chosen) {
+            case "image" -> require(!files.isEmpty() && texts.isEmpty(), "--mode image takes --image and no --text");
+            case "text" -> require(files.isEmpty() && !texts.isEmpty(), "--mode text takes --text and no --image");
+            case "multimodal" -> require(!files.isEmpty() && !texts.isEmpty(),
+                    "--mode multimodal needs both --image and --text");
+            default -> throw new InputException("--mode must be image, text or multimodal, got " + mode);
+        }
+        Map<String, TensorData> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        try (BlipModel m = model.load()) {
+            FeatureExtractor fx = new FeatureExtractor(m,
+                    dev.blip4j.models.features.FeatureOptions.defaults().withBatchSize(batchSize));
+            List<RgbImage> decoded = new ArrayList<>();
+            for (Path f : files) {
+                decoded.add(m.readImage(f));
+            }
+            switch (chosen) {
+                case "image" -> images(fx.images(decoded), tensors);
+                case "text" -> texts(fx.texts(texts), tensors);
+                default -> multimodal(fx.multimodal(decoded, texts), tensors);
+            }
+            Gson gson = new Gson();
+            metadata.put("format", "blip4j-features");
+            metadata.put("mode", chosen);
+            metadata.put("model", ModelIdentity.of(m).toJson().toString());
+            metadata.put("images", gson.toJson(files.stream().map(Path::toString).toList()));
+            metadata.put("texts", gson.toJson(texts));
+        }
+        try {
+            SafeTensors.write(out, tensors, metadata);
+        } catch (IOException e) {
+            throw new InputException(out + ": cannot write (" + e.getMessage() + ")", e);
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        new java.util.TreeMap<>(tensors).forEach((k, v) -> shapes.put(k, v.shape()));
+        if (common.json) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("out", out.toString());
+            report.put("mode", chosen);
+            report.put("tensors", shapes);
+            o.println(Json.GSON.toJson(report));
+        } else {
+            shapes.forEach((k, v) -> o.println(k + "\t" + Arrays.toString(v)));
+        }
+        o.flush();
+        return 0;
+    }
+
+    private static void images(List<ImageFeatures> features, Map<String, TensorData> out) {
+        int b = features.size();
+        ImageFeatures first = features.get(0);
+        int n = first.tokens();
+        int w = first.width();
+        float[] states = new float[b * n * w];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(features.get(i).states(), 0, states, i * n * w, n * w);
+        }
+        out.put("image_embeds", TensorData.ofFloats(new long[] {b, n, w}, states));
+        if (first.embedding() != null) {
+            int d = first.embedDim();
+            float[] feat = new float[b * d];
+            float[] proj = new float[b * n * d];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(features.get(i).embedding(), 0, feat, i * d, d);
+                System.arraycopy(features.get(i).tokenEmbeddings(), 0, proj, i * n * d, n * d);
+            }
+            out.put("image_feat", TensorData.ofFloats(new long[] {b, d}, feat));
+            out.put("image_embeds_proj", TensorData.ofFloats(new long[] {b, n, d}, proj));
+        }
+    }
+
+    private static void texts(List<TextFeatures> features, Map<String, TensorData> out) {
+        float[] feat = null;
+        for (int j = 0; j < features.size(); j++) {
+            TextFeatures f = features.get(j);
+            int len = f.ids().length;
+            out.put("input_ids." + j, TensorData.ofLongs(new long[] {len}, f.ids()));
+            out.put("text_embeds." + j, TensorData.ofFloats(new long[] {len, f.hidden()}, f.states()));
+            if (f.embedding() != null) {
+                int d = f.embedding().length;
+                out.put("text_embeds_proj." + j, TensorData.ofFloats(new long[] {len, d}, f.tokenEmbeddings()));
+                if (feat == null) {
+                    feat = new float[features.size() * d];
+                }
+                System.arraycopy(f.embedding(), 0, feat, j * d, d);
+            }
+        }
+        if (feat != null) {
+            out.put("text_feat", TensorData.ofFloats(new long[] {features.size(), feat.length / features.size()}, feat));
+        }
+    }
+
+    private static void multimodal(List<List<MultimodalFeatures>> features, Map<String, TensorData> out) {
+        for (int i = 0; i < features.size(); i++) {
+            for (int j = 0; j < features.get(i).size(); j++) {
+                MultimodalFeatures f = features.get(i).get(j);
+                if (i == 0) {
+                    out.put("input_ids." + j, TensorData.ofLongs(new long[] {f.ids().length}, f.ids()));
+                }
+                out.put("multimodal_embeds." + i + "." + j,
+                        TensorData.ofFloats(new long[] {f.ids().length, f.hidden()}, f.states()));
+            }
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new InputException(message);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.blip4j.models.matching;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.InputException;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.text.BatchEncoding;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Image-text matching with BLIP's two matching heads:
+ * <ul>
+ *   <li><b>ITM</b>: the text encoder reads the text while cross-attending to the image tokens, and
+ *       {@code itm_head} on its first position says match / no match; reported as
+ *       {@code softmax(logits)[1]}, as {@code BLIP_ITM.forward(match_head='itm')} and the official demo;</li>
+ *   <li><b>ITC</b>: cosine of the L2-normalised {@code vision_proj} / {@code text_proj} projections of
+ *       the unimodal first tokens, as {@code BLIP_ITM.forward(match_head='itc')} (no temperature).</li>
+ * </ul>
+ * Texts are cut at 35 tokens and padded to 35 as the official code does ({@link MatchingText}). The
+ * first token of the image-grounded text defaults to {@code [CLS]} like {@code BLIP_ITM} and HF; choose
+ * {@link FirstToken#ENC} (via {@link MatchOptions}) to score as the retrieval model was trained.
+ *
+ * <p>Every image is encoded once; all texts of an image (up to {@link MatchOptions#textBatchSize()})
+ * go through the image-grounded encoder in one pass that shares the image's cross-attention keys.
+ * Works with ITM and retrieval checkpoints and with pre-trained ones, which have every head.
+ *
+ * <p>Thread-safe: every call has its own arrays.
+ */
+public final class ImageTextMatcher {
+
+    private final BlipModel model;
+    private final MatchOptions options;
+
+    /** Official {@code BLIP_ITM} behaviour: {@code [CLS]} first. */
+    public ImageTextMatcher(BlipModel model) {
+        this(model, MatchOptions.defaults());
+    }
+
+    /**
+     * @throws dev.blip4j.core.ModelException if the checkpoint lacks the text encoder, the ITC
+     *     projections or the ITM head (naming which)
+     */
+    public ImageTextMatcher(BlipModel model, MatchOptions options) {
+        MatchingText.requireMatchingHeads(model, "image-text matching");
+        this.model = model;
+        this.options = options;
+    }
+
+    public MatchOptions options() {
+        return options;
+    }
+
+    public Match match(Path image, String text) {
+        return match(model.readImage(image), text);
+    }
+
+    public Match match(RgbImage image, String text) {
+        return match(image, List.of(text)).get(0);
+    }
+
+    public List<Match> match(Path image, List<String> texts) {
+        return match(model.readImage(image), texts);
+    }
+
+    /** One image against many texts, in text order. */
+    public List<Match> match(RgbImage image, List<String> texts) {
+        return match(List.of(image), texts).matches(0);
+    }
+
+    /** Every image against every text. */
+    public MatchMatrix match(List<RgbImage> images, List<String> texts) {
+        requireTexts(texts);
+        if (texts.isEmpty() || images.isEmpty()) {
+            return new Scores(images.size(), texts.size()).toMatrix(texts);
+        }
+        try (NDManager m = model.network().newManager()) {
+            TextSide text = textSide(m, texts);
+            Scores scores = new Scores(images.size(), texts.size());
+            int b = options.imageBatchSize();
+            for (int start = 0; start < images.size(); start += b) {
+                List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + b));
+                try (NDManager bm = m.newSubManager()) {
+                    scoreBatch(model.pixels(batch, bm), start, text, scores);
+                }
+            }
+            return scores.toMatrix(texts);
+        }
+    }
+
+    /**
+     * Every image against every text from normalised pixels [B, 3, S, S] (e.g. from
+     * {@link BlipModel#pixels}); the array is not closed.
+     */
+    public MatchMatrix matchPixels(NDArray pixels, List<String> texts) {
+        requireTexts(texts);
+        int count = Math.toIntExact(pixels.getShape().get(0));
+        if (texts.isEmpty() || count == 0) {
+            return new Scores(count, texts.size()).toMatrix(texts);
+        }
+        try (NDManager m = model.network().newManager()) {
+            TextSide text = textSide(m, texts);
+            Scores scores = new Scores(count, texts.size());
+            int b = options.imageBatchSize();
+            for (int start = 0; start < count; start += b) {
+                try (NDManager bm = m.newSubManager()) {
+                    NDArray batch = pixels.get(new NDIndex("{}:{}", start, Math.min(count, start + b)));
+                    batch.attach(bm);
+                    scoreBatch(batch, start, text, scores);
+                }
+            }
+            return scores.toMatrix(texts);
+        }
+    }
+
+    /** Token ids of both sides and the ITC text features [T, D], in {@code m}. */
+    private record TextSide(NDArray groundedIds, NDArray mask, NDArray features) {}
+
+    private TextSide textSide(NDManager m, List<String> texts) {
+        Blip net = model.network();
+        BatchEncoding enc = MatchingText.encode(model, texts);
+        NDArray ids = MatchingText.ids(enc, m);
+        NDArray mask = MatchingText.mask(enc, m);
+        NDArray grounded = MatchingText.ids(enc.withFirstToken(options.firstToken().id(model.tokenizer())), m);
+        NDList features = new NDList();
+        for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
+            NDIndex rows = new NDIndex("{}:{}", start, Math.min(texts.size(), start + options.textBatchSize()));
+            features.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
+        }
+        return new TextSide(grounded, mask, NDArrays.concat(features));
+    }
+
+    private void scoreBatch(NDArray pixels, int firstImage, TextSide text, Scores scores) {
+        Blip net = model.network();
+        NDArray states = net.encodeImage(pixels);
+        int count = Math.toIntExact(states.getShape().get(0));
+        int t = scores.texts;
+        float[] itc = net.imageEmbedding(states).matMul(text.features().transpose()).toFloatArray();
+        System.arraycopy(itc, 0, scores.itc, firstImage * t, count * t);
+        for (int i = 0; i < count; i++) {
+            NDArray image = states.get(new NDIndex("{}:{}", i, i + 1));
+            for (int start = 0; start < t; start += options.textBatchSize()) {
+                int end = Math.min(t, start + options.textBatchSize());
+                NDIndex rows = new NDIndex("{}:{}", start, end);
+                NDArray logits = ItmScoring.oneImage(net, image, text.groundedIds().get(rows), text.mask().get(rows));
+                int at = (firstImage + i) * t + start;
+                System.arraycopy(ItmScoring.probabilities(logits), 0, scores.itm, at, end - start);
+                System.arraycopy(ItmScoring.matchLogits(logits), 0, scores.logits, at, end - start);
+                logits.close();
+            }
+        }
+    }
+
+    private static final class Scores {
+        final int texts;
+        final float[] itm;
+        final float[] logits;
+        final float[] itc;
+        final int images;
+
+        Scores(int images, int texts) {
+            this.images = images;
+            this.texts = texts;
+            this.itm = new float[images * texts];
+            this.logits = new float[images * texts];
+            this.itc = new float[images * texts];
+        }
+
+        MatchMatrix toMatrix(List<String> names) {
+            return new MatchMatrix(names, new ScoreMatrix(images, texts, itm), new ScoreMatrix(images, texts, logits),
+                    new ScoreMatrix(images, texts, itc));
+        }
+    }
+
+    private static void requireTexts(List<String> texts) {
+        if (texts == null) {
+            throw new InputException("texts must not be null");
+        }
+    }
+}

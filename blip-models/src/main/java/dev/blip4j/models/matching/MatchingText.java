@@ -1,0 +1,75 @@
+package dev.blip4j.models.matching;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.ModelException;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.text.BatchEncoding;
+import dev.blip4j.models.text.Padding;
+import java.util.List;
+
+/**
+ * Texts as the official ITM and retrieval code feeds them to the text encoder:
+ * {@code tokenizer(texts, padding='max_length', truncation=True, max_length=35)} (BLIP_ITM,
+ * BLIP_Retrieval and {@code train_retrieval.py evaluation()} all use 35), so a longer text is
+ * scored on its first 33 WordPiece tokens, between {@code [CLS]} and {@code [SEP]}.
+ */
+public final class MatchingText {
+
+    /** {@code max_length} of the official ITM and retrieval tokenization, special tokens included. */
+    public static final int MAX_LENGTH = 35;
+
+    private MatchingText() {}
+
+    /** The texts padded to {@link #MAX_LENGTH}, first token {@code [CLS]} (the unimodal, ITC side). */
+    public static BatchEncoding encode(BlipModel model, List<String> texts) {
+        return model.tokenizer().encodeBatch(texts, MAX_LENGTH, Padding.MAX_LENGTH);
+    }
+
+    /** [B, T] token ids of an encoding, in {@code manager}. */
+    public static NDArray ids(BatchEncoding e, NDManager manager) {
+        return manager.create(e.flatIds(), new Shape(e.size(), e.width()));
+    }
+
+    /** [B, T] attention mask of an encoding, in {@code manager}. */
+    public static NDArray mask(BatchEncoding e, NDManager manager) {
+        return manager.create(e.flatAttentionMask(), new Shape(e.size(), e.width()));
+    }
+
+    /**
+     * Refuses a model without the parts ITC and ITM need, naming what is missing: a text encoder
+     * with cross-attention, {@code vision_proj}/{@code text_proj} and {@code itm_head}.
+     *
+     * @param task what the caller was going to do, for the message
+     */
+    public static void requireMatchingHeads(BlipModel model, String task) {
+        Blip net = model.network();
+        String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
+                : net.encoder().layers().get(0).crossAttention() == null ? "the text encoder's cross-attention"
+                : !net.hasItc() ? "the ITC projections vision_proj and text_proj"
+                : !net.hasItm() ? "the ITM head itm_head"
+                : null;
+        if (missing != null) {
+            throw new ModelException(model.info().weights() + ": " + task + " needs " + missing + ", which this "
+                    + kinds(net) + " checkpoint does not have (use an ITM, retrieval or pre-trained checkpoint)");
+        }
+    }
+
+    /** Refuses a model without the ITC projections (an index or ITC-only search needs only those). */
+    public static void requireItc(BlipModel model, String task) {
+        Blip net = model.network();
+        String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
+                : !net.hasItc() ? "the ITC projections vision_proj and text_proj" : null;
+        if (missing != null) {
+            throw new ModelException(model.info().weights() + ": " + task + " needs " + missing + ", which this "
+                    + kinds(net) + " checkpoint does not have (use an ITM, retrieval or pre-trained checkpoint)");
+        }
+    }
+
+    private static String kinds(Blip net) {
+        return net.config().kinds().stream().map(k -> k.name().toLowerCase(java.util.Locale.ROOT)).sorted().toList()
+                .toString();
+    }
+}

@@ -1,0 +1,180 @@
+package dev.blip4j.models.retrieval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.BlipException;
+import dev.blip4j.core.InputException;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.features.ModelIdentity;
+import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.matching.ItmScoring;
+import dev.blip4j.models.matching.MatchingText;
+import dev.blip4j.models.text.BatchEncoding;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Searches a {@link GalleryIndex} of images:
+ * <ul>
+ *   <li>text → images: the query's ITC embedding (35 tokens, as the official code) against every
+ *       indexed image, then optionally ITM re-ranking of the best {@code k_test} with the official
+ *       evaluation score ({@code itm_logit[1] + itc}, {@code [ENC]} first: {@code train_retrieval.py
+ *       evaluation()}'s t2i), the others ranked below in ITC order;</li>
+ *   <li>image → images: cosine of ITC image embeddings (no re-ranking: ITM scores image-text pairs).</li>
+ * </ul>
+ * Re-ranking needs each candidate's token states: read from the index when it kept them, else
+ * recomputed from the image file (the default). A candidate whose file is gone or changed since it
+ * was indexed is reported in {@link SearchResult#problems()} and the hit's {@code error}, and stays
+ * in the results by ITC; the rest of the search is unaffected.
+ *
+ * <p>Thread-safe: every call has its own arrays.
+ */
+public final class ImageRetriever {
+
+    private final BlipModel model;
+    private final GalleryIndex index;
+
+    /**
+     * @throws InputException if another model built the index (naming it)
+     * @throws dev.blip4j.core.ModelException if the model has no ITC projections
+     */
+    public ImageRetriever(BlipModel model, GalleryIndex index) {
+        MatchingText.requireItc(model, "searching a gallery index");
+        index.requireModel(ModelIdentity.of(model));
+        this.model = model;
+        this.index = index;
+    }
+
+    public GalleryIndex index() {
+        return index;
+    }
+
+    /** Text → images. */
+    public SearchResult search(String query, SearchOptions options) {
+        if (options.rerank() > 0) {
+            MatchingText.requireMatchingHeads(model, "ITM re-ranking");
+        }
+        Blip net = model.network();
+        BatchEncoding enc = MatchingText.encode(model, List.of(query));
+        float[] sims;
+        try (NDManager m = net.newManager()) {
+            float[] q = net.textEmbedding(net.encodeText(MatchingText.ids(enc, m), MatchingText.mask(enc, m)))
+                    .toFloatArray();
+            sims = index.similarities(q);
+        }
+        int[] candidates = Ranking.candidates(sims, Math.max(options.k(), options.rerank()));
+        Ranking.Itm[] itm = new Ranking.Itm[candidates.length];
+        List<String> problems = new ArrayList<>();
+        if (options.rerank() > 0) {
+            BatchEncoding grounded = enc.withFirstToken(options.firstToken().id(model.tokenizer()));
+            int n = Math.min(options.rerank(), candidates.length);
+            for (int start = 0; start < n; start += options.batchSize()) {
+                rerank(Arrays.copyOfRange(candidates, start, Math.min(n, start + options.batchSize())), start, grounded,
+                        itm, problems);
+            }
+        }
+        return new SearchResult(Ranking.rank(sims, candidates, itm, options.k(), i -> index.images().get(i).path(),
+                i -> null), problems);
+    }
+
+    /** Image → images by ITC cosine. */
+    public SearchResult searchSimilar(RgbImage query, SearchOptions options) {
+        if (options.rerank() > 0) {
+            throw new InputException("re-ranking needs a text query: ITM scores image-text pairs, not image pairs");
+        }
+        Blip net = model.network();
+        float[] sims;
+        try (NDManager m = net.newManager()) {
+            sims = index.similarities(net.imageEmbedding(net.encodeImage(model.pixels(List.of(query), m))).toFloatArray());
+        }
+        int[] candidates = Ranking.candidates(sims, options.k());
+        return new SearchResult(Ranking.rank(sims, candidates, new Ranking.Itm[candidates.length], options.k(),
+                i -> index.images().get(i).path(), i -> null), List.of());
+    }
+
+    /** ITM of the query against candidates {@code batch} (at positions {@code offset...}). */
+    private void rerank(int[] batch, int offset, BatchEncoding grounded, Ranking.Itm[] itm, List<String> problems) {
+        Blip net = model.network();
+        try (NDManager m = net.newManager()) {
+            NDArray[] states = new NDArray[batch.length];
+            List<Integer> fromFiles = new ArrayList<>();
+            List<RgbImage> decoded = new ArrayList<>();
+            for (int c = 0; c < batch.length; c++) {
+                int i = batch[c];
+                IndexedImage image = index.images().get(i);
+                try {
+                    if (index.hasTokens(i)) {
+                        states[c] = m.create(index.tokens(i), new Shape(1, index.model().imageTokens(),
+                                index.model().visionWidth()));
+                    } else {
+                        decoded.add(readUnchanged(image));
+                        fromFiles.add(c);
+                    }
+                } catch (BlipException e) {
+                    itm[offset + c] = new Ranking.Itm(0, 0, e.getMessage());
+                    problems.add(e.getMessage());
+                }
+            }
+            if (!decoded.isEmpty()) {
+                NDArray encoded = net.encodeImage(model.pixels(decoded, m));
+                for (int f = 0; f < fromFiles.size(); f++) {
+                    states[fromFiles.get(f)] = encoded.get(new NDIndex("{}:{}", f, f + 1));
+                }
+            }
+            NDList rows = new NDList();
+            List<Integer> positions = new ArrayList<>();
+            for (int c = 0; c < batch.length; c++) {
+                if (states[c] != null) {
+                    rows.add(states[c]);
+                    positions.add(c);
+                }
+            }
+            if (rows.isEmpty()) {
+                return;
+            }
+            long[] ids = grounded.ids()[0];
+            long[] mask = grounded.attentionMask()[0];
+            long[] flatIds = new long[positions.size() * ids.length];
+            long[] flatMask = new long[flatIds.length];
+            for (int r = 0; r < positions.size(); r++) {
+                System.arraycopy(ids, 0, flatIds, r * ids.length, ids.length);
+                System.arraycopy(mask, 0, flatMask, r * ids.length, ids.length);
+            }
+            Shape shape = new Shape(positions.size(), ids.length);
+            NDArray logits = ItmScoring.pairs(net, NDArrays.concat(rows), m.create(flatIds, shape),
+                    m.create(flatMask, shape));
+            float[] match = ItmScoring.matchLogits(logits);
+            float[] prob = ItmScoring.probabilities(logits);
+            for (int r = 0; r < positions.size(); r++) {
+                itm[offset + positions.get(r)] = new Ranking.Itm(match[r], prob[r], null);
+            }
+        }
+    }
+
+    /** The image file as indexed; gone or changed files are refused, as their embedding would no longer be theirs. */
+    private RgbImage readUnchanged(IndexedImage image) {
+        Path path = Path.of(image.path());
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (IOException e) {
+            throw new InputException(image.path() + ": cannot re-rank, the image file is gone ("
+                    + e.getClass().getSimpleName() + "); update the index");
+        }
+        if (attrs.size() != image.bytes() || attrs.lastModifiedTime().toMillis() != image.modifiedMillis()) {
+            throw new InputException(image.path() + ": cannot re-rank, the file changed since it was indexed; update"
+                    + " the index");
+        }
+        return model.readImage(path);
+    }
+}

@@ -1,0 +1,103 @@
+package dev.blip4j.models.retrieval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import dev.blip4j.core.Blip;
+import dev.blip4j.core.InputException;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.matching.ItmScoring;
+import dev.blip4j.models.matching.MatchingText;
+import dev.blip4j.models.text.BatchEncoding;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Image → texts over a fixed list of texts (captions, labels, queries), as
+ * {@code train_retrieval.py evaluation()}'s i2t: ITC cosine against every text (35 tokens), then
+ * optionally the best {@code k_test} re-scored with {@code itm_logit[1] + itc} ({@code [ENC]} first by
+ * default), all of them in one image-grounded pass per batch. The texts' ITC embeddings are computed
+ * once, when the retriever is made.
+ *
+ * <p>Thread-safe: every call has its own arrays.
+ */
+public final class TextRetriever {
+
+    private final BlipModel model;
+    private final List<String> texts;
+    private final BatchEncoding encoding;
+    private final float[] features;
+    private final int dim;
+
+    /** @throws dev.blip4j.core.ModelException if the model has no ITC projections */
+    public TextRetriever(BlipModel model, List<String> texts) {
+        MatchingText.requireItc(model, "searching texts");
+        if (texts == null || texts.isEmpty()) {
+            throw new InputException("image-to-text search needs at least one text to search");
+        }
+        this.model = model;
+        this.texts = List.copyOf(texts);
+        this.encoding = MatchingText.encode(model, this.texts);
+        Blip net = model.network();
+        this.dim = net.config().embedDim();
+        this.features = new float[this.texts.size() * dim];
+        try (NDManager m = net.newManager()) {
+            NDArray ids = MatchingText.ids(encoding, m);
+            NDArray mask = MatchingText.mask(encoding, m);
+            for (int start = 0; start < this.texts.size(); start += 256) {
+                NDIndex rows = new NDIndex("{}:{}", start, Math.min(this.texts.size(), start + 256));
+                float[] f = net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))).toFloatArray();
+                System.arraycopy(f, 0, features, start * dim, f.length);
+            }
+        }
+    }
+
+    public List<String> texts() {
+        return texts;
+    }
+
+    public SearchResult search(Path image, SearchOptions options) {
+        return search(model.readImage(image), options);
+    }
+
+    public SearchResult search(RgbImage image, SearchOptions options) {
+        if (options.rerank() > 0) {
+            MatchingText.requireMatchingHeads(model, "ITM re-ranking");
+        }
+        Blip net = model.network();
+        try (NDManager m = net.newManager()) {
+            NDArray states = net.encodeImage(model.pixels(List.of(image), m));
+            float[] q = net.imageEmbedding(states).toFloatArray();
+            float[] sims = new float[texts.size()];
+            for (int t = 0; t < sims.length; t++) {
+                double dot = 0;
+                for (int d = 0; d < dim; d++) {
+                    dot += (double) features[t * dim + d] * q[d];
+                }
+                sims[t] = (float) dot;
+            }
+            int[] candidates = Ranking.candidates(sims, Math.max(options.k(), options.rerank()));
+            Ranking.Itm[] itm = new Ranking.Itm[candidates.length];
+            int n = Math.min(options.rerank(), candidates.length);
+            if (n > 0) {
+                long[][] grounded = encoding.withFirstToken(options.firstToken().id(model.tokenizer())).ids();
+                long[][] masks = encoding.attentionMask();
+                for (int start = 0; start < n; start += options.batchSize()) {
+                    int end = Math.min(n, start + options.batchSize());
+                    int[] part = java.util.Arrays.copyOfRange(candidates, start, end);
+                    NDArray logits = ItmScoring.oneImage(net, states, RetrievalEvaluator.rows(m, grounded, part),
+                            RetrievalEvaluator.rows(m, masks, part));
+                    float[] match = ItmScoring.matchLogits(logits);
+                    float[] prob = ItmScoring.probabilities(logits);
+                    for (int r = 0; r < part.length; r++) {
+                        itm[start + r] = new Ranking.Itm(match[r], prob[r], null);
+                    }
+                }
+            }
+            return new SearchResult(Ranking.rank(sims, candidates, itm, options.k(), i -> null, texts::get),
+                    new ArrayList<>());
+        }
+    }
+}
