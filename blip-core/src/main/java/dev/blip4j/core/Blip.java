@@ -2,6 +2,7 @@ package dev.blip4j.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
 import dev.blip4j.core.text.DecoderSession;
@@ -65,14 +66,23 @@ public final class Blip implements AutoCloseable {
         return manager.newSubManager();
     }
 
+    /**
+     * The element type the weights are kept in. Whatever it is, the methods here take and return
+     * float32 arrays: inputs are cast on the way in and results on the way out, so a half-precision
+     * model is a drop-in replacement.
+     */
+    public DataType dtype() {
+        return vision.patchWeight().getDataType();
+    }
+
     /** ViT tokens [B, 1 + patches, W] of normalised pixels [B, 3, S, S]. */
     public NDArray encodeImage(NDArray pixels) {
-        return vision.forward(pixels);
+        return Scoped.compute(() -> out(vision.forward(in(pixels))));
     }
 
     /** Unimodal text states [B, T, H] (ITC's text side, first token {@code [CLS]}). */
     public NDArray encodeText(NDArray ids, NDArray mask) {
-        return encoder().forward(ids, mask, MedMode.TEXT, null);
+        return Scoped.compute(() -> out(encoder().forward(ids, mask, MedMode.TEXT, null)));
     }
 
     /**
@@ -82,27 +92,29 @@ public final class Blip implements AutoCloseable {
      * @param imageMask [B, N] or null when every image token is attended (always, for BLIP)
      */
     public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask) {
-        try (Memory memory = Memory.of(encoder(), images, imageMask, 1)) {
-            return encoder().forward(ids, mask, MedMode.MULTIMODAL, memory);
-        }
+        return Scoped.compute(() -> {
+            try (Memory memory = Memory.of(encoder(), in(images), imageMask, 1)) {
+                return out(encoder().forward(ids, mask, MedMode.MULTIMODAL, memory));
+            }
+        });
     }
 
     /** ITC image embedding: L2-normalised {@code vision_proj} of the {@code [CLS]} token, [B, D]. */
     public NDArray imageEmbedding(NDArray imageStates) {
         Linear proj = head(visionProj, "vision_proj");
-        return Scoped.compute(() -> normalize(proj.apply(firstToken(imageStates))));
+        return Scoped.compute(() -> out(normalize(proj.apply(in(firstToken(imageStates))))));
     }
 
     /** ITC text embedding: L2-normalised {@code text_proj} of the first token, [B, D]. */
     public NDArray textEmbedding(NDArray textStates) {
         Linear proj = head(textProj, "text_proj");
-        return Scoped.compute(() -> normalize(proj.apply(firstToken(textStates))));
+        return Scoped.compute(() -> out(normalize(proj.apply(in(firstToken(textStates))))));
     }
 
     /** ITM logits [B, 2] (index 1 = match) from image-grounded text states. */
     public NDArray itmLogits(NDArray multimodalStates) {
         Linear itm = head(itmHead, "itm_head");
-        return Scoped.compute(() -> itm.apply(firstToken(multimodalStates)));
+        return Scoped.compute(() -> out(itm.apply(in(firstToken(multimodalStates)))));
     }
 
     /**
@@ -116,9 +128,11 @@ public final class Blip implements AutoCloseable {
 
     /** Decoder logits [B, T, vocab] of whole sequences in one pass (scoring, VQA ranking, losses). */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask) {
-        try (Memory memory = Memory.of(decoder(), states, statesMask, 1)) {
-            return Scoped.compute(() -> lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, memory)));
-        }
+        return Scoped.compute(() -> {
+            try (Memory memory = Memory.of(decoder(), in(states), statesMask, 1)) {
+                return out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, memory)));
+            }
+        });
     }
 
     public TextTransformer encoder() {
@@ -160,6 +174,16 @@ public final class Blip implements AutoCloseable {
             throw new ModelException("this " + config.kinds() + " checkpoint has no " + name);
         }
         return head;
+    }
+
+    /** An input in the weights' type (the same array when it already is). */
+    private NDArray in(NDArray x) {
+        return x.toType(dtype(), false);
+    }
+
+    /** A result as float32 (the same array when it already is). */
+    private static NDArray out(NDArray x) {
+        return x.toType(DataType.FLOAT32, false);
     }
 
     private static NDArray firstToken(NDArray states) {

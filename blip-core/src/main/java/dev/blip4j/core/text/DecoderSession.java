@@ -2,6 +2,7 @@ package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.generate.NextTokenModel;
 
@@ -27,7 +28,12 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         this.decoder = decoder;
         this.head = head;
         this.manager = states.getManager().newSubManager();
-        this.memory = Memory.of(decoder, states, mask, rowsPerState);
+        DataType dtype = head.decoder().weight().getDataType();
+        NDArray typed = states.toType(dtype, false);
+        this.memory = Memory.of(decoder, typed, mask, rowsPerState);
+        if (typed != states) {
+            typed.close();
+        }
         this.cache = new DecoderCache(manager, decoder.layers().size());
     }
 
@@ -42,7 +48,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         try (NDManager step = manager.newSubManager()) {
             NDArray ids = step.create(flat, new Shape(rows, t));
             NDArray hidden = decoder.step(ids, memory, cache);
-            float[] logits = head.apply(hidden.get(":, -1, :")).toFloatArray();
+            float[] logits = head.apply(hidden.get(":, -1, :")).toType(DataType.FLOAT32, false).toFloatArray();
             int vocab = logits.length / rows;
             float[][] out = new float[rows][vocab];
             for (int r = 0; r < rows; r++) {

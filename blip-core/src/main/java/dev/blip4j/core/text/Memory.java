@@ -46,17 +46,19 @@ public final class Memory implements AutoCloseable {
             NDList projected = Scoped.keepAll(() -> layer.crossAttention().project(states).toList());
             kv.add(new KeyValue(projected.get(0), projected.get(1)));
         }
-        return new Memory(List.copyOf(kv), mask == null ? null : Scoped.keep(() -> crossBias(mask)), groups);
+        NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.getDataType()));
+        return new Memory(List.copyOf(kv), bias, groups);
     }
 
     /**
      * transformers' {@code invert_attention_mask}: 0 where attended, -1e9 elsewhere, as
      * [B, 1, 1, N]. (The official self-attention masks use -10000; both vanish in float32.)
      */
-    static NDArray crossBias(NDArray mask) {
+    static NDArray crossBias(NDArray mask, DataType dtype) {
         long b = mask.getShape().get(0);
         long n = mask.getShape().get(1);
-        return mask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(-1e9f).reshape(b, 1, 1, n);
+        return mask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(-1e9f).reshape(b, 1, 1, n)
+                .toType(dtype, false);
     }
 
     public Layer layer(int index) {

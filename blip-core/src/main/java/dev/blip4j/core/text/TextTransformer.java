@@ -52,7 +52,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
         }
         NDArray out = Scoped.compute(() -> {
             NDArray x = embeddings.forward(ids, start);
-            NDArray bias = selfAttentionBias(ids.getManager(), mask, mode.causal(), length, start);
+            NDArray bias = selfAttentionBias(ids.getManager(), mask, mode.causal(), length, start, x.getDataType());
             for (int i = 0; i < layers.size(); i++) {
                 BertLayer layer = layers.get(i);
                 NDArray in = x;
@@ -76,7 +76,8 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * {@code (1 - allowed) * -10000}, where a token may see every unpadded token, and in causal mode
      * only those at or before its own position (every cached token is before it).
      */
-    static NDArray selfAttentionBias(NDManager manager, NDArray mask, boolean causal, int length, int start) {
+    static NDArray selfAttentionBias(NDManager manager, NDArray mask, boolean causal, int length, int start,
+            DataType dtype) {
         if (mask == null && (!causal || length == 1)) {
             return null;
         }
@@ -95,6 +96,6 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
             long b = mask.getShape().get(0);
             allowed = allowed.mul(mask.toType(DataType.FLOAT32, false).reshape(b, 1, 1, keys));
         }
-        return allowed.neg().addi(1f).muli(-10000f);
+        return allowed.neg().addi(1f).muli(-10000f).toType(dtype, false);
     }
 }

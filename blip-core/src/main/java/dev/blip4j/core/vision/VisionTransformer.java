@@ -52,7 +52,8 @@ public record VisionTransformer(VisionConfig config, NDArray patchWeight, NDArra
                 .singletonOrThrow()
                 .flatten(2, 3)
                 .transpose(0, 2, 1);
-        NDArray cls = patches.getManager().zeros(new Shape(pixels.getShape().get(0), 1, config.width()))
+        NDArray cls = patches.getManager()
+                .zeros(new Shape(pixels.getShape().get(0), 1, config.width()), patches.getDataType())
                 .addi(clsToken);
         return cls.concat(patches, 1).addi(posEmbed);
     }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
@@ -39,6 +40,12 @@ public final class Weights {
      * @param dtype floating type the weights are kept in (float32 unless asked otherwise)
      */
     public Weights(String source, Map<String, TensorData> raw, Layout layout, NDManager manager, DataType dtype) {
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+            // DJL 0.36's PyTorch engine aborts the whole process (std::terminate) when an array is
+            // cast to bfloat16, so it is refused here rather than crashing the JVM.
+            throw new InputException("weights can be kept as float32 or float16, not " + dtype
+                    + (dtype == DataType.BFLOAT16 ? " (DJL 0.36's PyTorch engine aborts the process on bfloat16 casts)" : ""));
+        }
         this.source = source;
         this.manager = manager;
         this.dtype = dtype;
