@@ -2,15 +2,24 @@ package dev.blip4j.cli;
 
 import ai.djl.Device;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.hub.DownloadProgress;
+import dev.blip4j.models.hub.HubSettings;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** The options every command that loads a model shares. */
 final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "PATH",
-            description = "a HuggingFace model directory or a checkpoint file (.pth, .bin, .safetensors)")
-    Path model;
+    @Option(names = "--model", required = true, paramLabel = "PATH_OR_ID",
+            description = "a HuggingFace model directory, a checkpoint file (.pth, .bin, .safetensors), "
+                    + "or a model id org/name[@revision] resolved through the HuggingFace cache "
+                    + "(downloaded when missing)")
+    String model;
+
+    @Option(names = "--offline", description = "never touch the network: a model id must be in the "
+            + "HuggingFace cache already (as HF_HUB_OFFLINE=1)")
+    boolean offline;
 
     @Option(names = "--tokenizer", paramLabel = "PATH",
             description = "a tokenizer.json, a vocab.txt, or a directory holding one "
@@ -25,7 +34,16 @@ final class ModelOptions {
     String device;
 
     BlipModel load() {
-        return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).load();
+        return builder().load();
+    }
+
+    /** The loading options given on the command line, download progress on stderr. */
+    BlipModel.Builder builder() {
+        HubSettings hub = HubSettings.fromEnvironment();
+        return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device())
+                .hub(hub).offline(offline)
+                .downloadProgress(hub.progressBars() ? DownloadProgress.bars(new PrintWriter(System.err, true))
+                        : DownloadProgress.NONE);
     }
 
     Device device() {
