@@ -36,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * engine the IJava and JJava kernels use), on blip4j's tiny test model, so that the notebooks never
  * rot: a snippet JShell rejects or one that throws fails the build. Kernel magics ({@code %jars},
  * {@code %maven}) are dropped; the class path is this test's. The notebooks read the model, the
- * images and the output folder from system properties, which this test points at the goldens.
+ * images and the output folder from system properties, which this test points at the goldens (the model
+ * of the kind the notebook's metadata {@code blip4j.test_model} names: {@code caption}, {@code itm},
+ * {@code vqa}...).
  */
 class NotebooksTest {
 
@@ -74,8 +76,12 @@ class NotebooksTest {
         Files.createDirectories(out);
         Files.deleteIfExists(out.resolve("look-inside-heatmap.png"));
         Map<String, String> saved = new HashMap<>();
+        // The tiny golden model of the notebook's kind: metadata {"blip4j": {"test_model": "itm"}}, caption by default.
+        JsonObject meta = nb.getAsJsonObject("metadata").getAsJsonObject("blip4j");
+        String kind = meta != null && meta.has("test_model") ? meta.get("test_model").getAsString() : "caption";
+        assertTrue(Files.isDirectory(golden().resolve(kind).resolve("hf")), notebook + ": no golden model " + kind);
         Map<String, String> props = Map.of(
-                "blip.model", golden().resolve("caption/hf").toString(),
+                "blip.model", golden().resolve(kind).resolve("hf").toString(),
                 "blip.images", golden().resolve("images").toString(),
                 "blip.out", out.toAbsolutePath().toString());
         props.forEach((k, v) -> saved.put(k, System.setProperty(k, v)));

@@ -3,6 +3,7 @@ package dev.blip4j.models.hub;
 import dev.blip4j.core.ModelException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,8 +66,13 @@ public final class HubModels {
      *     cannot be had
      */
     public Path locate(String spec) {
-        Path local = Path.of(spec);
-        if (Files.exists(local)) {
+        Path local = null;
+        try {
+            local = Path.of(spec);
+        } catch (InvalidPathException e) {
+            // not a path on this system: maybe a model id
+        }
+        if (local != null && Files.exists(local)) {
             return local;
         }
         Optional<ModelId> id = ModelId.tryParse(spec);
@@ -101,7 +107,7 @@ public final class HubModels {
                     + " at revision " + revision + " (is it a BLIP model in transformers' format?)");
         }
         String commit = config.file().commit();
-        fetch(id, config.file());
+        fetch(client, id, config.file());
         cache.writeRef(id, commit);
         ModelId pinned = id.withRevision(commit);
         for (List<String> alternatives : List.of(WEIGHTS, TOKENIZERS)) {
@@ -109,7 +115,7 @@ public final class HubModels {
             for (String file : alternatives) {
                 HubClient.Head h = client.head(pinned, commit, file);
                 if (h.exists()) {
-                    fetch(id, h.file());
+                    fetch(client, id, h.file());
                     found = true;
                     break;
                 }
@@ -123,7 +129,7 @@ public final class HubModels {
         for (String file : OPTIONAL) {
             HubClient.Head h = client.head(pinned, commit, file);
             if (h.exists()) {
-                fetch(id, h.file());
+                fetch(client, id, h.file());
             } else {
                 cache.markMissing(id, commit, file);
             }
@@ -132,7 +138,7 @@ public final class HubModels {
     }
 
     /** Makes {@code snapshots/<commit>/<file>} lead to the file's verified blob. */
-    private void fetch(ModelId id, RemoteFile remote) throws IOException {
+    private void fetch(HubClient client, ModelId id, RemoteFile remote) throws IOException {
         if (!ModelId.isCommitHash(remote.commit())) {
             throw new ModelException(id + ": the hub gave '" + remote.commit() + "' as the commit of " + remote.file()
                     + ", not a commit hash");
@@ -144,7 +150,7 @@ public final class HubModels {
         cache.withLock(id, remote.etag(), () -> {
             if (!Files.isRegularFile(blob)) {
                 Path incomplete = cache.incomplete(id, remote.etag());
-                new HubClient(settings).download(remote, incomplete, progress);
+                client.download(remote, incomplete, progress);
                 verify(remote, incomplete);
                 HfCache.moveReplacing(incomplete, blob);
             }

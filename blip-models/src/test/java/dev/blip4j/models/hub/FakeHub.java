@@ -244,6 +244,11 @@ final class FakeHub implements AutoCloseable {
         if (cut) {
             body.write(content, start, length / 2);
             body.flush();
+            try {
+                Thread.sleep(300); // let the client take in what was sent before the connection goes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             // Drop the connection with the body half sent, as a network failure would.
             throw new UncheckedIOException(new IOException("connection cut on purpose"));
         }

@@ -134,7 +134,12 @@ class HubModelsTest {
             int half = hub.bytes(WEIGHTS).length / 2;
             assertEquals(2, cdn.size(), cdn.toString());
             assertFalse(cdn.get(0).contains("Range"), cdn.toString());
-            assertTrue(cdn.get(1).endsWith("Range:bytes=" + half + "-"), cdn.toString());
+            // It resumes from what had arrived when the connection dropped: at most the half the server sent
+            // (what was still in flight is lost with the connection), and more than nothing.
+            java.util.regex.Matcher range = java.util.regex.Pattern.compile("Range:bytes=(\\d+)-$").matcher(cdn.get(1));
+            assertTrue(range.find(), cdn.toString());
+            long from = Long.parseLong(range.group(1));
+            assertTrue(from > 0 && from <= half, "resumed from " + from + ", half is " + half);
             assertEquals(hub.etag(WEIGHTS), FakeHub.sha256(Files.readAllBytes(snapshot.resolve(WEIGHTS))));
         }
     }
