@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
 /**
  * Talks to the hub over HTTP with the JDK's client, the way huggingface_hub's
  * {@code get_hf_file_metadata} and {@code http_get} do: a HEAD on {@code /<repo>/resolve/<rev>/<file>}
- * (relative redirects followed, the absolute redirect of an LFS file to its CDN not), then a GET of
+ * (redirects on the same host followed, the redirect of an LFS file to its CDN host not: its headers
+ * describe the file), then a GET of
  * the bytes that resumes with {@code Range} after a cut connection.
  */
 final class HubClient {
@@ -102,12 +103,12 @@ final class HubClient {
             HttpHeaders h = response.headers();
             Optional<String> location = h.firstValue("Location");
             boolean redirect = status >= 300 && status < 400 && location.isPresent();
-            if (redirect && isRelative(location.get())) {
+            if (redirect && sameHost(url, url.resolve(location.get()))) {
                 if (redirects >= MAX_REDIRECTS) {
                     throw new ModelException(id + ": too many redirects resolving " + file);
                 }
                 url = url.resolve(location.get());
-                continue; // a renamed repository: same host, keep asking
+                continue; // a renamed repository, still on the hub: keep asking
             }
             if (status == 404 || status == 401 || status == 403) {
                 return absent(id, revision, file, status, h);
@@ -329,9 +330,9 @@ final class HubClient {
         return e;
     }
 
-    private static boolean isRelative(String location) {
-        URI u = URI.create(location);
-        return u.getScheme() == null && u.getHost() == null;
+    /** huggingface_hub follows a HEAD's redirects on the same host; another host is the CDN of an LFS file. */
+    private static boolean sameHost(URI a, URI b) {
+        return Objects.equals(lower(a.getHost()), lower(b.getHost()));
     }
 
     private static boolean sameOrigin(URI a, URI b) {

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * A HuggingFace hub on 127.0.0.1 serving one repository in the hub's URL scheme with the hub's
  * headers: {@code HEAD/GET /<org>/<name>/resolve/<rev>/<file>} answers 200 with {@code ETag} (git
  * blob sha1), {@code X-Repo-Commit} and {@code Content-Length} for small files, and for LFS files
- * (weights) a 302 to {@code /cdn/<sha256>} with {@code X-Linked-Etag} (the sha256),
+ * (weights) a 302 to {@code http://localhost:<port>/cdn/<sha256>} (another host name, as the hub's CDN) with {@code X-Linked-Etag} (the sha256),
  * {@code X-Linked-Size}; missing files get 404 {@code X-Error-Code: EntryNotFound}, unknown
  * revisions 404 {@code RevisionNotFound}. The CDN honours {@code Range}. It can drop the
  * connection in the middle of a file once, or serve corrupted bytes, and it logs every request.
@@ -68,6 +68,11 @@ final class FakeHub implements AutoCloseable {
 
     String endpoint() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** The CDN LFS files redirect to: the same server under another host name, as the hub's CDN is another host. */
+    String cdn() {
+        return "http://localhost:" + server.getAddress().getPort();
     }
 
     String commit() {
@@ -186,7 +191,7 @@ final class FakeHub implements AutoCloseable {
                     + "\nsize " + content.length + "\n").getBytes(StandardCharsets.UTF_8)) + "\"");
             h.set("X-Linked-Etag", "\"" + etag + "\"");
             h.set("X-Linked-Size", Long.toString(content.length));
-            h.set("Location", endpoint() + "/cdn/" + etag + "?file=" + file);
+            h.set("Location", cdn() + "/cdn/" + etag + "?file=" + file);
             ex.sendResponseHeaders(302, -1);
             return;
         }

@@ -271,6 +271,11 @@ class HubModelsTest {
             new HubModels(withToken, DownloadProgress.NONE).snapshot(ModelId.parse(REPO));
             assertTrue(hub.log().stream().filter(l -> l.startsWith("HEAD")).skip(1)
                     .allMatch(l -> l.endsWith("Auth:Bearer hf_secret")), hub.log().toString());
+            // Never to the CDN host an LFS file redirects to (its URL is signed).
+            assertTrue(hub.log().stream().filter(l -> l.startsWith("GET /cdn/")).noneMatch(l -> l.contains("Auth:")),
+                    hub.log().toString());
+            assertTrue(hub.log().stream().filter(l -> l.startsWith("GET /") && !l.startsWith("GET /cdn/"))
+                    .allMatch(l -> l.endsWith("Auth:Bearer hf_secret")), hub.log().toString());
         }
     }
 
