@@ -50,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
     static final List<String> TASKS = List.of("encode-image", "encode-text", "itm", "caption", "vqa");
 
     @Option(names = "--model", paramLabel = "PATH", description = "a real checkpoint (HF directory or file)")
-    Path modelPath;
+    String modelPath;
 
     @Mixin
     LoadOptions load;
@@ -112,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         BlipEngine.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
         Map<String, Object> report = new LinkedHashMap<>();
-        report.put("model", modelPath != null ? modelPath.toString() : "random " + random + " seed " + seed);
+        report.put("model", modelPath != null ? modelPath : "random " + random + " seed " + seed);
         report.put("device", load.device().toString());
         report.put("dtype", load.dtype().toString().toLowerCase(Locale.ROOT));
         report.put("threads", BlipEngine.threads());

@@ -2,13 +2,21 @@ package dev.blip4j.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.hub.DownloadProgress;
+import dev.blip4j.models.hub.HubSettings;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** How to load a model, whatever names it: tokenizer, image size, device, weight type. */
+/** How to load a model, whatever names it: hub access, tokenizer, image size, device, weight type. */
 final class LoadOptions {
+
+    @Option(names = "--offline", description = "never touch the network: a model id must be in the "
+            + "HuggingFace cache already (as HF_HUB_OFFLINE=1)")
+    boolean offline;
 
     @Option(names = "--tokenizer", paramLabel = "PATH",
             description = "a tokenizer.json, a vocab.txt, or a directory holding one "
@@ -22,19 +30,28 @@ final class LoadOptions {
     @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "where to run (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
             description = "weight type (default: ${DEFAULT-VALUE})")
     String dtype;
 
-    BlipModel load(Path model) {
-        return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).dtype(dtype()).load();
+    BlipModel load(String model) {
+        return builder(model).load();
+    }
+
+    /** The loading options given on the command line, download progress on stderr. */
+    BlipModel.Builder builder(String model) {
+        HubSettings hub = HubSettings.fromEnvironment();
+        return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).dtype(dtype())
+                .hub(hub).offline(offline)
+                .downloadProgress(hub.progressBars() ? DownloadProgress.bars(new PrintWriter(System.err, true))
+                        : DownloadProgress.NONE);
     }
 
     Device device() {
         return switch (device.toLowerCase(Locale.ROOT)) {
             case "cpu" -> Device.cpu();
             case "gpu", "cuda" -> Device.gpu();
-            default -> throw new dev.blip4j.core.InputException("--device must be cpu or gpu, got " + device);
+            default -> throw new InputException("--device must be cpu or gpu, got " + device);
         };
     }
 
@@ -43,7 +60,7 @@ final class LoadOptions {
             case "float32", "fp32" -> DataType.FLOAT32;
             case "float16", "fp16" -> DataType.FLOAT16;
             case "bfloat16", "bf16" -> DataType.BFLOAT16;
-            default -> throw new dev.blip4j.core.InputException("--dtype must be float32, float16 or bfloat16, got " + dtype);
+            default -> throw new InputException("--dtype must be float32 or float16, got " + dtype);
         };
     }
 }

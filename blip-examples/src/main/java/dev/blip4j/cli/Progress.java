@@ -1,5 +1,6 @@
 package dev.blip4j.cli;
 
+import dev.blip4j.models.hub.ProgressBar;
 import java.io.PrintWriter;
 
 /**
@@ -10,35 +11,15 @@ final class Progress {
 
     private static final int QUIET_BELOW = 5;
 
-    private final PrintWriter err;
-    private final int total;
-    private final String unit;
-    private final long start = System.nanoTime();
-    private final boolean shown;
-    private int done;
+    private final ProgressBar bar;
 
     Progress(PrintWriter err, int total, String unit) {
-        this.err = err;
-        this.total = total;
-        this.unit = unit;
-        this.shown = total >= QUIET_BELOW;
+        this.bar = total >= QUIET_BELOW ? new ProgressBar(err, "", total, 0, ProgressBar.Units.COUNT, unit) : null;
     }
 
     void advance(int items) {
-        done += items;
-        if (!shown) {
-            return;
+        if (bar != null) {
+            bar.advance(items);
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double rate = done / Math.max(seconds, 1e-9);
-        double eta = rate > 0 ? (total - done) / rate : 0;
-        int width = 30;
-        int filled = (int) ((long) width * done / Math.max(total, 1));
-        err.printf("\r[%s%s] %d/%d %.1f %s/s ETA %ds ", "#".repeat(filled), " ".repeat(width - filled), done, total,
-                rate, unit, Math.round(eta));
-        if (done >= total) {
-            err.println();
-        }
-        err.flush();
     }
 }

@@ -11,6 +11,9 @@ import dev.blip4j.models.checkpoint.ModelFiles;
 import dev.blip4j.models.checkpoint.ModelInfo;
 import dev.blip4j.models.checkpoint.NetworkLoader;
 import dev.blip4j.models.checkpoint.RandomCheckpoint;
+import dev.blip4j.models.hub.DownloadProgress;
+import dev.blip4j.models.hub.HubModels;
+import dev.blip4j.models.hub.HubSettings;
 import dev.blip4j.models.image.ImageLoader;
 import dev.blip4j.models.image.ImagePreprocessor;
 import dev.blip4j.models.image.RgbImage;
@@ -50,8 +53,25 @@ public final class BlipModel implements AutoCloseable {
         return builder(path).load();
     }
 
+    /**
+     * Loads a local directory or weights file, or a model id {@code org/name[@revision]} through
+     * the HuggingFace cache (downloading what is missing unless offline), with every option at its
+     * default.
+     */
+    public static BlipModel load(String pathOrModelId) {
+        return builder(pathOrModelId).load();
+    }
+
     public static Builder builder(Path path) {
-        return new Builder(path);
+        return new Builder(path, null);
+    }
+
+    /**
+     * Options for a local directory or weights file, or a model id {@code org/name[@revision]}
+     * (an existing path wins, as in transformers' {@code from_pretrained}).
+     */
+    public static Builder builder(String pathOrModelId) {
+        return new Builder(null, pathOrModelId);
     }
 
     /**
@@ -111,14 +131,40 @@ public final class BlipModel implements AutoCloseable {
     /** Loading options; defaults load on the CPU in float32 at the checkpoint's configured size. */
     public static final class Builder {
         private final Path path;
+        private final String spec;
+        private HubSettings hub;
+        private Boolean offline;
+        private DownloadProgress downloadProgress;
         private Path tokenizerPath;
         private Integer imageSize;
         private Device device;
         private DataType dtype = DataType.FLOAT32;
         private ImageLoader imageLoader = ImageLoader.defaults();
 
-        private Builder(Path path) {
+        private Builder(Path path, String spec) {
+            if (path == null && (spec == null || spec.isBlank())) {
+                throw new ModelException("no model given (a directory, a weights file or a model id org/name)");
+            }
             this.path = path;
+            this.spec = spec;
+        }
+
+        /** Hub endpoint, cache and token for model ids (default: {@link HubSettings#fromEnvironment()}). */
+        public Builder hub(HubSettings settings) {
+            this.hub = settings;
+            return this;
+        }
+
+        /** Never touch the network: a model id must already be in the cache (as {@code HF_HUB_OFFLINE=1}). */
+        public Builder offline(boolean value) {
+            this.offline = value;
+            return this;
+        }
+
+        /** Where download progress goes (default: bars on stderr unless {@code HF_HUB_DISABLE_PROGRESS_BARS}). */
+        public Builder downloadProgress(DownloadProgress progress) {
+            this.downloadProgress = progress;
+            return this;
         }
 
         /** A {@code tokenizer.json}, a {@code vocab.txt}, or a directory holding one. */
@@ -153,7 +199,7 @@ public final class BlipModel implements AutoCloseable {
             if (imageSize != null && imageSize <= 0) {
                 throw new ModelException("image size must be positive, got " + imageSize);
             }
-            ModelFiles files = ModelFiles.locate(path);
+            ModelFiles files = ModelFiles.locate(path != null ? path : hubModels().locate(spec));
             NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype);
             Blip network = loaded.network();
             try {
@@ -170,6 +216,16 @@ public final class BlipModel implements AutoCloseable {
                 network.close();
                 throw e;
             }
+        }
+
+        private HubModels hubModels() {
+            HubSettings settings = hub != null ? hub : HubSettings.fromEnvironment();
+            if (offline != null) {
+                settings = settings.withOffline(offline || settings.offline());
+            }
+            DownloadProgress progress = downloadProgress != null ? downloadProgress
+                    : settings.progressBars() ? DownloadProgress.stderr() : DownloadProgress.NONE;
+            return new HubModels(settings, progress);
         }
 
         private BlipTokenizer tokenizer(ModelFiles files, ModelInfo info) {

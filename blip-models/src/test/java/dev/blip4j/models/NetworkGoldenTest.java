@@ -40,7 +40,10 @@ class NetworkGoldenTest {
     @EnumSource(Layout.class)
     void caption(Layout layout) {
         Golden g = Golden.of("caption");
-        NetworkLoader.Loaded loaded = load(g, layout);
+        assertCaption(g, load(g, layout));
+    }
+
+    static void assertCaption(Golden g, NetworkLoader.Loaded loaded) {
         try (Blip net = loaded.network(); NDManager m = net.newManager()) {
             assertEquals(Set.of(BlipKind.CAPTION), net.config().kinds());
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
@@ -90,9 +93,12 @@ class NetworkGoldenTest {
     @EnumSource(Layout.class)
     void captionWithInterpolatedPositions(Layout layout) {
         Golden g = Golden.of("caption_posinterp");
-        NetworkLoader.Loaded loaded = load(g, layout);
+        assertCaptionWithInterpolatedPositions(g, load(g, layout), layout == Layout.ORIGINAL ? 32 : 64);
+    }
+
+    static void assertCaptionWithInterpolatedPositions(Golden g, NetworkLoader.Loaded loaded, int checkpointSize) {
         try (Blip net = loaded.network(); NDManager m = net.newManager()) {
-            assertEquals(layout == Layout.ORIGINAL ? 32 : 64, loaded.info().checkpointImageSize());
+            assertEquals(checkpointSize, loaded.info().checkpointImageSize());
             assertEquals(64, net.config().vision().imageSize());
             g.assertClose("pos_embed_interpolated", net.vision().posEmbed().toFloatArray(), 1, 17, 48);
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
@@ -118,17 +124,18 @@ class NetworkGoldenTest {
     @ParameterizedTest
     @EnumSource(Layout.class)
     void itm(Layout layout) {
-        matching(Golden.of("itm"), layout, false);
+        Golden g = Golden.of("itm");
+        assertMatching(g, load(g, layout), false);
     }
 
     @ParameterizedTest
     @EnumSource(Layout.class)
     void retrieval(Layout layout) {
-        matching(Golden.of("retrieval"), layout, true);
+        Golden g = Golden.of("retrieval");
+        assertMatching(g, load(g, layout), true);
     }
 
-    private static void matching(Golden g, Layout layout, boolean encFirst) {
-        NetworkLoader.Loaded loaded = load(g, layout);
+    static void assertMatching(Golden g, NetworkLoader.Loaded loaded, boolean encFirst) {
         try (Blip net = loaded.network(); NDManager m = net.newManager()) {
             assertEquals(Set.of(BlipKind.ITM, BlipKind.FEATURE), net.config().kinds());
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
@@ -168,7 +175,10 @@ class NetworkGoldenTest {
     @EnumSource(Layout.class)
     void vqa(Layout layout) {
         Golden g = Golden.of("vqa");
-        NetworkLoader.Loaded loaded = load(g, layout);
+        assertVqa(g, load(g, layout));
+    }
+
+    static void assertVqa(Golden g, NetworkLoader.Loaded loaded) {
         try (Blip net = loaded.network(); NDManager m = net.newManager()) {
             assertEquals(Set.of(BlipKind.VQA), net.config().kinds());
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
@@ -187,7 +197,10 @@ class NetworkGoldenTest {
     @EnumSource(Layout.class)
     void featureExtractor(Layout layout) {
         Golden g = Golden.of("feature_extractor");
-        NetworkLoader.Loaded loaded = load(g, layout);
+        assertFeatureExtractor(g, load(g, layout));
+    }
+
+    static void assertFeatureExtractor(Golden g, NetworkLoader.Loaded loaded) {
         try (Blip net = loaded.network(); NDManager m = net.newManager()) {
             assertEquals(Set.of(BlipKind.FEATURE), net.config().kinds());
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));

@@ -8,6 +8,7 @@ import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
+import dev.blip4j.core.generate.SearchListener;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.models.image.RgbImage;
@@ -77,20 +78,48 @@ public final class Captioner {
      *     (not on batching); null derives seeds from the configured one and the image's position
      */
     public List<List<Caption>> caption(List<RgbImage> images, long[] seeds) {
+        return caption(images, seeds, null);
+    }
+
+    /**
+     * As {@link #caption(List, long[])}, telling {@code listener} every search step (the model's
+     * logits and what the search made of them), for looking inside a caption.
+     */
+    public List<List<Caption>> caption(List<RgbImage> images, long[] seeds, SearchListener listener) {
         if (images.isEmpty()) {
             return List.of();
         }
         if (seeds != null && seeds.length != images.size()) {
             throw new IllegalArgumentException(seeds.length + " seeds for " + images.size() + " images");
         }
-        GenerationConfig generation = options.generation();
         List<List<Caption>> out = new ArrayList<>(images.size());
         for (int start = 0; start < images.size(); start += options.batchSize()) {
             int end = Math.min(images.size(), start + options.batchSize());
             long[] batchSeeds = seeds == null ? derivedSeeds(start, end) : Arrays.copyOfRange(seeds, start, end);
-            out.addAll(batch(images.subList(start, end), batchSeeds, generation));
+            try (NDManager m = model.network().newManager()) {
+                out.addAll(generate(model.pixels(images.subList(start, end), m), batchSeeds, listener));
+            }
         }
         return out;
+    }
+
+    /**
+     * Captions a batch already preprocessed, pixels [B, 3, S, S] as {@link BlipModel#pixels} makes
+     * them (for a DJL Translator, whose input step makes them); one forward pass, however large B
+     * is. The pixels are left as they are; the work happens in a manager of its own.
+     *
+     * @param seeds one sampling seed per image, or null for the configured seed mixed with the row
+     */
+    public List<List<Caption>> caption(NDArray pixels, long[] seeds) {
+        int rows = Math.toIntExact(pixels.getShape().get(0));
+        if (seeds != null && seeds.length != rows) {
+            throw new IllegalArgumentException(seeds.length + " seeds for " + rows + " images");
+        }
+        try (NDManager m = model.network().newManager()) {
+            NDArray local = pixels.duplicate();
+            local.attach(m);
+            return generate(local, seeds == null ? derivedSeeds(0, rows) : seeds, null);
+        }
     }
 
     private long[] derivedSeeds(int start, int end) {
@@ -101,18 +130,18 @@ public final class Captioner {
         return s;
     }
 
-    private List<List<Caption>> batch(List<RgbImage> images, long[] seeds, GenerationConfig generation) {
+    private List<List<Caption>> generate(NDArray pixels, long[] seeds, SearchListener listener) {
         Blip net = model.network();
         BlipTokenizer tokenizer = model.tokenizer();
+        GenerationConfig generation = options.generation();
+        int images = Math.toIntExact(pixels.getShape().get(0));
         List<List<Sequence>> sequences;
-        try (NDManager m = net.newManager()) {
-            NDArray states = net.encodeImage(model.pixels(images, m));
-            try (DecoderSession session = net.startDecoding(states, null, generation.rowsPerInput())) {
-                sequences = Generator.generate(session, promptIds, images.size(), generation, tokenizer.sepId(),
-                        tokenizer.padId(), seeds, null);
-            }
+        NDArray states = net.encodeImage(pixels);
+        try (DecoderSession session = net.startDecoding(states, null, generation.rowsPerInput())) {
+            sequences = Generator.generate(session, promptIds, images, generation, tokenizer.sepId(),
+                    tokenizer.padId(), seeds, listener);
         }
-        List<List<Caption>> out = new ArrayList<>(images.size());
+        List<List<Caption>> out = new ArrayList<>(images);
         for (List<Sequence> forImage : sequences) {
             List<Caption> captions = new ArrayList<>(forImage.size());
             for (Sequence s : forImage) {

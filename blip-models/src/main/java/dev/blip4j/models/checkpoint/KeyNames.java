@@ -5,26 +5,34 @@ import java.util.regex.Pattern;
 
 /**
  * The names of weights, in one place. Inside blip4j every weight goes by its name in the official
- * Salesforce state dict ({@code visual_encoder.blocks.0.attn.qkv.weight}); HuggingFace checkpoints
- * are renamed to it with the rules of transformers' {@code convert_blip_original_pytorch_to_hf.py}
- * run backwards. Text trees are named alike in both layouts.
+ * Salesforce state dict ({@code visual_encoder.blocks.0.attn.qkv.weight}). One table of renames,
+ * the rules of transformers' {@code convert_blip_original_pytorch_to_hf.py}, is read both ways:
+ * HF checkpoints are renamed to official names when loaded, and {@code blip convert} renames
+ * official names to HF's when it writes. Text trees are named alike in both layouts, except that
+ * HF's {@code BlipModel} (the feature extractor) calls the text encoder {@code text_model}.
  */
 public final class KeyNames {
 
-    /** HF name pattern to official name, applied in order, first match wins. */
-    private record Rename(Pattern hf, String official) {}
+    /**
+     * One rename. Both sides are templates in which {@code {n}} stands for a layer number and
+     * {@code {p}} for the rest of the name; the placeholders appear in the same order on both sides.
+     *
+     * @param blipModelOnly official to HF applies only when writing HF's {@code BlipModel}
+     */
+    private record Rename(Pattern hf, Pattern official, String toOfficial, String toHf, boolean blipModelOnly) {}
 
-    private static final List<Rename> HF_TO_OFFICIAL = List.of(
-            rename("^vision_model\\.embeddings\\.class_embedding$", "visual_encoder.cls_token"),
-            rename("^vision_model\\.embeddings\\.position_embedding$", "visual_encoder.pos_embed"),
-            rename("^vision_model\\.embeddings\\.patch_embedding\\.(weight|bias)$", "visual_encoder.patch_embed.proj.$1"),
-            rename("^vision_model\\.encoder\\.layers\\.(\\d+)\\.layer_norm1\\.(.*)$", "visual_encoder.blocks.$1.norm1.$2"),
-            rename("^vision_model\\.encoder\\.layers\\.(\\d+)\\.layer_norm2\\.(.*)$", "visual_encoder.blocks.$1.norm2.$2"),
-            rename("^vision_model\\.encoder\\.layers\\.(\\d+)\\.self_attn\\.qkv\\.(.*)$", "visual_encoder.blocks.$1.attn.qkv.$2"),
-            rename("^vision_model\\.encoder\\.layers\\.(\\d+)\\.self_attn\\.projection\\.(.*)$", "visual_encoder.blocks.$1.attn.proj.$2"),
-            rename("^vision_model\\.encoder\\.layers\\.(\\d+)\\.mlp\\.(fc[12])\\.(.*)$", "visual_encoder.blocks.$1.mlp.$2.$3"),
-            rename("^vision_model\\.post_layernorm\\.(.*)$", "visual_encoder.norm.$1"),
-            rename("^text_model\\.(.*)$", "text_encoder.$1"));
+    private static final List<Rename> RENAMES = List.of(
+            rename("vision_model.embeddings.class_embedding", "visual_encoder.cls_token"),
+            rename("vision_model.embeddings.position_embedding", "visual_encoder.pos_embed"),
+            rename("vision_model.embeddings.patch_embedding.{p}", "visual_encoder.patch_embed.proj.{p}"),
+            rename("vision_model.encoder.layers.{n}.layer_norm1.{p}", "visual_encoder.blocks.{n}.norm1.{p}"),
+            rename("vision_model.encoder.layers.{n}.layer_norm2.{p}", "visual_encoder.blocks.{n}.norm2.{p}"),
+            rename("vision_model.encoder.layers.{n}.self_attn.qkv.{p}", "visual_encoder.blocks.{n}.attn.qkv.{p}"),
+            rename("vision_model.encoder.layers.{n}.self_attn.projection.{p}", "visual_encoder.blocks.{n}.attn.proj.{p}"),
+            rename("vision_model.encoder.layers.{n}.mlp.{p}", "visual_encoder.blocks.{n}.mlp.{p}"),
+            rename("vision_model.post_layernorm.{p}", "visual_encoder.norm.{p}"),
+            new Rename(template("text_model.{p}"), template("text_encoder.{p}"),
+                    replacement("text_encoder.{p}"), replacement("text_model.{p}"), true));
 
     /**
      * Keys an inference model does not use: momentum encoders and queues of pre-training and
@@ -44,7 +52,28 @@ public final class KeyNames {
     private KeyNames() {}
 
     private static Rename rename(String hf, String official) {
-        return new Rename(Pattern.compile(hf), official);
+        return new Rename(template(hf), template(official), replacement(official), replacement(hf), false);
+    }
+
+    /** A template as an anchored pattern: dots literal, {n} a number, {p} the rest. */
+    private static Pattern template(String t) {
+        String regex = Pattern.quote(t).replace("{n}", "\\E(\\d+)\\Q").replace("{p}", "\\E(.+)\\Q");
+        return Pattern.compile("^" + regex + "$");
+    }
+
+    /** A template as a replacement: each placeholder becomes the next group. */
+    private static String replacement(String t) {
+        StringBuilder out = new StringBuilder();
+        int group = 1;
+        for (int i = 0; i < t.length(); i++) {
+            if (t.startsWith("{n}", i) || t.startsWith("{p}", i)) {
+                out.append('$').append(group++);
+                i += 2;
+            } else {
+                out.append(t.charAt(i));
+            }
+        }
+        return out.toString();
     }
 
     /** The official name of a key of the given layout. */
@@ -52,13 +81,32 @@ public final class KeyNames {
         if (layout == Layout.ORIGINAL) {
             return key;
         }
-        for (Rename r : HF_TO_OFFICIAL) {
+        for (Rename r : RENAMES) {
             var m = r.hf().matcher(key);
             if (m.matches()) {
-                return m.replaceFirst(r.official());
+                return m.replaceFirst(r.toOfficial());
             }
         }
         return key;
+    }
+
+    /**
+     * The HuggingFace name of an official key, as transformers' conversion script names it.
+     *
+     * @param blipModel whether the file is for HF's {@code BlipModel} (the feature extractor), whose
+     *     text encoder is {@code text_model}
+     */
+    public static String hf(String officialKey, boolean blipModel) {
+        for (Rename r : RENAMES) {
+            if (r.blipModelOnly() && !blipModel) {
+                continue;
+            }
+            var m = r.official().matcher(officialKey);
+            if (m.matches()) {
+                return m.replaceFirst(r.toHf());
+            }
+        }
+        return officialKey;
     }
 
     public static boolean ignored(String officialKey) {

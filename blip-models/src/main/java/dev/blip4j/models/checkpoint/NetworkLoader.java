@@ -38,7 +38,7 @@ public final class NetworkLoader {
             raw = sd.tensors();
             storageTied = sd.sharedTensorCount();
         }
-        Layout layout = detectLayout(raw, files.weights().toString());
+        Layout layout = layoutOf(raw, files.weights().toString());
         ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 ? ConfigFiles.huggingFace(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 : layout == Layout.ORIGINAL ? ConfigFiles.original(files.dir()) : ConfigHints.none();
@@ -64,7 +64,17 @@ public final class NetworkLoader {
         }
     }
 
-    private static Layout detectLayout(Map<String, TensorData> raw, String source) {
+    /**
+     * The checkpoint's tensors under their stored names, as loading reads them (tensors that share
+     * storage in a {@code .pth} are the same instance).
+     */
+    public static Map<String, TensorData> readTensors(ModelFiles files) {
+        return files.isSafetensors() ? SafeTensors.read(files.weights()).tensors()
+                : TorchCheckpoint.read(files.weights()).tensors();
+    }
+
+    /** Which naming the tensors follow: {@code visual_encoder.*} is original, {@code vision_model.*} HF. */
+    public static Layout layoutOf(Map<String, TensorData> raw, String source) {
         boolean hf = raw.keySet().stream().anyMatch(k -> k.startsWith("vision_model."));
         boolean original = raw.keySet().stream().anyMatch(k -> k.startsWith("visual_encoder."));
         if (hf == original) {

@@ -77,6 +77,16 @@ public record ImagePreprocessor(int height, int width, ResampleFilter resample, 
         std = std.clone();
     }
 
+    /** OpenAI CLIP's channel means as BLIP's code spells them (the float fields round them). */
+    public static double[] clipMean() {
+        return CLIP_MEAN.clone();
+    }
+
+    /** OpenAI CLIP's channel standard deviations as BLIP's code spells them. */
+    public static double[] clipStd() {
+        return CLIP_STD.clone();
+    }
+
     /** BLIP's transform at {@code size x size}: BICUBIC, /255, CLIP mean and std. */
     public static ImagePreprocessor blip(int size) {
         return builder().size(size).build();

@@ -69,6 +69,7 @@ public final class BlipTokenizer implements AutoCloseable {
     private boolean closed; // guarded by lock
 
     private final String source;
+    private final String hfJson;
     private final long padId;
     private final long unkId;
     private final long clsId;
@@ -84,6 +85,7 @@ public final class BlipTokenizer implements AutoCloseable {
 
     private BlipTokenizer(TokenizerJson.Prepared prepared, String source) {
         this.source = source;
+        this.hfJson = prepared.hfJson();
         Map<String, Long> ids = prepared.specialIds();
         this.padId = ids.get("pad");
         this.unkId = ids.get("unk");
@@ -293,6 +295,15 @@ public final class BlipTokenizer implements AutoCloseable {
      */
     public int vocabSize() {
         return vocabSize;
+    }
+
+    /**
+     * The {@code tokenizer.json} transformers would save for this tokenizer: the source file (or,
+     * from a {@code vocab.txt}, {@code BertTokenizerFast}'s pipeline) with {@code [DEC]} and
+     * {@code [ENC]} as special added tokens. See {@link TokenizerFiles}.
+     */
+    public String tokenizerJson() {
+        return hfJson;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ final class TokenizerJson {
      * A tokenizer.json ready for DJL, with what BlipTokenizer needs to know about it.
      *
      * @param json the document to load
+     * @param hfJson the document as transformers would save it: the input with [DEC] and [ENC] added
      * @param specialIds id of each special token, keyed by the role names pad, unk, cls, sep,
      *     mask, dec, enc
      * @param specialTokens text of each special token, same keys
@@ -58,6 +59,7 @@ final class TokenizerJson {
      */
     record Prepared(
             String json,
+            String hfJson,
             Map<String, Long> specialIds,
             Map<String, String> specialTokens,
             int baseVocabSize,
@@ -300,6 +302,8 @@ final class TokenizerJson {
             specialIds.put(token.equals(DEC) ? "dec" : "enc", expected);
         }
         root.add("added_tokens", added);
+        // What transformers would save for this tokenizer, before the changes made for DJL below.
+        String hfJson = root.toString();
 
         // Padding and truncation are done in Java (per call, not per tokenizer), and so is the
         // decoder's clean-up: the native WordPiece decoder cleans each token on its own, which
@@ -336,7 +340,7 @@ final class TokenizerJson {
         for (String content : addedIds.keySet()) {
             addedChars.append(content);
         }
-        return new Prepared(root.toString(), specialIds, specialTokens, baseVocabSize, (int) (maxId + 1),
+        return new Prepared(root.toString(), hfJson, specialIds, specialTokens, baseVocabSize, (int) (maxId + 1),
                 bertPipeline, splitsCjk, addedChars.toString());
     }
 

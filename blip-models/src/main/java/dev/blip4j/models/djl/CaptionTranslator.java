@@ -1,0 +1,124 @@
+package dev.blip4j.models.djl;
+
+import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
+import ai.djl.translate.Batchifier;
+import ai.djl.translate.Translator;
+import ai.djl.translate.TranslatorContext;
+import dev.blip4j.core.InputException;
+import dev.blip4j.core.generate.GenerationConfig;
+import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.caption.Caption;
+import dev.blip4j.models.caption.CaptionOptions;
+import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.image.RgbImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Captioning as a DJL Translator: the input step turns DJL {@link Image}s into BLIP's normalised
+ * pixels (Pillow-identical resizing), the Block passes them through, and the output step runs the
+ * {@link Captioner} over the whole batch in one decoding. {@code Predictor.batchPredict} therefore
+ * captions a batch exactly as {@link Captioner#caption(List)} does.
+ *
+ * <p>Arguments (Criteria {@code optArgument}, or the model URL's query): {@code beams},
+ * {@code max_length}, {@code min_length}, {@code repetition_penalty}, {@code prompt}; defaults are
+ * the official ones ({@link CaptionOptions#defaults()}).
+ *
+ * @param <O> {@code String} (the caption text) or {@link Caption} (text, token ids and score)
+ */
+public final class CaptionTranslator<O> implements Translator<Image, O> {
+
+    /** Image in, caption text out. */
+    public static final BlipTask<Image, String> TEXT = task(String.class, Caption::text);
+    /** Image in, {@link Caption} (text, token ids, score) out. */
+    public static final BlipTask<Image, Caption> CAPTION = task(Caption.class, c -> c);
+
+    private final BlipModel model;
+    private final Captioner captioner;
+    private final Function<Caption, O> output;
+
+    public CaptionTranslator(BlipModel model, CaptionOptions options, Function<Caption, O> output) {
+        this.model = model;
+        this.captioner = new Captioner(model, options);
+        this.output = output;
+    }
+
+    /** The caption options the arguments ask for, on top of the official defaults. */
+    public static CaptionOptions options(TaskArguments args) {
+        CaptionOptions defaults = CaptionOptions.defaults();
+        GenerationConfig.Builder g = defaults.generation().toBuilder();
+        if (args.integer("beams") != null) {
+            g.numBeams(args.integer("beams"));
+        }
+        if (args.integer("max_length") != null) {
+            g.maxLength(args.integer("max_length"));
+        }
+        if (args.integer("min_length") != null) {
+            g.minLength(args.integer("min_length"));
+        }
+        if (args.decimal("repetition_penalty") != null) {
+            g.repetitionPenalty(args.decimal("repetition_penalty"));
+        }
+        String prompt = args.string("prompt");
+        return defaults.withGeneration(g.build()).withPrompt(prompt != null ? prompt : defaults.prompt());
+    }
+
+    private static <O> BlipTask<Image, O> task(Class<O> type, Function<Caption, O> output) {
+        return new BlipTask<>() {
+            @Override
+            public Class<Image> input() {
+                return Image.class;
+            }
+
+            @Override
+            public Class<O> output() {
+                return type;
+            }
+
+            @Override
+            public Translator<Image, O> translator(BlipModel model, TaskArguments arguments) {
+                return new CaptionTranslator<>(model, options(arguments), output);
+            }
+        };
+    }
+
+    /** Non-null, so that Predictors hand whole batches to the batch steps below. */
+    @Override
+    public Batchifier getBatchifier() {
+        return Batchifier.STACK;
+    }
+
+    @Override
+    public NDList processInput(TranslatorContext ctx, Image input) {
+        return batchProcessInput(ctx, List.of(input));
+    }
+
+    @Override
+    public NDList batchProcessInput(TranslatorContext ctx, List<Image> inputs) {
+        List<RgbImage> images = new ArrayList<>(inputs.size());
+        for (Image image : inputs) {
+            if (image == null) {
+                throw new InputException("a null image was given to caption");
+            }
+            images.add(model.imageLoader().fromDjlImage(image));
+        }
+        return new NDList(model.pixels(images, ctx.getNDManager()));
+    }
+
+    @Override
+    public O processOutput(TranslatorContext ctx, NDList list) {
+        return batchProcessOutput(ctx, list).get(0);
+    }
+
+    @Override
+    public List<O> batchProcessOutput(TranslatorContext ctx, NDList list) {
+        List<List<Caption>> captions = captioner.caption(list.singletonOrThrow(), null);
+        List<O> out = new ArrayList<>(captions.size());
+        for (List<Caption> forImage : captions) {
+            out.add(output.apply(forImage.get(0)));
+        }
+        return out;
+    }
+}
