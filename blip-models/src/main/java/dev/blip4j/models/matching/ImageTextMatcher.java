@@ -11,7 +11,11 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Image-text matching with BLIP's two matching heads:
@@ -116,6 +120,80 @@ public final class ImageTextMatcher {
             }
             return scores.toMatrix(texts);
         }
+    }
+
+    /**
+     * Row-wise pairs: text {@code i} against image {@code i}, in pair order. Each distinct image
+     * (by identity) is encoded once, and the pairs go through the image-grounded encoder together,
+     * {@link MatchOptions#textBatchSize()} at a time, each text row with its own image's tokens.
+     * The numbers are those of {@link #match(List, List)} for the same pairs, up to float rounding.
+     *
+     * @throws InputException if the lists are null or of different lengths
+     */
+    public List<Match> matchPairs(List<RgbImage> images, List<String> texts) {
+        requireTexts(texts);
+        if (images == null || images.size() != texts.size()) {
+            throw new InputException("pairs need one image per text: got " + (images == null ? "no" : images.size())
+                    + " images for " + texts.size() + " texts");
+        }
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        Map<RgbImage, Integer> index = new IdentityHashMap<>();
+        List<RgbImage> distinct = new ArrayList<>();
+        int[] imageOf = new int[images.size()];
+        for (int i = 0; i < imageOf.length; i++) {
+            RgbImage image = images.get(i);
+            if (image == null) {
+                throw new InputException("the image of pair " + i + " is null");
+            }
+            imageOf[i] = index.computeIfAbsent(image, img -> {
+                distinct.add(img);
+                return distinct.size() - 1;
+            });
+        }
+        Blip net = model.network();
+        float[] itm = new float[texts.size()];
+        float[] itc = new float[texts.size()];
+        try (NDManager m = net.newManager()) {
+            TextSide text = textSide(m, texts);
+            NDList encoded = new NDList();
+            for (int start = 0; start < distinct.size(); start += options.imageBatchSize()) {
+                int end = Math.min(distinct.size(), start + options.imageBatchSize());
+                encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
+            }
+            NDArray states = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
+            NDArray features = net.imageEmbedding(states);
+            for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
+                int end = Math.min(texts.size(), start + options.textBatchSize());
+                try (NDManager bm = m.newSubManager()) {
+                    int[] rows = Arrays.copyOfRange(imageOf, start, end);
+                    NDIndex pairs = new NDIndex("{}:{}", start, end);
+                    NDArray logits = ItmScoring.pairs(net, rows(states, rows, bm), text.groundedIds().get(pairs),
+                            text.mask().get(pairs));
+                    System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
+                    float[] cos = rows(features, rows, bm).mul(text.features().get(pairs)).sum(new int[] {1})
+                            .toFloatArray();
+                    System.arraycopy(cos, 0, itc, start, end - start);
+                }
+            }
+        }
+        List<Match> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < itm.length; i++) {
+            out.add(new Match(texts.get(i), itm[i], itc[i]));
+        }
+        return out;
+    }
+
+    /** The given rows of {@code array}, in order, owned by {@code manager}. */
+    private static NDArray rows(NDArray array, int[] rows, NDManager manager) {
+        NDList parts = new NDList(rows.length);
+        for (int r : rows) {
+            parts.add(array.get(new NDIndex("{}:{}", r, r + 1)));
+        }
+        NDArray out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
+        out.attach(manager);
+        return out;
     }
 
     /** Token ids of both sides and the ITC text features [T, D], in {@code m}. */

@@ -1,15 +1,18 @@
 package dev.blip4j.models.matching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.testing.Arrays2;
 import dev.blip4j.models.testing.Golden;
 import dev.blip4j.models.testing.GoldenModels;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -106,6 +109,51 @@ class ImageTextMatcherGoldenTest {
                     assertEquals(row.get(j).itc(), one.itc(), 1e-6);
                 }
             }
+        }
+    }
+
+    /**
+     * Row-wise pairs, every (image, text) combination in text-major order so that the pairs of one
+     * image are spread over several text batches and share its encoding: the golden ITM
+     * probabilities and ITC similarities, and the matrix's numbers.
+     */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void pairsScoreAsTheGoldenAndTheMatrix(Layout layout) {
+        Golden g = Golden.of("itm");
+        List<String> captions = GoldenModels.captions(g);
+        try (BlipModel model = GoldenModels.load(g, layout)) {
+            List<RgbImage> images = images(model);
+            List<RgbImage> pairImages = new ArrayList<>();
+            List<String> pairTexts = new ArrayList<>();
+            for (int j = 0; j < 4; j++) {
+                for (int i = 0; i < 3; i++) {
+                    pairImages.add(images.get(i));
+                    pairTexts.add(captions.get(j));
+                }
+            }
+            ImageTextMatcher small = new ImageTextMatcher(model,
+                    MatchOptions.defaults().withImageBatchSize(2).withTextBatchSize(5));
+            List<Match> pairs = small.matchPairs(pairImages, pairTexts);
+            MatchMatrix matrix = new ImageTextMatcher(model).match(images, captions);
+            float[] itm = new float[12];
+            float[] itc = new float[12];
+            for (int j = 0; j < 4; j++) {
+                for (int i = 0; i < 3; i++) {
+                    Match m = pairs.get(j * 3 + i);
+                    assertEquals(captions.get(j), m.text());
+                    itm[i * 4 + j] = (float) m.itm();
+                    itc[i * 4 + j] = (float) m.itc();
+                    assertEquals(matrix.itm().get(i, j), m.itm(), 1e-6, "itm " + i + "," + j);
+                    assertEquals(matrix.itc().get(i, j), m.itc(), 1e-6, "itc " + i + "," + j);
+                }
+            }
+            g.assertClose("itm_probs", itm, 3, 4);
+            g.assertClose("itc_sim", itc, 3, 4);
+            assertEquals(List.of(), small.matchPairs(List.of(), List.of()));
+            InputException e = assertThrows(InputException.class,
+                    () -> small.matchPairs(images, captions));
+            assertTrue(e.getMessage().contains("3 images for 4 texts"), e.getMessage());
         }
     }
 
