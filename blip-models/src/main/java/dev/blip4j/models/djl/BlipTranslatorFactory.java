@@ -29,15 +29,16 @@ import java.util.UUID;
  */
 public final class BlipTranslatorFactory implements TranslatorFactory {
 
-    /**
-     * Every task, by (input, output) type. A new task is one more entry: ITM would be
-     * {@code (ImageText, Matching)}, VQA {@code (ImageQuestion, String)}, features
-     * {@code (Image, float[])} and {@code (String, float[])}.
-     */
+    /** Every task, by (input, output) type: one entry per task. */
     private static final List<BlipTask<?, ?>> TASKS = List.of(
             CaptionTranslator.TEXT,
             CaptionTranslator.CAPTION,
-            CaptionServingTranslator.TASK);
+            MatchingTasks.ITM,
+            VqaTasks.ANSWER,
+            VqaTasks.RANK,
+            FeatureTasks.IMAGE,
+            FeatureTasks.TEXT,
+            Serving.TASK);
 
     @Override
     public Set<Pair<Type, Type>> getSupportedTypes() {

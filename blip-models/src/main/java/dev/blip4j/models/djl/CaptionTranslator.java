@@ -1,19 +1,22 @@
 package dev.blip4j.models.djl;
 
+import ai.djl.modality.Input;
+import ai.djl.modality.Output;
 import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDList;
 import ai.djl.translate.Batchifier;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 import dev.blip4j.core.InputException;
-import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
 import dev.blip4j.models.image.RgbImage;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -48,21 +51,29 @@ public final class CaptionTranslator<O> implements Translator<Image, O> {
     /** The caption options the arguments ask for, on top of the official defaults. */
     public static CaptionOptions options(TaskArguments args) {
         CaptionOptions defaults = CaptionOptions.defaults();
-        GenerationConfig.Builder g = defaults.generation().toBuilder();
-        if (args.integer("beams") != null) {
-            g.numBeams(args.integer("beams"));
-        }
-        if (args.integer("max_length") != null) {
-            g.maxLength(args.integer("max_length"));
-        }
-        if (args.integer("min_length") != null) {
-            g.minLength(args.integer("min_length"));
-        }
-        if (args.decimal("repetition_penalty") != null) {
-            g.repetitionPenalty(args.decimal("repetition_penalty"));
-        }
         String prompt = args.string("prompt");
-        return defaults.withGeneration(g.build()).withPrompt(prompt != null ? prompt : defaults.prompt());
+        return defaults.withGeneration(args.generation(defaults.generation()))
+                .withPrompt(prompt != null ? prompt : defaults.prompt());
+    }
+
+    /**
+     * DJL Serving (see {@link Serving}): a request is an image; the answer is
+     * {@code {"caption", "token_ids", "score"}}, the fields of {@code blip caption --json}.
+     */
+    static Translator<Input, Output> serving(BlipModel model, TaskArguments args) {
+        Captioner captioner = new Captioner(model, options(args));
+        return Serving.translator(input -> model.imageLoader().load(ServingRequest.read(input).image()), images -> {
+            List<Map<String, Object>> bodies = new ArrayList<>(images.size());
+            for (List<Caption> forImage : captioner.caption(images)) {
+                Caption c = forImage.get(0);
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("caption", c.text());
+                body.put("token_ids", c.tokenIds());
+                body.put("score", c.score());
+                bodies.add(body);
+            }
+            return bodies;
+        });
     }
 
     private static <O> BlipTask<Image, O> task(Class<O> type, Function<Caption, O> output) {

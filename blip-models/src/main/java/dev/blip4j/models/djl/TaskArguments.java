@@ -1,6 +1,7 @@
 package dev.blip4j.models.djl;
 
 import dev.blip4j.core.InputException;
+import dev.blip4j.core.generate.GenerationConfig;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -56,6 +57,27 @@ public final class TaskArguments {
             case "false", "0", "no", "off", "" -> false;
             default -> throw new InputException("argument " + key + " must be true or false, got '" + v + "'");
         };
+    }
+
+    /**
+     * {@code defaults} with what the arguments set: {@code beams}, {@code max_length},
+     * {@code min_length}, {@code repetition_penalty} (the names of the CLI options).
+     */
+    public GenerationConfig generation(GenerationConfig defaults) {
+        GenerationConfig.Builder g = defaults.toBuilder();
+        if (integer("beams") != null) {
+            g.numBeams(integer("beams"));
+        }
+        if (integer("max_length") != null) {
+            g.maxLength(integer("max_length"));
+        }
+        if (integer("min_length") != null) {
+            g.minLength(integer("min_length"));
+        }
+        if (decimal("repetition_penalty") != null) {
+            g.repetitionPenalty(decimal("repetition_penalty"));
+        }
+        return g.build();
     }
 
     public Path path(String key) {

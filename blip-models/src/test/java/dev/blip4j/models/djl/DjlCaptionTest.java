@@ -178,12 +178,31 @@ class DjlCaptionTest {
         BlipTranslatorFactory factory = new BlipTranslatorFactory();
         assertTrue(factory.isSupported(Image.class, String.class));
         assertTrue(factory.isSupported(Image.class, Caption.class));
+        assertTrue(factory.isSupported(ImageText.class, dev.blip4j.models.matching.Match.class));
+        assertTrue(factory.isSupported(VisualQuestion.class, String.class));
+        assertTrue(factory.isSupported(ClosedQuestion.class, dev.blip4j.models.vqa.Ranking.class));
+        assertTrue(factory.isSupported(Image.class, float[].class));
+        assertTrue(factory.isSupported(String.class, float[].class));
         assertTrue(factory.isSupported(Input.class, Output.class));
-        assertEquals(3, factory.getSupportedTypes().size());
+        assertEquals(8, factory.getSupportedTypes().size());
         // DJL then falls back to its default factory and reports the types that one supports.
         assertTrue(!factory.isSupported(Image.class, Integer.class));
         ai.djl.translate.TranslateException e = assertThrows(ai.djl.translate.TranslateException.class,
                 () -> factory.newInstance(Image.class, Integer.class, null, java.util.Map.of()));
-        assertTrue(e.getMessage().contains("java.lang.Integer") && e.getMessage().contains("Caption"), e.getMessage());
+        assertTrue(e.getMessage().contains("java.lang.Integer") && e.getMessage().contains("Caption")
+                && e.getMessage().contains("(ClosedQuestion, Ranking)"), e.getMessage());
+    }
+
+    @Test
+    void servingTasksAreChosenByTheTaskArgument() {
+        Criteria<Input, Output> itm = Criteria.builder().setTypes(Input.class, Output.class)
+                .optModelUrls(BlipZoo.url(Golden.of("caption").hf()) + "?task=itm").build();
+        Exception e = assertThrows(Exception.class, itm::loadModel);
+        assertTrue(DjlMatchingTest.rootMessage(e).contains("image-text matching needs"), DjlMatchingTest.rootMessage(e));
+        Criteria<Input, Output> unknown = Criteria.builder().setTypes(Input.class, Output.class)
+                .optModelUrls(BlipZoo.url(Golden.of("caption").hf()) + "?task=translate").build();
+        e = assertThrows(Exception.class, unknown::loadModel);
+        assertTrue(DjlMatchingTest.rootMessage(e).contains("task must be caption, itm or vqa, got 'translate'"),
+                DjlMatchingTest.rootMessage(e));
     }
 }
