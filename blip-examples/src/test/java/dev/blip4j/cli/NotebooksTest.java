@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code %maven}) are dropped; the class path is this test's. The notebooks read the model, the
  * images and the output folder from system properties, which this test points at the goldens (the model
  * of the kind the notebook's metadata {@code blip4j.test_model} names: {@code caption}, {@code itm},
- * {@code vqa}...).
+ * {@code vqa}...), and check that it wrote the pictures its metadata {@code blip4j.outputs} names.
  */
 class NotebooksTest {
 
@@ -71,14 +71,21 @@ class NotebooksTest {
         assertTrue(markdown.stream().anyMatch(m -> m.contains("%jars") && m.contains("blip.jar")),
                 notebook + " must say at the top how to install the kernel and load blip.jar");
 
-        // Outputs stay in target/ for a person to look at (the heat map, for one).
-        Path out = Path.of("target/notebook-outputs").resolve(notebook.getFileName().toString().replace(".ipynb", ""));
-        Files.createDirectories(out);
-        Files.deleteIfExists(out.resolve("look-inside-heatmap.png"));
-        Map<String, String> saved = new HashMap<>();
-        // The tiny golden model of the notebook's kind: metadata {"blip4j": {"test_model": "itm"}}, caption by default.
+        // The tiny golden model of the notebook's kind: metadata {"blip4j": {"test_model": "itm"}}, caption by default;
+        // "outputs": the PNG files it must write to blip.out.
         JsonObject meta = nb.getAsJsonObject("metadata").getAsJsonObject("blip4j");
         String kind = meta != null && meta.has("test_model") ? meta.get("test_model").getAsString() : "caption";
+        List<String> pictures = new ArrayList<>();
+        if (meta != null && meta.has("outputs")) {
+            meta.getAsJsonArray("outputs").forEach(o -> pictures.add(o.getAsString()));
+        }
+        // Outputs stay in target/ for a person to look at (the heat maps, for one).
+        Path out = Path.of("target/notebook-outputs").resolve(notebook.getFileName().toString().replace(".ipynb", ""));
+        Files.createDirectories(out);
+        for (String picture : pictures) {
+            Files.deleteIfExists(out.resolve(picture));
+        }
+        Map<String, String> saved = new HashMap<>();
         assertTrue(Files.isDirectory(golden().resolve(kind).resolve("hf")), notebook + ": no golden model " + kind);
         Map<String, String> props = Map.of(
                 "blip.model", golden().resolve(kind).resolve("hf").toString(),
@@ -103,10 +110,13 @@ class NotebooksTest {
                 }
             });
         }
-        if (notebook.getFileName().toString().contains("look-inside")) {
-            BufferedImage heatmap = ImageIO.read(out.resolve("look-inside-heatmap.png").toFile());
-            assertNotNull(heatmap, "the heat map is a PNG");
-            assertTrue(heatmap.getWidth() > 100 && heatmap.getHeight() > 100);
+        for (String picture : pictures) {
+            Path file = out.resolve(picture);
+            assertTrue(Files.isRegularFile(file), notebook + " did not write " + picture);
+            BufferedImage image = ImageIO.read(file.toFile());
+            assertNotNull(image, picture + " is a PNG");
+            assertTrue(image.getWidth() > 100 && image.getHeight() > 100, picture + " is " + image.getWidth() + "x"
+                    + image.getHeight());
         }
     }
 
