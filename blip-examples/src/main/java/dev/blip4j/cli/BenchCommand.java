@@ -9,13 +9,14 @@ import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
-import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
 import dev.blip4j.models.checkpoint.RandomCheckpoint;
 import dev.blip4j.models.checkpoint.TorchCheckpointWriter;
+import dev.blip4j.models.features.FeatureExtractor;
+import dev.blip4j.models.features.FeatureOptions;
 import dev.blip4j.models.image.RgbImage;
-import dev.blip4j.models.text.BatchEncoding;
+import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.text.Padding;
 import dev.blip4j.models.vqa.ImageQuestion;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
@@ -33,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -102,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
         if (writeRandom != null) {
             return writeRandomCheckpoint(stdout);
@@ -205,65 +207,78 @@ final class BenchCommand implements Callable<Integer> {
         };
     }
 
-    private Map<String, Object> run(String task, BlipModel model, List<RgbImage> images, int batch, double peak) {
+    /**
+     * One measured unit of work of a task at a batch size, through the task's public API.
+     *
+     * @param tokens the sequences the last run generated (caption, vqa), else empty
+     * @param promptLength tokens of each sequence that were not generated
+     */
+    private record Workload(Runnable work, String unit, Supplier<List<long[]>> tokens, int promptLength,
+            AutoCloseable resources) {}
+
+    private Workload workload(String task, BlipModel model, List<RgbImage> images, int batch) {
         List<RgbImage> inputs = cycle(images, batch);
         List<String> texts = cycle(TEXTS, batch);
         List<String> questions = cycle(QUESTIONS, batch);
-        Runnable work;
-        String unit;
-        List<long[]> tokenIds = new ArrayList<>();
-        Captioner captioner = null;
-        if (task.equals("caption")) {
-            GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults();
-            captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(g).withBatchSize(batch));
-        }
-        Captioner c = captioner;
-        NDArray[] pixels = new NDArray[1];
-        NDManager pixelsManager = model.network().newManager();
-        switch (task) {
+        List<long[]> tokens = new ArrayList<>();
+        AutoCloseable nothing = () -> { };
+        return switch (task) {
             case "encode-image" -> {
-                pixels[0] = model.pixels(inputs, pixelsManager);
-                work = () -> {
-                    try (NDManager m = model.network().newManager()) {
-                        model.network().encodeImage(pixels[0]).close();
-                    }
-                };
-                unit = "images/s";
+                NDManager m = model.network().newManager();
+                NDArray pixels = model.pixels(inputs, m);
+                yield new Workload(() -> model.network().encodeImage(pixels).close(), "images/s", List::of, 0, m);
             }
             case "encode-text" -> {
-                work = () -> encodeText(model, texts);
-                unit = "texts/s";
+                FeatureExtractor features = new FeatureExtractor(model, FeatureOptions.defaults()
+                        .withPadding(Padding.LONGEST).withMaxTextLength(35).withBatchSize(batch));
+                yield new Workload(() -> features.texts(texts), "texts/s", List::of, 0, nothing);
             }
             case "itm" -> {
-                work = () -> itm(model, inputs, texts);
-                unit = "pairs/s";
+                ImageTextMatcher matcher = new ImageTextMatcher(model);
+                yield new Workload(() -> matcher.matchPairs(inputs, texts), "pairs/s", List::of, 0, nothing);
             }
             case "caption" -> {
-                work = () -> {
-                    tokenIds.clear();
-                    for (List<Caption> forImage : c.caption(inputs)) {
-                        tokenIds.add(forImage.get(0).tokenIds());
-                    }
+                GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build()
+                        : GenerationConfig.captionDefaults();
+                Captioner captioner = new Captioner(model,
+                        CaptionOptions.defaults().withGeneration(g).withBatchSize(batch));
+                Runnable work = () -> {
+                    tokens.clear();
+                    captioner.caption(inputs).forEach(c -> tokens.add(c.get(0).tokenIds()));
                 };
-                unit = "captions/s";
+                yield new Workload(work, "captions/s", () -> tokens, captioner.promptIds().length, nothing);
             }
             case "vqa" -> {
-                work = () -> tokenIds.addAll(vqa(model, inputs, questions));
-                unit = "answers/s";
+                List<ImageQuestion> pairs = new ArrayList<>();
+                for (int i = 0; i < batch; i++) {
+                    pairs.add(new ImageQuestion(inputs.get(i), questions.get(i)));
+                }
+                VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(model,
+                        VqaOptions.defaults().withBatchSize(batch));
+                Runnable work = () -> {
+                    tokens.clear();
+                    vqa.answerAll(pairs).forEach(a -> tokens.add(a.get(0).tokenIds()));
+                };
+                yield new Workload(work, "answers/s", () -> tokens, 1, nothing);
             }
             default -> throw new IllegalStateException(task);
-        }
-        for (int i = 0; i < warmup; i++) {
-            work.run();
-        }
+        };
+    }
+
+    private Map<String, Object> run(String task, BlipModel model, List<RgbImage> images, int batch, double peak)
+            throws Exception {
+        Workload w = workload(task, model, images, batch);
         double[] ms = new double[iterations];
-        for (int i = 0; i < iterations; i++) {
-            tokenIds.clear();
-            long start = System.nanoTime();
-            work.run();
-            ms[i] = (System.nanoTime() - start) / 1e6;
+        try (AutoCloseable resources = w.resources()) {
+            for (int i = 0; i < warmup; i++) {
+                w.work().run();
+            }
+            for (int i = 0; i < iterations; i++) {
+                long start = System.nanoTime();
+                w.work().run();
+                ms[i] = (System.nanoTime() - start) / 1e6;
+            }
         }
-        pixelsManager.close();
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
@@ -272,57 +287,26 @@ final class BenchCommand implements Callable<Integer> {
         r.put("task", task);
         r.put("batch_size", batch);
         r.put("iterations", iterations);
-        r.put("latency_ms", Map.of("median", round(median), "min", round(sorted[0]), "max", round(sorted[sorted.length - 1])));
+        r.put("latency_ms", Map.of("median", round(median), "min", round(sorted[0]),
+                "max", round(sorted[sorted.length - 1])));
         r.put("throughput", round(batch / (median / 1000)));
-        r.put("unit", unit);
+        r.put("unit", w.unit());
         if (task.equals("encode-image")) {
-            double macs = (double) model.network().config().vision().macsPerImage() * batch;
-            double gflops = 2 * macs / (median / 1000) / 1e9;
-            r.put("macs_per_image", model.network().config().vision().macsPerImage());
-            r.put("gmac_per_image", Math.round(macs / batch / 1e6) / 1000.0);
+            long perImage = model.network().config().vision().macsPerImage();
+            double gflops = 2.0 * perImage * batch / (median / 1000) / 1e9;
+            r.put("macs_per_image", perImage);
+            r.put("gmac_per_image", Math.round(perImage / 1e6) / 1000.0);
             r.put("gflops", round(gflops));
-            r.put("flop_bound_ms", round(2 * macs / (peak * 1e9) * 1000));
+            r.put("flop_bound_ms", round(2.0 * perImage * batch / (peak * 1e9) * 1000));
             r.put("ratio_to_flop_bound", round(peak / gflops));
         }
-        if (task.equals("caption") || task.equals("vqa")) {
-            int prompt = task.equals("caption") ? c.promptIds().length : 1;
-            r.put("tokens_generated", tokenIds.stream().mapToInt(ids -> ids.length - prompt).sum());
-            r.put("token_ids", List.copyOf(tokenIds));
+        List<long[]> tokens = w.tokens().get();
+        if (!tokens.isEmpty()) {
+            r.put("tokens_generated", tokens.stream().mapToInt(ids -> ids.length - w.promptLength()).sum());
+            r.put("token_ids", List.copyOf(tokens));
         }
         r.put("memory", MemoryStats.now().toJson());
         return r;
-    }
-
-    private static void encodeText(BlipModel model, List<String> texts) {
-        Blip net = model.network();
-        try (NDManager m = net.newManager()) {
-            BatchEncoding enc = model.tokenizer().encodeBatch(texts, 35, Padding.LONGEST);
-            NDArray ids = m.create(enc.flatIds(), new Shape(enc.size(), enc.width()));
-            NDArray mask = m.create(enc.flatAttentionMask(), new Shape(enc.size(), enc.width()));
-            net.textEmbedding(net.encodeText(ids, mask)).toFloatArray();
-        }
-    }
-
-    private static void itm(BlipModel model, List<RgbImage> images, List<String> texts) {
-        Blip net = model.network();
-        try (NDManager m = net.newManager()) {
-            NDArray states = net.encodeImage(model.pixels(images, m));
-            BatchEncoding enc = model.tokenizer().encodeBatch(texts, 35, Padding.LONGEST)
-                    .withFirstToken(model.tokenizer().encId());
-            NDArray ids = m.create(enc.flatIds(), new Shape(enc.size(), enc.width()));
-            NDArray mask = m.create(enc.flatAttentionMask(), new Shape(enc.size(), enc.width()));
-            net.itmLogits(net.encodeMultimodal(ids, mask, states, null)).softmax(-1).toFloatArray();
-        }
-    }
-
-    private static List<long[]> vqa(BlipModel model, List<RgbImage> images, List<String> questions) {
-        List<ImageQuestion> pairs = new ArrayList<>();
-        for (int i = 0; i < images.size(); i++) {
-            pairs.add(new ImageQuestion(images.get(i), questions.get(i)));
-        }
-        VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(model,
-                VqaOptions.defaults().withBatchSize(images.size()));
-        return vqa.answerAll(pairs).stream().map(a -> a.get(0).tokenIds()).toList();
     }
 
     private Map<String, Object> captionMemory(BlipModel model, List<RgbImage> images) {
