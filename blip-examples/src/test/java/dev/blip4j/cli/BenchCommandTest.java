@@ -59,6 +59,9 @@ class BenchCommandTest {
         assertEquals(0, write.exit(), write.err());
         assertTrue(Files.size(pth) > 1_000_000);
         assertTrue(Files.exists(dir.resolve("med_config.json")) && Files.exists(dir.resolve("blip_config.json")));
+        var written = dev.blip4j.models.checkpoint.TorchCheckpoint.read(pth).tensors();
+        assertEquals(63, written.get("text_decoder.bert.embeddings.position_ids").toLongArray()[63],
+                "the official loaders assert that med.py's position_ids buffer is present");
 
         Path image = dir.resolve("image.png");
         javax.imageio.ImageIO.write(toBuffered(BenchCommand.syntheticImages(1).get(0)), "png", image.toFile());

@@ -132,6 +132,9 @@ public record RandomCheckpoint(Size size, BlipKind kind, long seed) {
         t.put(p + "embeddings.position_embeddings.weight",
                 normal(p + "embeddings.position_embeddings.weight", size.positions, h));
         layerNorm(t, p + "embeddings.LayerNorm", h);
+        // A buffer med.py registers and every official checkpoint carries; the official loaders
+        // assert that no key is missing, so the file must have it even though inference ignores it.
+        t.put(p + "embeddings.position_ids", positionIds(size.positions));
         for (int i = 0; i < size.layers; i++) {
             String l = p + "encoder.layer." + i + ".";
             attention(t, l + "attention.", h);
@@ -190,6 +193,14 @@ public record RandomCheckpoint(Size size, BlipKind kind, long seed) {
             floats.put(i, (float) (random.nextGaussian() * 0.02));
         }
         return new TensorData(DType.F32, shape, bytes);
+    }
+
+    private static TensorData positionIds(int n) {
+        ByteBuffer bytes = ByteBuffer.allocateDirect(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            bytes.putLong(i * 8, i);
+        }
+        return new TensorData(DType.I64, new long[] {1, n}, bytes);
     }
 
     private static TensorData zeros(long n) {
