@@ -74,6 +74,15 @@ public final class CapFiltArgs {
             description = "text the captions continue, stripped from them (default: '${DEFAULT-VALUE}')")
     String prompt;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = "intra-op threads of the engine (default: the machine's cores; on Spark, spark.task.cpus)")
+    Integer threads;
+
+    /** {@code --threads} as given, or null. */
+    public Integer threads() {
+        return threads;
+    }
+
     /** The options as the library takes them; a bad {@code --first-token} is a usage error of {@code cli}. */
     public CapFiltOptions options(CommandLine cli) {
         return new CapFiltOptions(numCaptions, threshold, seed, beams, topP, maxLength, minLength, prompt,
@@ -119,5 +128,18 @@ public final class CapFiltArgs {
     /** Loads a model with these loading options (tokenizer, image size, device, dtype). */
     public BlipModel load(Path model) {
         return load.load(model);
+    }
+
+    /**
+     * Loads a model as {@code --tokenizer}, {@code --image-size}, {@code --device} and {@code --dtype}
+     * would (null tokenizer and image size: the model's own), e.g. on a Spark executor.
+     */
+    public static BlipModel load(Path model, Path tokenizer, Integer imageSize, String device, String dtype) {
+        LoadOptions o = new LoadOptions();
+        o.tokenizer = tokenizer;
+        o.imageSize = imageSize;
+        o.device = device;
+        o.dtype = dtype;
+        return o.load(model);
     }
 }

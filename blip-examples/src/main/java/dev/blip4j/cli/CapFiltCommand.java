@@ -42,24 +42,29 @@ final class CapFiltCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CapFiltRun.Result result;
+        if (args.threads() != null) {
+            dev.blip4j.core.BlipEngine.setThreads(args.threads());
+        }
         try (BlipModel captioner = args.load(args.captioner()); BlipModel filter = args.load(args.filter())) {
             CapFiltRun run = new CapFiltRun(captioner, filter, options);
+            Progress[] progress = new Progress[1];
             result = run.run(args.inputs(), args.out(), new CapFiltListener() {
-                private Progress progress;
-
                 @Override
                 public void started(long total, long done) {
                     if (done > 0 && done < total) {
                         err.println("continuing: " + done + " of " + total + " samples were done");
                     }
-                    progress = new Progress(err, Math.toIntExact(total - done), "samples");
+                    progress[0] = new Progress(err, Math.toIntExact(total - done), "samples");
                 }
 
                 @Override
                 public void committed(long done, long total, int batch) {
-                    progress.advance(batch);
+                    progress[0].advance(batch);
                 }
             }, stopAfter == null ? Long.MAX_VALUE : stopAfter);
+            if (progress[0] != null) {
+                progress[0].stop();
+            }
         }
         if (!result.complete()) {
             err.println("stopped after " + result.processed() + " samples; run the same command again to continue");

@@ -34,11 +34,25 @@ final class Progress {
         double eta = rate > 0 ? (total - done) / rate : 0;
         int width = 30;
         int filled = (int) ((long) width * done / Math.max(total, 1));
-        err.printf("\r[%s%s] %d/%d %.1f %s/s ETA %ds ", "#".repeat(filled), " ".repeat(width - filled), done, total,
-                rate, unit, Math.round(eta));
+        err.printf("\r[%s%s] %d/%d %s %s/s ETA %ds ", "#".repeat(filled), " ".repeat(width - filled), done, total,
+                rate(rate), unit, Math.round(eta));
         if (done >= total) {
             err.println();
         }
         err.flush();
+    }
+
+    /** Ends the bar's line when it was shown and stopped short of the total (e.g. a run told to stop early). */
+    void stop() {
+        if (shown && done < total) {
+            err.println();
+            err.flush();
+        }
+    }
+
+    /** Slow runs (large models on CPUs) still show a useful rate: 0.045, not 0.0. */
+    private static String rate(double r) {
+        return r >= 1 ? String.format(java.util.Locale.ROOT, "%.1f", r)
+                : String.format(java.util.Locale.ROOT, "%.3f", r);
     }
 }
