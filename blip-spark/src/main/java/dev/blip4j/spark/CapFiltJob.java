@@ -186,14 +186,18 @@ public final class CapFiltJob {
 
         @Override
         public Iterator<String> call(Iterator<Sample> samples) {
-            CapFilt capfilt = ExecutorModels.capfilt(spec);
             int size = spec.options().batchSize();
             return new Iterator<>() {
                 private Iterator<String> lines = List.<String>of().iterator();
+                private CapFilt capfilt;
 
                 @Override
                 public boolean hasNext() {
                     while (!lines.hasNext() && samples.hasNext()) {
+                        if (capfilt == null) {
+                            // an empty partition never loads the models
+                            capfilt = ExecutorModels.capfilt(spec);
+                        }
                         List<Sample> batch = new ArrayList<>(size);
                         while (batch.size() < size && samples.hasNext()) {
                             batch.add(samples.next());

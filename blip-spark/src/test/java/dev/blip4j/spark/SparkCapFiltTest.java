@@ -172,6 +172,28 @@ class SparkCapFiltTest {
 
     @Test
     @Order(3)
+    void modelsShippedWithTheJobAreFoundByName() throws IOException {
+        Path original = GOLDEN.resolve("retrieval/original");
+        for (String f : List.of("model.pth", "med_config.json", "blip_config.json")) {
+            spark.sparkContext().addFile(original.resolve(f).toString());
+        }
+        spark.sparkContext().addFile(GOLDEN.resolve("tokenizer/vocab.txt").toString());
+        Path nowhere = dir.resolve("not-on-this-node");
+        ModelSpec shipped = new ModelSpec(nowhere.resolve("model.pth").toString(),
+                nowhere.resolve("vocab.txt").toString(), null, "cpu", "float32");
+        try (var model = shipped.load()) {
+            assertTrue(model.info().weights().startsWith(Path.of(org.apache.spark.SparkFiles.getRootDirectory())),
+                    model.info().weights().toString());
+            assertTrue(model.network().hasItm());
+        }
+        ModelSpec missing = new ModelSpec(nowhere.resolve("other.pth").toString(), null, null, "cpu", "float32");
+        dev.blip4j.core.ModelException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.blip4j.core.ModelException.class, missing::load);
+        assertTrue(e.getMessage().contains("other.pth: no such file or folder on this executor"), e.getMessage());
+    }
+
+    @Test
+    @Order(4)
     void theCommandTakesTheCliOptionsPlusMaster() throws IOException {
         Path out = dir.resolve("command");
         List<String> a = new ArrayList<>(List.of("capfilt"));
