@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(name = "blip", mixinStandardHelpOptions = true, version = "blip4j 0.1.0",
         description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
         subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, FeaturesCommand.class,
-                IndexCommand.class, SearchCommand.class, VqaCommand.class, ConvertCommand.class, BenchCommand.class})
+                IndexCommand.class, SearchCommand.class, VqaCommand.class, CapFiltCommand.class, ConvertCommand.class,
+                BenchCommand.class})
 public final class BlipCli {
 
     public static final int EXIT_USAGE = 2;
@@ -27,7 +28,15 @@ public final class BlipCli {
 
     /** Runs the command line with the given streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new BlipCli());
+        return run(new BlipCli(), args, out, err);
+    }
+
+    /**
+     * Runs a command line of another root command (e.g. the Spark job's) with this program's error
+     * handling: the same one-line errors and exit codes.
+     */
+    public static int run(Object root, String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(root);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setOut(out);
         cli.setErr(err);

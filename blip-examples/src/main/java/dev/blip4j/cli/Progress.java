@@ -22,4 +22,11 @@ final class Progress {
             bar.advance(items);
         }
     }
+
+    /** Ends the bar's line when a run stops before its total (an interrupted or limited run). */
+    void stop() {
+        if (bar != null) {
+            bar.finish();
+        }
+    }
 }

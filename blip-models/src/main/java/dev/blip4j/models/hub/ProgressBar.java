@@ -94,13 +94,19 @@ public final class ProgressBar {
         } else {
             line.append(amount(done));
         }
-        line.append(' ').append(amount(Math.round(rate))).append("/s");
+        line.append(' ').append(units == Units.COUNT ? rate(rate) + (unitName.isEmpty() ? "" : " " + unitName)
+                : amount(Math.round(rate))).append("/s");
         if (total >= 0 && rate > 0) {
             line.append(String.format(Locale.ROOT, " ETA %ds", Math.round((total - done) / rate)));
         }
         line.append(' ');
         out.print(line);
         out.flush();
+    }
+
+    /** Slow runs (large models on CPUs) still show a useful rate: 0.045, not 0. */
+    private static String rate(double r) {
+        return String.format(Locale.ROOT, r >= 10 ? "%.0f" : r >= 1 ? "%.1f" : "%.3f", r);
     }
 
     private String amount(long n) {

@@ -98,6 +98,68 @@ public final class ImageTextMatcher {
     }
 
     /**
+     * Each image against its own texts ({@code texts.get(i)} for image {@code i}), as CapFilt's
+     * filter scores a web image's web text and synthetic captions: images go through the ViT
+     * {@link MatchOptions#imageBatchSize()} at a time, and each image's texts are encoded and
+     * scored with that image alone, so a pair's numbers depend on its image and that image's texts
+     * only, never on which other images share the batch.
+     *
+     * @return per image, its texts' matches in the order given
+     */
+    public List<List<Match>> matchEach(List<RgbImage> images, List<List<String>> texts) {
+        if (images.size() != texts.size()) {
+            throw new InputException(images.size() + " images but " + texts.size() + " text lists");
+        }
+        texts.forEach(ImageTextMatcher::requireTexts);
+        List<List<Match>> out = new java.util.ArrayList<>(images.size());
+        Blip net = model.network();
+        int b = options.imageBatchSize();
+        for (int start = 0; start < images.size(); start += b) {
+            int end = Math.min(images.size(), start + b);
+            boolean any = false;
+            for (int i = start; i < end; i++) {
+                any |= !texts.get(i).isEmpty();
+            }
+            if (!any) {
+                for (int i = start; i < end; i++) {
+                    out.add(List.of());
+                }
+                continue;
+            }
+            try (NDManager m = net.newManager()) {
+                NDArray states = net.encodeImage(model.pixels(images.subList(start, end), m));
+                for (int i = start; i < end; i++) {
+                    List<String> own = texts.get(i);
+                    if (own.isEmpty()) {
+                        out.add(List.of());
+                        continue;
+                    }
+                    try (NDManager im = m.newSubManager()) {
+                        NDArray image = states.get(new NDIndex("{}:{}", i - start, i - start + 1));
+                        image.attach(im);
+                        TextSide text = textSide(im, own);
+                        float[] itc = net.imageEmbedding(image).matMul(text.features().transpose()).toFloatArray();
+                        float[] itm = new float[own.size()];
+                        for (int r = 0; r < own.size(); r += options.textBatchSize()) {
+                            int rEnd = Math.min(own.size(), r + options.textBatchSize());
+                            NDIndex rows = new NDIndex("{}:{}", r, rEnd);
+                            NDArray logits = ItmScoring.oneImage(net, image, text.groundedIds().get(rows),
+                                    text.mask().get(rows));
+                            System.arraycopy(ItmScoring.probabilities(logits), 0, itm, r, rEnd - r);
+                        }
+                        List<Match> row = new java.util.ArrayList<>(own.size());
+                        for (int r = 0; r < own.size(); r++) {
+                            row.add(new Match(own.get(r), itm[r], itc[r]));
+                        }
+                        out.add(row);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * Every image against every text from normalised pixels [B, 3, S, S] (e.g. from
      * {@link BlipModel#pixels}); the array is not closed.
      */
