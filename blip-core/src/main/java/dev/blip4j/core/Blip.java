@@ -149,6 +149,12 @@ public final class Blip implements AutoCloseable {
         return textDecoder;
     }
 
+    /** The decoder's language-model head. */
+    public LmHead lmHead() {
+        decoder();
+        return lmHead;
+    }
+
     public VisionTransformer vision() {
         return vision;
     }
