@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.ModelFiles;
@@ -132,7 +133,7 @@ public final class BlipModel implements AutoCloseable {
 
         public BlipModel load() {
             if (imageSize != null && imageSize <= 0) {
-                throw new ModelException("image size must be positive, got " + imageSize);
+                throw new InputException("image size must be positive, got " + imageSize);
             }
             ModelFiles files = ModelFiles.locate(path);
             NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype);
