@@ -26,9 +26,14 @@ final class ImageInputs {
         for (Path p : args) {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> files = recursive ? Files.walk(p) : Files.list(p)) {
-                    files.filter(Files::isRegularFile).filter(ImageInputs::isImageName).sorted().forEach(out::add);
-                } catch (IOException e) {
-                    throw new InputException("cannot list folder " + p + " (" + e.getMessage() + ")", e);
+                    List<Path> images = files.filter(Files::isRegularFile).filter(ImageInputs::isImageName).sorted().toList();
+                    if (images.isEmpty()) {
+                        throw new InputException(p + ": no images in this folder (looked for " + String.join(", ",
+                                EXTENSIONS.stream().sorted().toList()) + (recursive ? ", in sub-folders too" : "") + ")");
+                    }
+                    out.addAll(images);
+                } catch (IOException | java.io.UncheckedIOException e) {
+                    throw new InputException(p + ": cannot list the folder (" + e.getMessage() + ")", e);
                 }
             } else {
                 out.add(p);
