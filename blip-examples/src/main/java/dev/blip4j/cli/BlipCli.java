@@ -15,7 +15,7 @@ import picocli.CommandLine.ParseResult;
  */
 @Command(name = "blip", mixinStandardHelpOptions = true, version = "blip4j 0.1.0",
         description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
-        subcommands = {InspectCommand.class, CaptionCommand.class})
+        subcommands = {InspectCommand.class, CaptionCommand.class, SoakCommand.class})
 public final class BlipCli {
 
     public static final int EXIT_INTERNAL = 1;
