@@ -51,6 +51,10 @@ final class SoakCommand implements Callable<Integer> {
     @Option(names = "--every", paramLabel = "N", defaultValue = "1000", description = "sample every N calls (default: ${DEFAULT-VALUE})")
     int every;
 
+    @Option(names = "--only", paramLabel = "TEXT",
+            description = "run only the workloads whose name contains TEXT (to find which one grows)")
+    String only;
+
     @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "images the calls use")
     List<Path> images;
 
@@ -82,7 +86,11 @@ final class SoakCommand implements Callable<Integer> {
         List<Sample> samples = new ArrayList<>();
         List<String> names;
         try (BlipModel m = model.load()) {
-            List<Workload> workloads = workloads(m);
+            List<Workload> workloads = workloads(m).stream()
+                    .filter(w -> only == null || w.name().contains(only)).toList();
+            if (workloads.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no workload matches --only " + only);
+            }
             names = workloads.stream().map(Workload::name).toList();
             long start = System.nanoTime();
             for (int i = 0; i <= calls; i++) {
