@@ -49,6 +49,7 @@ class CliBadInputTest {
     private static Path hostilePth;
     private static Path zeroSizeConfig;
     private static Path emptyFolder;
+    private static Path bomb;
 
     @BeforeAll
     static void files() throws IOException {
@@ -71,6 +72,8 @@ class CliBadInputTest {
             zip.write("cos\nsystem\nX\u0004\u0000\u0000\u0000true\u0085R.".getBytes(StandardCharsets.ISO_8859_1));
             zip.closeEntry();
         }
+
+        bomb = Files.write(dir.resolve("bomb.png"), pngDeclaring(100_000, 100_000));
 
         emptyFolder = Files.createDirectories(dir.resolve("empty"));
         Files.writeString(emptyFolder.resolve("readme.txt"), "no pictures here");
@@ -108,6 +111,8 @@ class CliBadInputTest {
                 row("not an image", "caption --model {caption} {notAnImage}", 4, "{notAnImage}: not an image",
                         "looks like text"),
                 row("truncated image", "caption --model {caption} {truncatedPng}", 4, "{truncatedPng}: truncated PNG"),
+                row("decompression bomb", "caption --model {caption} {bomb}", 4,
+                        "{bomb}: 100000x100000 = 10000000000 pixels exceeds the limit of 178956970"),
                 row("missing image", "caption --model {caption} {dir}/missing.png", 4, "{dir}/missing.png"),
                 row("folder without images", "caption --model {caption} {empty}", 4, "{empty}: no images"));
     }
@@ -220,7 +225,30 @@ class CliBadInputTest {
                 .replace("{hostile}", hostilePth.toString())
                 .replace("{zero}", zeroSizeConfig.toString())
                 .replace("{empty}", emptyFolder.toString())
+                .replace("{bomb}", bomb.toString())
                 .replace("{dir}", dir.toString());
+    }
+
+    /** A PNG whose header declares {@code width x height} RGB pixels, followed by a few bytes of data. */
+    private static byte[] pngDeclaring(int width, int height) {
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(13).putInt(width).putInt(height).put(new byte[] {8, 2, 0, 0, 0});
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        png.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+        chunk(png, "IHDR", ihdr.array());
+        chunk(png, "IDAT", new byte[] {0x78, (byte) 0x9C, 1, 2, 3, 4});
+        chunk(png, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(java.io.ByteArrayOutputStream out, String type, byte[] data) {
+        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(t);
+        crc.update(data);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        out.writeBytes(t);
+        out.writeBytes(data);
+        out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     private static Path copyOf(Path modelDir, String name) throws IOException {
