@@ -21,7 +21,7 @@ class SafeTensorsFuzzTest {
     private static final Path FILE = FuzzContract.scratch("fuzz.safetensors");
 
     @FuzzTest(maxDuration = "60s")
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void safetensors(byte[] data) {
         FuzzContract.write(FILE, data);
         SafeTensorsFile read = FuzzContract.readOrRefuse(ModelException.class, FILE.toString(),

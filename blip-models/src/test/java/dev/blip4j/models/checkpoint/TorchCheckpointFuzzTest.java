@@ -39,14 +39,14 @@ class TorchCheckpointFuzzTest {
     private static final Map<String, byte[]> STORAGES = storagesOf("torch_mixed.pth");
 
     @FuzzTest(maxDuration = "60s")
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void checkpoint(byte[] data) {
         FuzzContract.write(FILE, data);
         check(FILE);
     }
 
     @FuzzTest(maxDuration = "60s")
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void pickle(byte[] data) {
         Map<String, byte[]> entries = new LinkedHashMap<>();
         entries.put("archive/data.pkl", data);

@@ -32,7 +32,7 @@ class ImageLoaderFuzzTest {
             ImageLoader.builder().maxPixels(MAX_PIXELS).applyExifOrientation(true).build();
 
     @FuzzTest(maxDuration = "60s")
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void decode(byte[] data) {
         RgbImage image = FuzzContract.readOrRefuse(InputException.class, "<bytes>", () -> LOADER.load(data));
         if (image == null) {
