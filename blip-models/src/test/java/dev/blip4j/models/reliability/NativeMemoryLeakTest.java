@@ -47,9 +47,7 @@ class NativeMemoryLeakTest {
         for (Workload w : tiny.workloads()) {
             w.run(); // warm-up: anything created once and kept on purpose would show here, not below
             Snapshot before = NativeArrays.snapshot();
-            for (int i = 0; i < 3; i++) {
-                w.run();
-            }
+            w.run();
             Snapshot leaked = before.leakedBy(NativeArrays.snapshot());
             assertTrue(leaked.isEmpty(), w.name() + " left " + leaked.arrays().size() + " arrays and "
                     + leaked.managers().size() + " managers alive: " + leaked);
