@@ -17,6 +17,10 @@ final class ModelOptions {
                     + "(default: the model's own, else the shipped bert-base-uncased vocabulary)")
     Path tokenizer;
 
+    /** The command this mixin is part of, for usage errors. */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec command;
+
     @Option(names = "--image-size", paramLabel = "N",
             description = "run at another image size, interpolating the position embeddings")
     Integer imageSize;
@@ -33,7 +37,7 @@ final class ModelOptions {
             case "cpu" -> Device.cpu();
             case "gpu" -> Device.gpu();
             default -> throw new picocli.CommandLine.ParameterException(
-                    new picocli.CommandLine(this), "--device must be cpu or gpu, got " + device);
+                    command.commandLine(), "--device must be cpu or gpu, got " + device);
         };
     }
 }

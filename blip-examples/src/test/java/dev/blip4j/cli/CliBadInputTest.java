@@ -94,7 +94,8 @@ class CliBadInputTest {
                 row("bad top-p", "caption --model {caption} --sample --top-p 1.5 {image}", 2, "top-p must be in (0, 1], got 1.5"),
                 row("prompt too long", "caption --model {caption} --max-length 100 {image}", 2,
                         "max length 100 exceeds the decoder's position table of 64"),
-                row("no such device", "caption --model {caption} --device tpu {image}", 2, "--device must be cpu or gpu"),
+                row("no such device", "caption --model {caption} --device tpu {image}", 2, "--device must be cpu or gpu, got tpu",
+                        "(see 'blip caption --help')"),
                 row("no image", "caption --model {caption}", 2, "Missing required parameter"),
                 row("no command", "frobnicate", 2, "Unmatched argument"),
                 // a model that cannot be used: 3
