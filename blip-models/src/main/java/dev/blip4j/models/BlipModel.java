@@ -24,7 +24,11 @@ import java.util.List;
  * transform it was trained with, and what loading found. Task objects ({@link dev.blip4j.models.caption.Captioner},
  * the matcher, VQA and feature extractor) wrap one.
  *
- * <p>Immutable and thread-safe; holds native memory until {@link #close()}.
+ * <p>Immutable and thread-safe: load once, share between request threads. The weights are only
+ * read; each call keeps its own state (its arrays in a sub-manager of {@link Blip#newManager()}
+ * closed before it returns, the decoder's key/value cache, beams and random state), so concurrent
+ * calls give exactly the results they give alone. Holds native memory until {@link #close()},
+ * which must not race with calls in flight.
  */
 public final class BlipModel implements AutoCloseable {
 
