@@ -30,6 +30,17 @@ public final class BlipEngine {
         }
     }
 
+    /**
+     * How many native arrays are alive in the whole engine: every model's weights plus whatever
+     * calls in flight hold. For monitoring a long-running service: with no call in flight it stays
+     * at the weights' count, and steady growth would mean a leak.
+     */
+    public static int liveArrayCount() {
+        try (NDManager probe = engine().newBaseManager()) {
+            return probe.getParentManager().getManagedArrays().size();
+        }
+    }
+
     /** A root manager on {@code device} (CPU when null). */
     public static NDManager newManager(Device device) {
         Engine engine = engine();

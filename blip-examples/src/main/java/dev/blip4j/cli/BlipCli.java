@@ -1,23 +1,26 @@
 package dev.blip4j.cli;
 
-import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code blip} command. Exit codes: 0 success, 2 bad usage, 3 a model that cannot be used,
  * 4 bad inputs (also when some items of a many-input command failed), 1 anything else. Errors are
- * one line on stderr, {@code error: <what>}; {@code --verbose} adds the stack trace.
+ * one line on stderr, {@code error: <what> (<file>)}; {@code --verbose} adds the stack trace.
  */
 @Command(name = "blip", mixinStandardHelpOptions = true, version = "blip4j 0.1.0",
         description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
         subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, FeaturesCommand.class,
                 IndexCommand.class, SearchCommand.class, VqaCommand.class, CapFiltCommand.class, ConvertCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, SoakCommand.class})
 public final class BlipCli {
 
+    public static final int EXIT_INTERNAL = 1;
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_MODEL = 3;
     public static final int EXIT_INPUT = 4;
@@ -36,30 +39,62 @@ public final class BlipCli {
      * handling: the same one-line errors and exit codes.
      */
     public static int run(Object root, String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(root);
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
-        cli.setOut(out);
-        cli.setErr(err);
-        cli.setExecutionExceptionHandler((e, line, parse) -> {
-            boolean verbose = parse.originalArgs().contains("--verbose");
-            line.getErr().println("error: " + message(e));
-            if (verbose) {
-                e.printStackTrace(line.getErr());
-            }
-            line.getErr().flush();
-            return e instanceof ModelException ? EXIT_MODEL
-                    : e instanceof InputException ? EXIT_INPUT
-                    : e instanceof CommandLine.ParameterException ? EXIT_USAGE
-                    : 1;
-        });
-        return cli.execute(args);
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        try {
+            CommandLine cli = new CommandLine(root);
+            cli.setCaseInsensitiveEnumValuesAllowed(true);
+            cli.setOut(out);
+            cli.setErr(err);
+            cli.setParameterExceptionHandler((e, a) -> usageError(e, err, verbose));
+            cli.setExecutionExceptionHandler((e, line, parse) -> {
+                if (e instanceof CommandLine.ParameterException p) {
+                    return usageError(p, err, verbose);
+                }
+                if (e instanceof UsageException u) {
+                    return usageError(new CommandLine.ParameterException(line, u.getMessage(), u), err, verbose);
+                }
+                return report(e, modelPath(parse, e), err, verbose);
+            });
+            return cli.execute(args);
+        } catch (OutOfMemoryError | StackOverflowError e) { // picocli lets Errors through
+            return report(e, null, err, verbose);
+        }
     }
 
-    private static String message(Throwable e) {
-        String m = e.getMessage();
-        if (m == null || m.isBlank()) {
-            return e.getClass().getSimpleName();
+    /** One line; with {@code --verbose} the stack trace after it. */
+    static int report(Throwable e, Path file, PrintWriter err, boolean verbose) {
+        err.println(ErrorLine.of(e, file));
+        if (verbose) {
+            e.printStackTrace(err);
         }
-        return m.replace('\n', ' ');
+        err.flush();
+        return ErrorLine.exitCode(e);
+    }
+
+    private static int usageError(CommandLine.ParameterException e, PrintWriter err, boolean verbose) {
+        String command = e.getCommandLine().getCommandSpec().qualifiedName();
+        err.println("error: " + ErrorLine.what(e) + " (see '" + command + " --help')");
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return EXIT_USAGE;
+    }
+
+    /** The {@code --model} of the command that ran, for a model error whose message does not name it. */
+    private static Path modelPath(ParseResult parse, Exception e) {
+        if (!(e instanceof ModelException)) {
+            return null;
+        }
+        ParseResult p = parse;
+        while (p.hasSubcommand()) {
+            p = p.subcommand();
+        }
+        for (CommandSpec mixin : p.commandSpec().mixins().values()) {
+            if (mixin.userObject() instanceof ModelOptions m && m.model != null) {
+                return Path.of(m.model);
+            }
+        }
+        return null;
     }
 }

@@ -1,6 +1,6 @@
 package dev.blip4j.cli;
 
-import dev.blip4j.core.BlipException;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -80,19 +81,7 @@ final class CaptionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GenerationConfig generation = GenerationConfig.builder()
-                .numBeams(greedy || sample ? 1 : beams)
-                .maxLength(maxLength)
-                .minLength(minLength)
-                .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
-                .sample(sample)
-                .topP(sample ? topP : 1f)
-                .topK(topK)
-                .temperature(temperature)
-                .numReturnSequences(numCaptions)
-                .seed(seed)
-                .build();
-        CaptionOptions options = new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
+        CaptionOptions options = options();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> files = ImageInputs.expand(inputs, false);
@@ -100,27 +89,33 @@ final class CaptionCommand implements Callable<Integer> {
         files.forEach(f -> perFile.add(new ArrayList<>()));
         boolean failed = false;
         try (BlipModel m = model.load()) {
-            Captioner captioner = new Captioner(m, options);
+            Captioner captioner = captioner(m, options);
             Progress progress = new Progress(err, files.size(), "img");
             for (int start = 0; start < files.size(); start += batchSize) {
                 int end = Math.min(files.size(), start + batchSize);
                 List<Integer> loaded = new ArrayList<>();
                 List<RgbImage> images = new ArrayList<>();
                 for (int f = start; f < end; f++) {
-                    Path file = files.get(f);
                     try {
-                        images.add(m.readImage(file));
+                        images.add(m.readImage(files.get(f)));
                         loaded.add(f);
-                    } catch (BlipException e) {
+                    } catch (InputException e) {
                         failed = true;
-                        perFile.get(f).add(error(file, e));
-                        if (!common.json) {
-                            err.println("error: " + e.getMessage());
-                        }
+                        perFile.get(f).add(itemError(files.get(f), e, err));
                     }
                 }
-                List<List<Caption>> captions = captioner.caption(images);
-                for (int i = 0; i < images.size(); i++) {
+                List<List<Caption>> captions;
+                try {
+                    captions = captioner.caption(images);
+                } catch (InputException e) { // a batch the model refused: each of its images failed
+                    failed = true;
+                    for (int f : loaded) {
+                        perFile.get(f).add(itemError(files.get(f), e, err));
+                    }
+                    loaded.clear();
+                    captions = List.of();
+                }
+                for (int i = 0; i < loaded.size(); i++) {
                     Path file = files.get(loaded.get(i));
                     for (Caption c : captions.get(i)) {
                         Map<String, Object> row = new LinkedHashMap<>();
@@ -145,10 +140,44 @@ final class CaptionCommand implements Callable<Integer> {
         return failed ? BlipCli.EXIT_INPUT : 0;
     }
 
-    private static Map<String, Object> error(Path file, BlipException e) {
+    /** The options as the library takes them; values it refuses are usage errors (exit 2). */
+    private CaptionOptions options() {
+        try {
+            GenerationConfig generation = GenerationConfig.builder()
+                    .numBeams(greedy || sample ? 1 : beams)
+                    .maxLength(maxLength)
+                    .minLength(minLength)
+                    .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
+                    .sample(sample)
+                    .topP(sample ? topP : 1f)
+                    .topK(topK)
+                    .temperature(temperature)
+                    .numReturnSequences(numCaptions)
+                    .seed(seed)
+                    .build();
+            return new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
+        } catch (InputException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /** Options that only the loaded model can check (a prompt or length past its positions) are usage errors too. */
+    private Captioner captioner(BlipModel m, CaptionOptions options) {
+        try {
+            return new Captioner(m, options);
+        } catch (InputException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /** Reports one failed image (stderr line unless --json) and returns its JSON row. */
+    private Map<String, Object> itemError(Path file, InputException e, PrintWriter err) {
+        if (!common.json) {
+            BlipCli.report(e, file, err, common.verbose);
+        }
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("image", file.toString());
-        row.put("error", e.getMessage());
+        row.put("error", ErrorLine.what(e));
         return row;
     }
 }

@@ -1,5 +1,6 @@
 package dev.blip4j.cli;
 
+import dev.blip4j.core.InputException;
 import dev.blip4j.models.image.ImageFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,13 @@ final class ImageInputs {
         List<Path> out = new ArrayList<>();
         for (Path p : args) {
             if (Files.isDirectory(p)) {
-                out.addAll(ImageFiles.list(p, recursive));
+                List<Path> images = ImageFiles.list(p, recursive);
+                if (images.isEmpty()) {
+                    throw new InputException(p + ": no images in this folder (looked for "
+                            + String.join(", ", ImageFiles.EXTENSIONS.stream().sorted().toList())
+                            + (recursive ? ", in sub-folders too" : "") + ")");
+                }
+                out.addAll(images);
             } else {
                 out.add(p);
             }

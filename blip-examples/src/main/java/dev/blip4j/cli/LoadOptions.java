@@ -2,7 +2,6 @@ package dev.blip4j.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.hub.DownloadProgress;
 import dev.blip4j.models.hub.HubSettings;
@@ -51,7 +50,7 @@ final class LoadOptions {
         return switch (device.toLowerCase(Locale.ROOT)) {
             case "cpu" -> Device.cpu();
             case "gpu", "cuda" -> Device.gpu();
-            default -> throw new InputException("--device must be cpu or gpu, got " + device);
+            default -> throw new UsageException("--device must be cpu or gpu, got " + device);
         };
     }
 
@@ -60,7 +59,7 @@ final class LoadOptions {
             case "float32", "fp32" -> DataType.FLOAT32;
             case "float16", "fp16" -> DataType.FLOAT16;
             case "bfloat16", "bf16" -> DataType.BFLOAT16;
-            default -> throw new InputException("--dtype must be float32 or float16, got " + dtype);
+            default -> throw new UsageException("--dtype must be float32 or float16, got " + dtype);
         };
     }
 }

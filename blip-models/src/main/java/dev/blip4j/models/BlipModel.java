@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.ModelFiles;
@@ -27,7 +28,11 @@ import java.util.List;
  * transform it was trained with, and what loading found. Task objects ({@link dev.blip4j.models.caption.Captioner},
  * the matcher, VQA and feature extractor) wrap one.
  *
- * <p>Immutable and thread-safe; holds native memory until {@link #close()}.
+ * <p>Immutable and thread-safe: load once, share between request threads. The weights are only
+ * read; each call keeps its own state (its arrays in a sub-manager of {@link Blip#newManager()}
+ * closed before it returns, the decoder's key/value cache, beams and random state), so concurrent
+ * calls give exactly the results they give alone. Holds native memory until {@link #close()},
+ * which must not race with calls in flight.
  */
 public final class BlipModel implements AutoCloseable {
 
@@ -197,7 +202,7 @@ public final class BlipModel implements AutoCloseable {
 
         public BlipModel load() {
             if (imageSize != null && imageSize <= 0) {
-                throw new ModelException("image size must be positive, got " + imageSize);
+                throw new InputException("image size must be positive, got " + imageSize);
             }
             ModelFiles files = ModelFiles.locate(path != null ? path : hubModels().locate(spec));
             NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype);

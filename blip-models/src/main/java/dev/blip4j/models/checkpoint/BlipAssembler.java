@@ -71,7 +71,7 @@ public final class BlipAssembler {
         if (w.names().stream().anyMatch(n -> n.contains("crossattention.self0") || n.startsWith("cls_head."))) {
             throw new ModelException(w.source() + ": NLVR2 checkpoints (two-image cross-attention) are not supported");
         }
-        VisionConfig visionConfig = visionConfig(imageSize);
+        VisionConfig visionConfig = named(() -> visionConfig(imageSize));
         VisionTransformer vision = vision(visionConfig);
 
         TextTransformer encoder = w.has(ENCODER + "embeddings.word_embeddings.weight") ? text(ENCODER) : null;
@@ -215,7 +215,7 @@ public final class BlipAssembler {
         }
         int heads = headsOf("text", hints.heads(), hidden);
         float eps = hints.textEps() != null ? hints.textEps() : 1e-12f;
-        TextConfig c = new TextConfig(vocab, hidden, layers, heads, intermediate, maxPositions, eps, encoderWidth);
+        TextConfig c = named(() -> new TextConfig(vocab, hidden, layers, heads, intermediate, maxPositions, eps, encoderWidth));
 
         TextEmbeddings embeddings = new TextEmbeddings(
                 w.array(prefix + "embeddings.word_embeddings.weight", vocab, hidden),
@@ -273,6 +273,22 @@ public final class BlipAssembler {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
+
+    /**
+     * Runs a config record's constructor, whose checks (positive sizes, heads dividing the width,
+     * image size a multiple of the patch) know no file: the message gets the checkpoint's name.
+     */
+    private <T> T named(java.util.function.Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (ModelException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(w.source())) {
+                throw e;
+            }
+            throw new ModelException(w.source() + ": " + e.getMessage() + " (from the checkpoint's tensors, its"
+                    + " configuration file or the requested image size)", e);
+        }
+    }
 
     private long[] requireShape(String name, int dims) {
         long[] shape = w.shape(name);

@@ -278,7 +278,7 @@ public final class SafeTensors {
             }
             if (e.end > dataSize) {
                 throw fail(where, tensor + " data_offsets [" + e.begin + ", " + e.end
-                        + "] run past the end of the data section (" + dataSize + " bytes)");
+                        + "] run past the end of the data section (" + dataSize + " bytes; truncated file?)");
             }
             if (e.end - e.begin != bytes) {
                 throw fail(where, tensor + " data_offsets [" + e.begin + ", " + e.end + "] hold " + (e.end - e.begin)

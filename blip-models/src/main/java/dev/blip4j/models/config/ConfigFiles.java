@@ -14,6 +14,10 @@ import java.nio.file.Path;
  * with blip4j's {@code blip_config.json} (vision settings, the form the goldens use) beside a
  * {@code .pth}, or HF's {@code config.json} ({@code BlipConfig} with {@code text_config} and
  * {@code vision_config}).
+ *
+ * <p>A configuration file is as untrusted as the weights beside it. Every size it gives must be a
+ * positive whole number and every epsilon or ratio a positive finite number; anything else is a
+ * {@link ModelException} naming the file and the key, before any array is sized from it.
  */
 public final class ConfigFiles {
 
@@ -21,19 +25,22 @@ public final class ConfigFiles {
     public static final String BLIP_CONFIG = "blip_config.json";
     public static final String HF_CONFIG = "config.json";
 
+    /** A config file is a few kilobytes; anything this large is not one. */
+    static final long MAX_CONFIG_BYTES = 16L << 20;
+
     private ConfigFiles() {}
 
     /** Hints from {@code med_config.json} and {@code blip_config.json} in {@code dir}, where they exist. */
     public static ConfigHints original(Path dir) {
-        JsonObject med = readIfExists(dir.resolve(MED_CONFIG));
-        JsonObject blip = readIfExists(dir.resolve(BLIP_CONFIG));
-        JsonObject vit = blip == null ? null : object(blip, "vit", dir.resolve(BLIP_CONFIG));
+        Section med = Section.ofFile(dir.resolve(MED_CONFIG));
+        Section blip = Section.ofFile(dir.resolve(BLIP_CONFIG));
+        Section vit = blip.object("vit");
         return new ConfigHints(
-                integer(blip, "image_size"), integer(vit, "patch_size"), integer(vit, "width"), integer(vit, "depth"),
-                integer(vit, "heads"), mlpWidth(vit), decimal(vit, "layer_norm_eps"),
-                integer(med, "vocab_size"), integer(med, "hidden_size"), integer(med, "num_hidden_layers"),
-                integer(med, "num_attention_heads"), integer(med, "intermediate_size"),
-                integer(med, "max_position_embeddings"), decimal(med, "layer_norm_eps"), integer(med, "encoder_width"));
+                blip.size("image_size"), vit.size("patch_size"), vit.size("width"), vit.size("depth"),
+                vit.size("heads"), mlpWidth(vit), vit.positive("layer_norm_eps"),
+                med.size("vocab_size"), med.size("hidden_size"), med.size("num_hidden_layers"),
+                med.size("num_attention_heads"), med.size("intermediate_size"),
+                med.size("max_position_embeddings"), med.positive("layer_norm_eps"), med.size("encoder_width"));
     }
 
     /**
@@ -41,22 +48,27 @@ public final class ConfigFiles {
      * 1e-5, which is what transformers computes with (the official code uses 1e-6: see NOTES).
      */
     public static ConfigHints huggingFace(Path configJson) {
-        JsonObject root = read(configJson);
-        JsonObject text = object(root, "text_config", configJson);
-        JsonObject vision = object(root, "vision_config", configJson);
-        Float visionEps = decimal(vision, "layer_norm_eps");
+        Section root = Section.ofFile(configJson);
+        Section text = root.object("text_config");
+        Section vision = root.object("vision_config");
+        Float visionEps = vision.positive("layer_norm_eps");
         return new ConfigHints(
-                integer(vision, "image_size"), integer(vision, "patch_size"), integer(vision, "hidden_size"),
-                integer(vision, "num_hidden_layers"), integer(vision, "num_attention_heads"),
-                integer(vision, "intermediate_size"), visionEps == null ? 1e-5f : visionEps,
-                integer(text, "vocab_size"), integer(text, "hidden_size"), integer(text, "num_hidden_layers"),
-                integer(text, "num_attention_heads"), integer(text, "intermediate_size"),
-                integer(text, "max_position_embeddings"), decimal(text, "layer_norm_eps"),
-                integer(text, "encoder_hidden_size"));
+                vision.size("image_size"), vision.size("patch_size"), vision.size("hidden_size"),
+                vision.size("num_hidden_layers"), vision.size("num_attention_heads"),
+                vision.size("intermediate_size"), visionEps == null ? 1e-5f : visionEps,
+                text.size("vocab_size"), text.size("hidden_size"), text.size("num_hidden_layers"),
+                text.size("num_attention_heads"), text.size("intermediate_size"),
+                text.size("max_position_embeddings"), text.positive("layer_norm_eps"),
+                text.size("encoder_hidden_size"));
     }
 
+    /** Parses a JSON object file; every failure is a {@link ModelException} naming the file. */
     public static JsonObject read(Path file) {
         try {
+            long size = Files.size(file);
+            if (size > MAX_CONFIG_BYTES) {
+                throw new ModelException(file + ": " + size + " bytes is too large for a configuration file");
+            }
             JsonElement e = JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8));
             if (!e.isJsonObject()) {
                 throw new ModelException(file + ": expected a JSON object");
@@ -64,57 +76,94 @@ public final class ConfigFiles {
             return e.getAsJsonObject();
         } catch (IOException e) {
             throw new ModelException(file + ": cannot read (" + e.getMessage() + ")", e);
-        } catch (RuntimeException e) {
-            if (e instanceof ModelException) {
-                throw e;
+        } catch (ModelException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) { // Gson: malformed JSON, or nesting deep enough to overflow
+            throw new ModelException(file + ": not valid JSON (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+    }
+
+    private static Integer mlpWidth(Section vit) {
+        Integer width = vit.size("width");
+        Float ratio = vit.positive("mlp_ratio");
+        if (width == null || ratio == null) {
+            return null;
+        }
+        long mlp = Math.round((double) width * ratio);
+        if (mlp < 1 || mlp > Integer.MAX_VALUE) {
+            throw new ModelException(vit.file + ": '" + vit.key("mlp_ratio") + "' = " + ratio + " gives an MLP width of "
+                    + mlp + " for width " + width);
+        }
+        return (int) mlp;
+    }
+
+    /** One JSON object of a config file, with the dotted path used in messages; empty when absent. */
+    private record Section(Path file, String path, JsonObject json) {
+
+        static Section ofFile(Path file) {
+            return new Section(file, "", Files.isRegularFile(file) ? read(file) : null);
+        }
+
+        Section object(String name) {
+            if (json == null || !json.has(name) || json.get(name).isJsonNull()) {
+                return new Section(file, key(name), null);
             }
-            throw new ModelException(file + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
-    }
-
-    private static JsonObject readIfExists(Path file) {
-        return Files.isRegularFile(file) ? read(file) : null;
-    }
-
-    private static JsonObject object(JsonObject parent, String key, Path file) {
-        if (parent == null || !parent.has(key) || parent.get(key).isJsonNull()) {
-            return null;
-        }
-        if (!parent.get(key).isJsonObject()) {
-            throw new ModelException(file + ": '" + key + "' must be an object");
-        }
-        return parent.getAsJsonObject(key);
-    }
-
-    private static Integer integer(JsonObject o, String key) {
-        if (o == null || !o.has(key) || o.get(key).isJsonNull()) {
-            return null;
-        }
-        try {
-            double d = o.get(key).getAsDouble();
-            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw new ModelException("config key '" + key + "' must be a whole number, got " + o.get(key));
+            if (!json.get(name).isJsonObject()) {
+                throw new ModelException(file + ": '" + key(name) + "' must be an object, got " + abbreviate(json.get(name)));
             }
-            return (int) d;
-        } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException e) {
-            throw new ModelException("config key '" + key + "' must be a number, got " + o.get(key), e);
+            return new Section(file, key(name), json.getAsJsonObject(name));
         }
-    }
 
-    private static Float decimal(JsonObject o, String key) {
-        if (o == null || !o.has(key) || o.get(key).isJsonNull()) {
-            return null;
+        String key(String name) {
+            return path.isEmpty() ? name : path + "." + name;
         }
-        try {
-            return o.get(key).getAsFloat();
-        } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException e) {
-            throw new ModelException("config key '" + key + "' must be a number, got " + o.get(key), e);
-        }
-    }
 
-    private static Integer mlpWidth(JsonObject vit) {
-        Integer width = integer(vit, "width");
-        Float ratio = decimal(vit, "mlp_ratio");
-        return width == null || ratio == null ? null : Math.round(width * ratio);
+        /** A size: a positive whole number, or null when the key is absent. */
+        Integer size(String name) {
+            Double d = number(name);
+            if (d == null) {
+                return null;
+            }
+            if (d != Math.rint(d) || d < 1 || d > Integer.MAX_VALUE) {
+                throw new ModelException(file + ": '" + key(name) + "' must be a positive whole number, got "
+                        + abbreviate(json.get(name)));
+            }
+            return d.intValue();
+        }
+
+        /** An epsilon or ratio: a positive finite number, or null when the key is absent. */
+        Float positive(String name) {
+            Double d = number(name);
+            if (d == null) {
+                return null;
+            }
+            float f = d.floatValue();
+            if (!(f > 0) || Float.isInfinite(f)) {
+                throw new ModelException(file + ": '" + key(name) + "' must be a positive number, got "
+                        + abbreviate(json.get(name)));
+            }
+            return f;
+        }
+
+        private Double number(String name) {
+            if (json == null || !json.has(name) || json.get(name).isJsonNull()) {
+                return null;
+            }
+            JsonElement e = json.get(name);
+            if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+                try {
+                    return e.getAsDouble();
+                } catch (NumberFormatException x) {
+                    // fall through: a number Gson cannot read as a double
+                }
+            }
+            throw new ModelException(file + ": '" + key(name) + "' must be a number, got " + abbreviate(e));
+        }
+
+        private static String abbreviate(JsonElement e) {
+            String s = String.valueOf(e);
+            return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        }
     }
 }

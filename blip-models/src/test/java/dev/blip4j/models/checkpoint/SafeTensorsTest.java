@@ -193,7 +193,7 @@ class SafeTensorsTest {
     void offsetsPastTheEndOfTheDataSection() throws IOException {
         Path f = file("model.safetensors", -1,
                 "{\"x.weight\":{\"dtype\":\"F32\",\"shape\":[25],\"data_offsets\":[0,100]}}", new byte[64]);
-        assertRefused(f, "model.safetensors: tensor 'x.weight' data_offsets [0, 100] run past the end of the data section (64 bytes)");
+        assertRefused(f, "model.safetensors: tensor 'x.weight' data_offsets [0, 100] run past the end of the data section (64 bytes; truncated file?)");
     }
 
     @Test

@@ -1,0 +1,60 @@
+package dev.blip4j.cli;
+
+import dev.blip4j.core.InputException;
+import dev.blip4j.core.ModelException;
+import java.nio.file.Path;
+
+/**
+ * How the CLI reports a failure: one line, {@code error: <what> (<file>)}. The file is appended
+ * only when the message does not already name it (blip4j's messages usually start with it), and
+ * line breaks in messages are flattened so that one error is always one line. Stack traces are for
+ * {@code --verbose} only.
+ */
+final class ErrorLine {
+
+    private ErrorLine() {}
+
+    /** The line for {@code e}, about {@code file} (null when no file is involved). */
+    static String of(Throwable e, Path file) {
+        String what = what(e);
+        if (file != null && !what.contains(file.toString())) {
+            what += " (" + file + ")";
+        }
+        return "error: " + what;
+    }
+
+    /** The message alone, flattened to one line; the exception's kind when it has none. */
+    static String what(Throwable e) {
+        String m = e.getMessage();
+        boolean ours = e instanceof dev.blip4j.core.BlipException || e instanceof picocli.CommandLine.ParameterException;
+        if (m == null || m.isBlank()) {
+            return describe(e);
+        }
+        String flat = m.replace("\r\n", " ").replace('\n', ' ').replace('\r', ' ');
+        return ours ? flat : describe(e) + ": " + flat;
+    }
+
+    /** Exit code for an exception that ended a command. */
+    static int exitCode(Throwable e) {
+        if (e instanceof ModelException) {
+            return BlipCli.EXIT_MODEL;
+        }
+        if (e instanceof InputException) {
+            return BlipCli.EXIT_INPUT;
+        }
+        if (e instanceof picocli.CommandLine.ParameterException) {
+            return BlipCli.EXIT_USAGE;
+        }
+        return BlipCli.EXIT_INTERNAL;
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof OutOfMemoryError) {
+            return "out of memory (raise the heap with -Xmx)";
+        }
+        if (e instanceof dev.blip4j.core.BlipException) {
+            return e.getClass().getSimpleName();
+        }
+        return "internal error " + e.getClass().getName();
+    }
+}
