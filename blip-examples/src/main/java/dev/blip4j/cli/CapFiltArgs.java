@@ -85,8 +85,12 @@ public final class CapFiltArgs {
 
     /** The options as the library takes them; a bad {@code --first-token} is a usage error of {@code cli}. */
     public CapFiltOptions options(CommandLine cli) {
-        return new CapFiltOptions(numCaptions, threshold, seed, beams, topP, maxLength, minLength, prompt,
-                FirstTokens.parse(firstToken, cli), batchSize);
+        try {
+            return new CapFiltOptions(numCaptions, threshold, seed, beams, topP, maxLength, minLength, prompt,
+                    FirstTokens.parse(firstToken, cli), batchSize);
+        } catch (dev.blip4j.core.InputException e) { // out-of-range option values are bad usage
+            throw new CommandLine.ParameterException(cli, e.getMessage(), e);
+        }
     }
 
     public Path captioner() {

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         description = {"CapFilt (BLIP section 3.3): caption web images, filter web and synthetic texts by ITM.",
                 "Writes all.jsonl (every candidate), kept.jsonl, report.json and report.html to --out; an interrupted "
                         + "run continues where it stopped when run again."})
-final class CapFiltCommand implements Callable<Integer> {
+public final class CapFiltCommand implements Callable<Integer> {
 
     @Mixin
     CapFiltArgs args;
@@ -82,18 +82,27 @@ final class CapFiltCommand implements Callable<Integer> {
             }
             out.println(Json.GSON.toJson(o));
         } else if (result.summary() != null) {
-            CapFiltSummary s = result.summary();
-            for (Source src : Source.values()) {
-                long in = s.candidates(src);
-                out.printf(Locale.ROOT, "%-9s %d in, %d kept (%.1f%%), %d removed, %d errors%n", src.label(), in,
-                        s.kept(src), in == 0 ? 0.0 : 100.0 * s.kept(src) / in, s.scored(src) - s.kept(src),
-                        s.errors(src));
-            }
+            printCounts(out, result.summary());
             out.println("wrote " + args.out().resolve(CapFiltRun.ALL) + ", " + CapFiltRun.KEPT + ", report.json, report.html");
         }
         out.flush();
         err.flush();
-        return 0;
+        return result.summary() == null ? 0 : exitCode(result.summary());
+    }
+
+    /** One line per source: candidates in, kept, removed, errors. */
+    public static void printCounts(PrintWriter out, CapFiltSummary s) {
+        for (Source src : Source.values()) {
+            long in = s.candidates(src);
+            out.printf(Locale.ROOT, "%-9s %d in, %d kept (%.1f%%), %d removed, %d errors%n", src.label(), in,
+                    s.kept(src), in == 0 ? 0.0 : 100.0 * s.kept(src) / in, s.scored(src) - s.kept(src),
+                    s.errors(src));
+        }
+    }
+
+    /** 4 when some candidates could not be scored (their rows say why), else 0. */
+    public static int exitCode(CapFiltSummary s) {
+        return s.errors(Source.WEB) + s.errors(Source.SYNTHETIC) > 0 ? BlipCli.EXIT_INPUT : 0;
     }
 
     private static Map<String, Object> counts(CapFiltSummary s, Source src) {

@@ -132,11 +132,11 @@ class CapFiltCommandTest {
         assertEquals(BlipCli.EXIT_USAGE, token.code());
         assertTrue(token.err().contains("--first-token must be enc or cls, got sep"), token.err());
         MatchingCliTest.Run threshold = blip(args(input, dir.resolve("o2"), "--threshold", "1.5"));
-        assertEquals(BlipCli.EXIT_INPUT, threshold.code());
+        assertEquals(BlipCli.EXIT_USAGE, threshold.code());
         assertTrue(threshold.err().contains("threshold is an ITM probability and must be in [0, 1], got 1.5"),
                 threshold.err());
         MatchingCliTest.Run beams = blip(args(input, dir.resolve("o3"), "--beams", "2", "--num-captions", "3"));
-        assertEquals(BlipCli.EXIT_INPUT, beams.code());
+        assertEquals(BlipCli.EXIT_USAGE, beams.code());
         assertTrue(beams.err().contains("ask for at most 2 captions"), beams.err());
         MatchingCliTest.Run missing = blip(args(dir.resolve("nothing.jsonl"), dir.resolve("o4")));
         assertEquals(BlipCli.EXIT_INPUT, missing.code());
@@ -151,6 +151,47 @@ class CapFiltCommandTest {
         for (String option : List.of("--captioner", "--filter", "--input", "--out", "--num-captions", "--threshold",
                 "--seed", "--beams", "--batch-size", "--first-token")) {
             assertTrue(help.out().contains(option), option);
+        }
+    }
+
+    /** A pair whose image is missing or broken becomes a row with an error; the rest go on; exit 4. */
+    @Test
+    void badImagesAreReportedAsRowsAndTheRunExitsFour() throws IOException {
+        Path notes = Files.writeString(dir.resolve("notes.png"), "not a picture");
+        List<String> lines = new ArrayList<>(Files.readAllLines(pairs(dir)));
+        JsonObject bad = new JsonObject();
+        bad.addProperty("image", notes.toString());
+        bad.addProperty("text", "a caption of nothing");
+        lines.add(1, bad.toString());
+        JsonObject gone = new JsonObject();
+        gone.addProperty("image", dir.resolve("gone.png").toString());
+        gone.addProperty("text", "a caption of a lost file");
+        lines.add(gone.toString());
+        Path input = Files.write(dir.resolve("mixed.jsonl"), lines, StandardCharsets.UTF_8);
+
+        Path out = dir.resolve("mixed");
+        MatchingCliTest.Run r = blip(args(input, out, "--json"));
+        assertEquals(BlipCli.EXIT_INPUT, r.code(), r.err());
+        JsonObject summary = r.json().getAsJsonObject();
+        assertEquals(14, summary.get("samples").getAsLong());
+        assertEquals(2, summary.getAsJsonObject("web").get("errors").getAsLong());
+        assertEquals(12, summary.getAsJsonObject("web").get("kept").getAsLong()
+                + summary.getAsJsonObject("web").get("removed").getAsLong());
+
+        List<JsonObject> rows = Files.readAllLines(out.resolve("all.jsonl")).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+        List<JsonObject> failed = rows.stream().filter(o -> o.has("error")).toList();
+        assertTrue(failed.stream().anyMatch(o -> o.get("image").getAsString().equals(notes.toString())
+                && o.get("error").getAsString().contains("not an image")), failed.toString());
+        assertTrue(failed.stream().anyMatch(o -> o.get("image").getAsString().endsWith("gone.png")), failed.toString());
+        assertTrue(failed.stream().noneMatch(o -> o.get("kept").getAsBoolean()));
+        // the good pairs score as in a clean run
+        float[] probs = MatchingCliTest.golden("retrieval", "itm_probs");
+        List<JsonObject> web = rows.stream().filter(o -> o.get("source").getAsString().equals("web") && !o.has("error"))
+                .toList();
+        assertEquals(12, web.size());
+        for (int s = 0; s < 12; s++) {
+            assertEquals(probs[s], web.get(s).get("itm").getAsDouble(), 1e-5, web.get(s).toString());
         }
     }
 }

@@ -42,6 +42,7 @@ class CliBadInputTest {
 
     private static Path captionModel;
     private static Path itmModel;
+    private static Path vqaModel;
     private static Path image;
     private static Path notAnImage;
     private static Path truncatedPng;
@@ -55,6 +56,7 @@ class CliBadInputTest {
     static void files() throws IOException {
         captionModel = CliRun.golden("caption/hf");
         itmModel = CliRun.golden("itm/hf");
+        vqaModel = CliRun.golden("vqa/hf");
         image = CliRun.golden("images/image2.png");
         notAnImage = Files.writeString(dir.resolve("notes.png"), "these are my notes, not a picture\n");
         byte[] png = Files.readAllBytes(CliRun.golden("images/image0.png"));
@@ -106,6 +108,10 @@ class CliBadInputTest {
                 row("zero-size config", "inspect --model {zero}", 3, "{zero}/config.json", "'text_config.hidden_size'",
                         "must be a positive whole number, got 0"),
                 row("model cannot caption", "caption --model {itm} {image}", 3, "has no text decoder and cannot caption"),
+                row("model cannot answer", "vqa --model {caption} --question what --image {image}", 3,
+                        "{caption}/model.safetensors", "cannot answer questions"),
+                row("hostile model for index", "index --model {hostile} --out {dir}/idx --images {image}", 3,
+                        "{hostile}", "refuses pickle global 'os.system'"),
                 row("bad --image-size", "inspect --model {caption} --image-size 40", 3,
                         "image size 40 is not a multiple of the patch size 16", "({caption})"),
                 // bad inputs: 4
@@ -115,6 +121,13 @@ class CliBadInputTest {
                 row("decompression bomb", "caption --model {caption} {bomb}", 4,
                         "{bomb}: 100000x100000 = 10000000000 pixels exceeds the limit of 178956970"),
                 row("missing image", "caption --model {caption} {dir}/missing.png", 4, "{dir}/missing.png"),
+                row("itm: not an image", "itm --model {itm} --text a --image {notAnImage}", 4, "{notAnImage}: not an image"),
+                row("vqa: truncated image", "vqa --model {vqa} --question what --image {truncatedPng}", 4,
+                        "{truncatedPng}: truncated PNG"),
+                row("features: decompression bomb", "features --model {itm} --out {dir}/f.safetensors --image {bomb}", 4,
+                        "{bomb}: 100000x100000 = 10000000000 pixels exceeds the limit"),
+                row("search: no index", "search --model {itm} --index {dir}/noindex --text dog", 4,
+                        "{dir}/noindex: not a gallery index"),
                 row("folder without images", "caption --model {caption} {empty}", 4, "{empty}: no images"));
     }
 
@@ -219,6 +232,7 @@ class CliBadInputTest {
     private static String substitute(String text) {
         return text.replace("{caption}", captionModel.toString())
                 .replace("{itm}", itmModel.toString())
+                .replace("{vqa}", vqaModel.toString())
                 .replace("{image}", image.toString())
                 .replace("{notAnImage}", notAnImage.toString())
                 .replace("{truncatedPng}", truncatedPng.toString())

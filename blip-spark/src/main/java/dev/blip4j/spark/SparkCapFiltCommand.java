@@ -1,8 +1,7 @@
 package dev.blip4j.spark;
 
 import dev.blip4j.cli.CapFiltArgs;
-import dev.blip4j.models.capfilt.CandidateRow.Source;
-import dev.blip4j.models.capfilt.CapFiltSummary;
+import dev.blip4j.cli.CapFiltCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -52,6 +51,7 @@ final class SparkCapFiltCommand implements Callable<Integer> {
             // Spark's own progress and INFO lines would bury the summary; warnings and errors stay
             spark.sparkContext().setLogLevel("WARN");
         }
+        int exit;
         try {
             int n = partitions != null ? partitions : spark.sparkContext().defaultParallelism();
             int threads = args.threads() != null ? args.threads()
@@ -61,13 +61,8 @@ final class SparkCapFiltCommand implements Callable<Integer> {
             }
             JobSpec job = new JobSpec(model(args.captioner()), model(args.filter()), options, threads);
             CapFiltJob.Result r = CapFiltJob.run(spark, job, args.inputs(), args.out().toString(), n, parquet);
-            CapFiltSummary s = r.summary();
-            for (Source src : Source.values()) {
-                long in = s.candidates(src);
-                out.printf(Locale.ROOT, "%-9s %d in, %d kept (%.1f%%), %d removed, %d errors%n", src.label(), in,
-                        s.kept(src), in == 0 ? 0.0 : 100.0 * s.kept(src) / in, s.scored(src) - s.kept(src),
-                        s.errors(src));
-            }
+            CapFiltCommand.printCounts(out, r.summary());
+            exit = CapFiltCommand.exitCode(r.summary());
             out.printf(Locale.ROOT, "%d rows in %.1f s (captioning and filtering %.1f s) on %s with %d partitions; "
                     + "wrote %s%n", r.rows(), r.totalSeconds(), r.inferenceSeconds(), spark.sparkContext().master(), n,
                     args.out());
@@ -77,7 +72,7 @@ final class SparkCapFiltCommand implements Callable<Integer> {
             }
         }
         out.flush();
-        return 0;
+        return exit;
     }
 
     private ModelSpec model(Path path) {
