@@ -53,7 +53,7 @@ class SparkCapFiltTest {
         StringWriter err = new StringWriter();
         int code = BlipCli.run(cliArgs(cliOut).toArray(String[]::new), new PrintWriter(new StringWriter()),
                 new PrintWriter(err));
-        assertEquals(0, code, err.toString());
+        assertEquals(BlipCli.EXIT_INPUT, code, "the dataset's unusable samples make it exit 4: " + err);
         cliRows = Files.readAllLines(cliOut.resolve("all.jsonl"));
         cliReport = JsonParser.parseString(Files.readString(cliOut.resolve("report.json"))).getAsJsonObject();
         spark = SparkSession.builder().master("local[2]").appName("capfilt-test").config("spark.ui.enabled", "false")
@@ -202,7 +202,7 @@ class SparkCapFiltTest {
         StringWriter stdout = new StringWriter();
         StringWriter err = new StringWriter();
         int code = BlipSpark.run(a.toArray(String[]::new), new PrintWriter(stdout), new PrintWriter(err));
-        assertEquals(0, code, err.toString());
+        assertEquals(BlipCli.EXIT_INPUT, code, "unusable samples, as the CLI: " + err);
         assertTrue(stdout.toString().contains(cliRows.size() + " rows in "), stdout.toString());
         assertEquals(sorted(cliRows), sorted(partLines(out.resolve(CapFiltJob.ALL))));
         assertFalse(spark.sparkContext().isStopped(), "a session the command did not create is left running");
