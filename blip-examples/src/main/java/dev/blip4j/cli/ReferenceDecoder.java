@@ -2,10 +2,10 @@ package dev.blip4j.cli;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.generate.NextTokenModel;
 import dev.blip4j.core.text.DecoderCache;
+import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.Memory;
 import dev.blip4j.core.text.TextTransformer;
 
@@ -33,23 +33,9 @@ final class ReferenceDecoder implements NextTokenModel, AutoCloseable {
 
     @Override
     public float[][] next(long[][] tokens) {
-        int rows = tokens.length;
-        int t = tokens[0].length;
-        long[] flat = new long[rows * t];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(tokens[r], 0, flat, r * t, t);
-        }
         TextTransformer decoder = net.decoder();
-        try (NDManager step = manager.newSubManager();
-                Memory memory = Memory.of(decoder, repeated, null, 1)) {
-            NDArray hidden = decoder.step(step.create(flat, new Shape(rows, t)), memory, cache);
-            float[] logits = net.lmHead().apply(hidden.get(":, -1, :")).toFloatArray();
-            int vocab = logits.length / rows;
-            float[][] out = new float[rows][vocab];
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(logits, r * vocab, out[r], 0, vocab);
-            }
-            return out;
+        try (Memory memory = Memory.of(decoder, repeated, null, 1)) {
+            return DecoderSession.step(decoder, net.lmHead(), tokens, memory, cache, manager);
         }
     }
 

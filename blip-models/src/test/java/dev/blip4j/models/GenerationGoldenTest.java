@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 public class GenerationGoldenTest {
 
-    static Stream<Arguments> captionCases() {
+    public static Stream<Arguments> captionCases() {
         List<Arguments> cases = new ArrayList<>();
         for (Layout layout : Layout.values()) {
             for (String c : List.of("greedy", "beam", "greedy_rep", "beam_rep", "greedy_minlen", "beam_minlen")) {

@@ -39,6 +39,19 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
 
     @Override
     public float[][] next(long[][] tokens) {
+        return step(decoder, head, tokens, memory, cache, manager);
+    }
+
+    /**
+     * One forward pass of the decoder over the new tokens of every row, as next-token logits: the
+     * step every decoding structure shares, whatever it does with the image states.
+     *
+     * @param tokens [rows][t], the same t for every row
+     * @param manager owner of the step's temporary arrays (a sub-manager closed before returning)
+     * @return [rows][vocab] float32 logits of the last position
+     */
+    public static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, Memory memory,
+            DecoderCache cache, NDManager manager) {
         int rows = tokens.length;
         int t = tokens[0].length;
         long[] flat = new long[rows * t];
@@ -46,8 +59,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
             System.arraycopy(tokens[r], 0, flat, r * t, t);
         }
         try (NDManager step = manager.newSubManager()) {
-            NDArray ids = step.create(flat, new Shape(rows, t));
-            NDArray hidden = decoder.step(ids, memory, cache);
+            NDArray hidden = decoder.step(step.create(flat, new Shape(rows, t)), memory, cache);
             float[] logits = head.apply(hidden.get(":, -1, :")).toType(DataType.FLOAT32, false).toFloatArray();
             int vocab = logits.length / rows;
             float[][] out = new float[rows][vocab];

@@ -7,13 +7,12 @@ import com.google.gson.JsonParser;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.AtomicFileWriter;
+import dev.blip4j.models.checkpoint.FolderLock;
 import dev.blip4j.models.features.ModelIdentity;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,8 +89,8 @@ public final class CapFiltRun {
         } catch (IOException e) {
             throw new InputException(out + ": cannot create the output folder (" + e.getMessage() + ")", e);
         }
-        try (FileChannel lockFile = FileChannel.open(out.resolve(LOCK), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock lock = lock(lockFile, out)) {
+        try (FolderLock lock = FolderLock.acquire(out.resolve(LOCK),
+                out + " is being written by another CapFilt run; wait for it to finish")) {
             State state = State.open(out, identity);
             long total = SampleReader.count(files);
             l.started(total, state.done);
@@ -341,17 +340,5 @@ public final class CapFiltRun {
             String text = o.toString();
             AtomicFileWriter.write(out.resolve(STATE), p -> Files.writeString(p, text, StandardCharsets.UTF_8));
         }
-    }
-
-    private static FileLock lock(FileChannel channel, Path dir) throws IOException {
-        try {
-            FileLock lock = channel.tryLock();
-            if (lock != null) {
-                return lock;
-            }
-        } catch (OverlappingFileLockException e) {
-            // held by another run in this JVM
-        }
-        throw new InputException(dir + " is being written by another CapFilt run; wait for it to finish");
     }
 }

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.function.Predicate;
 
 /**
@@ -25,15 +24,13 @@ import java.util.function.Predicate;
  * which are carried through. The key is the {@code key} field, else {@code id}, else
  * {@code <file>:<line>} (1-based physical line). Bytes that are not UTF-8 are replaced, not fatal.
  */
-final class JsonlSamples implements SampleIterator {
+final class JsonlSamples extends LookaheadSamples {
 
     private final InputFile file;
     private final Predicate<String> wanted;
     private final Path folder;
     private BufferedReader reader;
-    private Sample next;
     private int line;
-    private boolean done;
 
     JsonlSamples(InputFile file, Predicate<String> wanted) {
         this.file = file;
@@ -48,24 +45,7 @@ final class JsonlSamples implements SampleIterator {
     }
 
     @Override
-    public boolean hasNext() {
-        if (next == null && !done) {
-            next = advance();
-        }
-        return next != null;
-    }
-
-    @Override
-    public Sample next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        Sample s = next;
-        next = null;
-        return s;
-    }
-
-    private Sample advance() {
+    protected Sample advance() {
         String text;
         try {
             if (reader == null) {

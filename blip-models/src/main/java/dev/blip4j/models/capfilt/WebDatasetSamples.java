@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -36,7 +35,7 @@ import java.util.function.Predicate;
  * with one error sample naming the problem (the sample being read when it happened, or the shard
  * if no sample had started); the samples before it are kept.
  */
-final class WebDatasetSamples implements SampleIterator {
+final class WebDatasetSamples extends LookaheadSamples {
 
     /** Image extensions read from shards. */
     static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "webp");
@@ -50,30 +49,10 @@ final class WebDatasetSamples implements SampleIterator {
     private TarReader.Entry pending;
     private String pendingKey;
     private String pendingExt;
-    private Sample next;
-    private boolean done;
 
     WebDatasetSamples(InputFile file, Predicate<String> wanted) {
         this.file = file;
         this.wanted = wanted;
-    }
-
-    @Override
-    public boolean hasNext() {
-        if (next == null && !done) {
-            next = advance();
-        }
-        return next != null;
-    }
-
-    @Override
-    public Sample next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        Sample s = next;
-        next = null;
-        return s;
     }
 
     /** What one sample's members gave. */
@@ -161,7 +140,8 @@ final class WebDatasetSamples implements SampleIterator {
         }
     }
 
-    private Sample advance() {
+    @Override
+    protected Sample advance() {
         Group group = null;
         try {
             if (tar == null) {

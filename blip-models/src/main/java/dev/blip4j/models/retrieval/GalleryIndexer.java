@@ -11,14 +11,11 @@ import dev.blip4j.models.features.ModelIdentity;
 import dev.blip4j.models.image.ImageFiles;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.MatchingText;
+import dev.blip4j.models.checkpoint.FolderLock;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,8 +94,8 @@ public final class GalleryIndexer {
         } catch (IOException e) {
             throw new InputException(dir + ": cannot create the index folder (" + e.getMessage() + ")", e);
         }
-        try (FileChannel lockFile = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock lock = lock(lockFile, dir)) {
+        try (FolderLock lock = FolderLock.acquire(dir.resolve(LOCK),
+                "index " + dir + " is being written by another build; wait for it to finish")) {
             IndexManifest manifest = IndexManifest.exists(dir) ? IndexManifest.read(dir) : IndexManifest.create(identity);
             if (!manifest.model.compatibleWith(identity)) {
                 throw new InputException("index " + dir + " was built with model " + manifest.model.describe()
@@ -291,17 +288,5 @@ public final class GalleryIndexer {
                 }
             }
         }
-    }
-
-    private static FileLock lock(FileChannel channel, Path dir) throws IOException {
-        try {
-            FileLock lock = channel.tryLock();
-            if (lock != null) {
-                return lock;
-            }
-        } catch (OverlappingFileLockException e) {
-            // held by another build in this JVM
-        }
-        throw new InputException("index " + dir + " is being written by another build; wait for it to finish");
     }
 }

@@ -10,12 +10,9 @@ import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.testing.Golden;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -24,18 +21,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CaptionerGoldenTest {
 
-    static Stream<Arguments> cases() {
-        List<Arguments> cases = new ArrayList<>();
-        for (Layout layout : Layout.values()) {
-            for (String c : List.of("greedy", "beam", "greedy_rep", "beam_rep", "greedy_minlen", "beam_minlen")) {
-                cases.add(Arguments.of("caption", c, layout));
-            }
-            cases.add(Arguments.of("caption_posinterp", "greedy", layout));
-            cases.add(Arguments.of("caption_posinterp", "beam", layout));
-        }
-        return cases.stream();
-    }
-
     static BlipModel load(Golden g, Layout layout) {
         return layout == Layout.ORIGINAL
                 ? BlipModel.builder(g.original()).tokenizer(Golden.root().resolve("tokenizer/vocab.txt")).load()
@@ -43,7 +28,7 @@ class CaptionerGoldenTest {
     }
 
     @ParameterizedTest(name = "{0}/{1} {2}")
-    @MethodSource("cases")
+    @MethodSource("dev.blip4j.models.GenerationGoldenTest#captionCases")
     void captionsFromPngFiles(String kind, String name, Layout layout) {
         Golden g = Golden.of(kind);
         JsonObject result = g.results().getAsJsonObject(name);

@@ -6,20 +6,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Locates the committed golden data and torch fixtures (surefire sets {@code blip.testResources} to the repo copy). */
+/** The golden checkpoint files and the torch fixtures, by kind. */
 final class Golden {
 
-    static final List<String> KINDS =
-            List.of("caption", "caption_posinterp", "itm", "vqa", "retrieval", "feature_extractor");
+    static final List<String> KINDS = dev.blip4j.models.testing.Golden.KINDS;
 
     private Golden() {}
 
     static Path root() {
-        String dir = System.getProperty("blip.testResources");
-        assertTrue(dir != null && !dir.isBlank(), "system property blip.testResources is not set (run through Maven)");
-        Path golden = Path.of(dir, "golden");
-        assertTrue(Files.isDirectory(golden), "no golden data at " + golden);
-        return golden;
+        return dev.blip4j.models.testing.Golden.root();
     }
 
     /** Small files written by torch 2.11 itself ({@code src-test-resources/checkpoint}). */

@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,6 +22,10 @@ import java.util.Map;
  * tensors, their tolerances, and the comparison every golden test uses.
  */
 public final class Golden {
+
+    /** The golden sets, one per model kind. */
+    public static final List<String> KINDS =
+            List.of("caption", "caption_posinterp", "itm", "vqa", "retrieval", "feature_extractor");
 
     private final String kind;
     private final Path dir;

@@ -3,11 +3,10 @@ package dev.blip4j.models.text;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
+import dev.blip4j.models.checkpoint.DType;
+import dev.blip4j.models.checkpoint.SafeTensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,25 +14,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/**
- * Access to the committed golden data ({@code src-test-resources/golden}, found through the
- * {@code blip.testResources} system property that surefire sets) and a minimal reader for the
- * I64 tensors of its safetensors files. Test-only: the production safetensors reader lives
- * elsewhere.
- */
+/** The golden data as the tokenizer tests read it: JSON files and the I64 tensors (token ids, masks). */
 final class Golden {
 
-    static final List<String> KINDS =
-            List.of("caption", "caption_posinterp", "itm", "vqa", "retrieval", "feature_extractor");
+    static final List<String> KINDS = dev.blip4j.models.testing.Golden.KINDS;
 
     private Golden() {}
 
     static Path root() {
-        String dir = System.getProperty("blip.testResources");
-        if (dir == null) {
-            throw new IllegalStateException("system property blip.testResources is not set (run the tests with Maven)");
-        }
-        return Path.of(dir, "golden");
+        return dev.blip4j.models.testing.Golden.root();
     }
 
     static Path tokenizerDir() {
@@ -72,36 +61,14 @@ final class Golden {
         }
     }
 
-    /** Every I64 tensor of a safetensors file (8-byte LE header length, JSON header, data). */
+    /** Every I64 tensor of a safetensors file. */
     static Map<String, LongTensor> longTensors(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long headerLength = buf.getLong(0);
-        String header = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
-        int dataStart = 8 + (int) headerLength;
         Map<String, LongTensor> tensors = new TreeMap<>();
-        for (Map.Entry<String, JsonElement> e : JsonParser.parseString(header).getAsJsonObject().entrySet()) {
-            if (e.getKey().equals("__metadata__")) {
-                continue;
+        SafeTensors.read(file).tensors().forEach((name, t) -> {
+            if (t.dtype() == DType.I64) {
+                tensors.put(name, new LongTensor(t.shape(), t.toLongArray()));
             }
-            JsonObject info = e.getValue().getAsJsonObject();
-            if (!info.get("dtype").getAsString().equals("I64")) {
-                continue;
-            }
-            long[] shape = longs(info.get("shape"));
-            long[] offsets = longs(info.get("data_offsets"));
-            int n = (int) ((offsets[1] - offsets[0]) / 8);
-            long[] data = new long[n];
-            for (int i = 0; i < n; i++) {
-                data[i] = buf.getLong(dataStart + (int) offsets[0] + 8 * i);
-            }
-            tensors.put(e.getKey(), new LongTensor(shape, data));
-        }
+        });
         return tensors;
     }
 }
