@@ -18,6 +18,7 @@ import dev.blip4j.models.features.FeatureExtractor;
 import dev.blip4j.models.features.FeatureOptions;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ImageTextMatcher;
+import dev.blip4j.models.matching.MatchOptions;
 import dev.blip4j.models.text.Padding;
 import dev.blip4j.models.vqa.ImageQuestion;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
@@ -50,8 +51,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure latency, throughput and memory of each task.")
 final class BenchCommand implements Callable<Integer> {
 
-    static final List<String> TASKS = List.of("encode-image", "encode-text", "itm", "caption", "caption-reference",
-            "vqa");
+    static final List<String> TASKS = List.of("encode-image", "encode-text", "itm", "itm-itc", "caption",
+            "caption-reference", "vqa");
 
     /** What runs without --tasks: every task but the slow reference structure. */
     static final List<String> DEFAULT_TASKS = List.of("encode-image", "encode-text", "itm", "caption", "vqa");
@@ -77,8 +78,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.pth", description = "where --write-random writes")
     Path out;
 
-    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "encode-image,encode-text,itm,caption,caption-reference,vqa (default: all but caption-reference "
-                    + "that the model supports; caption-reference decodes with the official code's structure)")
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "encode-image,encode-text,itm,itm-itc,caption,caption-reference,vqa (default: all but itm-itc "
+                    + "and caption-reference that the model supports; itm scores pairs by ITM alone as the official "
+                    + "match_head='itm', itm-itc adds the ITC cosine as blip itm does; caption-reference decodes "
+                    + "with the official code's structure)")
     List<String> tasks;
 
     @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
@@ -100,7 +103,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean greedy;
 
     @Option(names = "--memory-captions", paramLabel = "N", defaultValue = "0",
-            description = "after the tasks, caption N images one by one and report resident memory at 100 and N")
+            description = "after the tasks, caption N images one by one and report resident memory every 100 "
+                    + "(every 1000 past 2000) and at N")
     int memoryCaptions;
 
     @Mixin
@@ -193,7 +197,7 @@ final class BenchCommand implements Callable<Integer> {
             return load.load(modelPath);
         }
         BlipKind k = switch (task) {
-            case "encode-text", "itm" -> BlipKind.ITM;
+            case "encode-text", "itm", "itm-itc" -> BlipKind.ITM;
             case "vqa" -> BlipKind.VQA;
             default -> BlipKind.CAPTION;
         };
@@ -206,7 +210,7 @@ final class BenchCommand implements Callable<Integer> {
         return switch (task) {
             case "encode-image" -> true;
             case "encode-text" -> net.hasEncoder() && net.hasItc();
-            case "itm" -> net.hasEncoder() && net.hasItm();
+            case "itm", "itm-itc" -> net.hasEncoder() && net.hasItm();
             case "caption", "caption-reference" -> net.hasDecoder() && !net.hasEncoder() || net.hasItm() && net.hasDecoder();
             case "vqa" -> net.config().kinds().contains(BlipKind.VQA);
             default -> false;
@@ -239,8 +243,9 @@ final class BenchCommand implements Callable<Integer> {
                         .withPadding(Padding.LONGEST).withMaxTextLength(35).withBatchSize(batch));
                 yield new Workload(() -> features.texts(texts), "texts/s", List::of, 0, nothing);
             }
-            case "itm" -> {
-                ImageTextMatcher matcher = new ImageTextMatcher(model);
+            case "itm", "itm-itc" -> {
+                ImageTextMatcher matcher = new ImageTextMatcher(model,
+                        MatchOptions.defaults().withItc(task.equals("itm-itc")));
                 yield new Workload(() -> matcher.matchPairs(inputs, texts), "pairs/s", List::of, 0, nothing);
             }
             case "caption" -> {
@@ -336,10 +341,15 @@ final class BenchCommand implements Callable<Integer> {
         Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(
                 greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults()));
         Map<String, Object> m = new LinkedHashMap<>();
+        int every = memoryCaptions <= 2000 ? 100 : 1000;
         for (int i = 1; i <= memoryCaptions; i++) {
             captioner.caption(images.get(i % images.size()));
-            if (i == 100 || i == memoryCaptions || i % 1000 == 0) {
-                m.put("rss_mb_after_" + i, MemoryStats.mb(MemoryStats.now().rssBytes()));
+            if (i % every == 0 || i == memoryCaptions) {
+                double rss = MemoryStats.mb(MemoryStats.now().rssBytes());
+                m.put("rss_mb_after_" + i, rss);
+                // a long run shows its trend before it ends
+                System.err.printf(Locale.ROOT, "bench: %d captions, resident %.1f MB, live arrays %d%n", i, rss,
+                        dev.blip4j.core.BlipEngine.liveArrayCount());
             }
         }
         return m;

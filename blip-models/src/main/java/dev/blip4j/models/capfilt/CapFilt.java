@@ -48,7 +48,7 @@ public final class CapFilt {
     public CapFilt(BlipModel captioner, BlipModel filter, CapFiltOptions options) {
         this.options = options;
         this.captioner = new Captioner(captioner, options.captionOptions());
-        this.filter = new ImageTextMatcher(filter, new MatchOptions(options.firstToken(), options.batchSize(), 256));
+        this.filter = new ImageTextMatcher(filter, new MatchOptions(options.firstToken(), options.batchSize(), 256, true));
         this.images = new SampleImages(captioner.imageLoader(), DOWNLOAD_TIMEOUT);
     }
 

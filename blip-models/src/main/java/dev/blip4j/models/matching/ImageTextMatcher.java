@@ -138,7 +138,7 @@ public final class ImageTextMatcher {
                         NDArray image = states.get(new NDIndex("{}:{}", i - start, i - start + 1));
                         image.attach(im);
                         TextSide text = textSide(im, own);
-                        float[] itc = net.imageEmbedding(image).matMul(text.features().transpose()).toFloatArray();
+                        float[] itc = text.cosines(net, image);
                         float[] itm = new float[own.size()];
                         for (int r = 0; r < own.size(); r += options.textBatchSize()) {
                             int rEnd = Math.min(own.size(), r + options.textBatchSize());
@@ -225,7 +225,7 @@ public final class ImageTextMatcher {
                 encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
             }
             NDArray states = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
-            NDArray features = net.imageEmbedding(states);
+            NDArray features = options.itc() ? net.imageEmbedding(states) : null;
             for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
                 int end = Math.min(texts.size(), start + options.textBatchSize());
                 try (NDManager bm = m.newSubManager()) {
@@ -234,9 +234,13 @@ public final class ImageTextMatcher {
                     NDArray logits = ItmScoring.pairs(net, rows(states, rows, bm), text.groundedIds().get(pairs),
                             text.mask().get(pairs));
                     System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
-                    float[] cos = rows(features, rows, bm).mul(text.features().get(pairs)).sum(new int[] {1})
-                            .toFloatArray();
-                    System.arraycopy(cos, 0, itc, start, end - start);
+                    if (options.itc()) {
+                        float[] cos = rows(features, rows, bm).mul(text.features().get(pairs)).sum(new int[] {1})
+                                .toFloatArray();
+                        System.arraycopy(cos, 0, itc, start, end - start);
+                    } else {
+                        Arrays.fill(itc, start, end, Float.NaN);
+                    }
                 }
             }
         }
@@ -259,7 +263,23 @@ public final class ImageTextMatcher {
     }
 
     /** Token ids of both sides and the ITC text features [T, D], in {@code m}. */
-    private record TextSide(NDArray groundedIds, NDArray mask, NDArray features) {}
+    /**
+     * The texts as the matcher needs them.
+     *
+     * @param features [texts, embedDim] normalised ITC features, or null when ITC is off
+     */
+    private record TextSide(NDArray groundedIds, NDArray mask, NDArray features, int texts) {
+
+        /** ITC cosines [images x texts], row-major, of image states [images, tokens, width]; NaN without ITC. */
+        float[] cosines(Blip net, NDArray imageStates) {
+            if (features == null) {
+                float[] none = new float[Math.toIntExact(imageStates.getShape().get(0)) * texts];
+                Arrays.fill(none, Float.NaN);
+                return none;
+            }
+            return net.imageEmbedding(imageStates).matMul(features.transpose()).toFloatArray();
+        }
+    }
 
     private TextSide textSide(NDManager m, List<String> texts) {
         Blip net = model.network();
@@ -267,12 +287,15 @@ public final class ImageTextMatcher {
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
         NDArray grounded = MatchingText.ids(enc.withFirstToken(options.firstToken().id(model.tokenizer())), m);
+        if (!options.itc()) {
+            return new TextSide(grounded, mask, null, texts.size());
+        }
         NDList features = new NDList();
         for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
             NDIndex rows = new NDIndex("{}:{}", start, Math.min(texts.size(), start + options.textBatchSize()));
             features.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
         }
-        return new TextSide(grounded, mask, NDArrays.concat(features));
+        return new TextSide(grounded, mask, NDArrays.concat(features), texts.size());
     }
 
     private void scoreBatch(NDArray pixels, int firstImage, TextSide text, Scores scores) {
@@ -280,7 +303,7 @@ public final class ImageTextMatcher {
         NDArray states = net.encodeImage(pixels);
         int count = Math.toIntExact(states.getShape().get(0));
         int t = scores.texts;
-        float[] itc = net.imageEmbedding(states).matMul(text.features().transpose()).toFloatArray();
+        float[] itc = text.cosines(net, states);
         System.arraycopy(itc, 0, scores.itc, firstImage * t, count * t);
         for (int i = 0; i < count; i++) {
             NDArray image = states.get(new NDIndex("{}:{}", i, i + 1));

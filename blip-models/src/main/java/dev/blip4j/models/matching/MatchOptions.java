@@ -11,8 +11,11 @@ import dev.blip4j.core.InputException;
  * @param imageBatchSize images per ViT pass
  * @param textBatchSize texts per text-encoder pass; all texts of one image up to this many share a
  *     single image-grounded pass (the official evaluation uses 256)
+ * @param itc whether to compute ITC cosines too (default); without them each text skips the
+ *     unimodal text encoder and {@link Match#itc()} is NaN, the work of the official
+ *     {@code match_head='itm'} (HF: {@code use_itm_head=True})
  */
-public record MatchOptions(FirstToken firstToken, int imageBatchSize, int textBatchSize) {
+public record MatchOptions(FirstToken firstToken, int imageBatchSize, int textBatchSize, boolean itc) {
 
     public MatchOptions {
         if (firstToken == null) {
@@ -25,18 +28,22 @@ public record MatchOptions(FirstToken firstToken, int imageBatchSize, int textBa
     }
 
     public static MatchOptions defaults() {
-        return new MatchOptions(FirstToken.CLS, 8, 256);
+        return new MatchOptions(FirstToken.CLS, 8, 256, true);
     }
 
     public MatchOptions withFirstToken(FirstToken t) {
-        return new MatchOptions(t, imageBatchSize, textBatchSize);
+        return new MatchOptions(t, imageBatchSize, textBatchSize, itc);
     }
 
     public MatchOptions withImageBatchSize(int n) {
-        return new MatchOptions(firstToken, n, textBatchSize);
+        return new MatchOptions(firstToken, n, textBatchSize, itc);
     }
 
     public MatchOptions withTextBatchSize(int n) {
-        return new MatchOptions(firstToken, imageBatchSize, n);
+        return new MatchOptions(firstToken, imageBatchSize, n, itc);
+    }
+
+    public MatchOptions withItc(boolean on) {
+        return new MatchOptions(firstToken, imageBatchSize, textBatchSize, on);
     }
 }

@@ -157,6 +157,33 @@ class ImageTextMatcherGoldenTest {
         }
     }
 
+    /** ITM alone: the same ITM numbers from every entry point, and NaN where the ITC cosine would be. */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void itmOnlySkipsItc(Layout layout) {
+        Golden g = Golden.of("itm");
+        List<String> captions = GoldenModels.captions(g);
+        try (BlipModel model = GoldenModels.load(g, layout)) {
+            List<RgbImage> images = images(model);
+            ImageTextMatcher itmOnly = new ImageTextMatcher(model, MatchOptions.defaults().withItc(false));
+            MatchMatrix matrix = itmOnly.match(images, captions);
+            g.assertClose("itm_probs", matrix.itm().values(), 3, 4);
+            for (float v : matrix.itc().values()) {
+                assertTrue(Float.isNaN(v), "itc without ITC: " + v);
+            }
+            List<Match> pairs = itmOnly.matchPairs(images, captions.subList(0, 3));
+            List<List<Match>> each = itmOnly.matchEach(images, List.of(captions, captions, captions));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(matrix.itm().get(i, i), pairs.get(i).itm(), 1e-6);
+                assertTrue(Double.isNaN(pairs.get(i).itc()));
+                for (int j = 0; j < 4; j++) {
+                    assertEquals(matrix.itm().get(i, j), each.get(i).get(j).itm(), 1e-6);
+                    assertTrue(Double.isNaN(each.get(i).get(j).itc()));
+                }
+            }
+        }
+    }
+
     private static void assertGolden(Golden g, MatchMatrix got, String label) {
         assertEquals(3, got.images());
         g.assertClose("itm_probs", got.itm().values(), 3, 4);
