@@ -49,7 +49,10 @@ public final class SafeTensors {
 
     private SafeTensors() {}
 
-    /** Reads all tensors into heap buffers (the file is closed on return). */
+    /**
+     * Reads all tensors (the file is closed on return). Tensor data goes into direct buffers: that
+     * is the memory the weights end up in, so loading needs no second copy of them.
+     */
     public static SafeTensorsFile read(Path file) {
         String where = file.toString();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -75,7 +78,7 @@ public final class SafeTensors {
 
             Map<String, TensorData> tensors = new LinkedHashMap<>();
             for (Entry e : header.entries) {
-                ByteBuffer data = readFully(ch, dataStart + e.begin, (int) (e.end - e.begin));
+                ByteBuffer data = readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), true);
                 tensors.put(e.name, new TensorData(e.dtype, e.shape, data));
             }
             return new SafeTensorsFile(tensors, header.metadata);
@@ -319,7 +322,11 @@ public final class SafeTensors {
     }
 
     private static ByteBuffer readFully(FileChannel ch, long position, int size) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(size);
+        return readFully(ch, position, size, false);
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, long position, int size, boolean direct) throws IOException {
+        ByteBuffer buf = direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
         while (buf.hasRemaining()) {
             int n = ch.read(buf, position + buf.position());
             if (n < 0) {

@@ -4,6 +4,7 @@ import dev.blip4j.core.ModelException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -102,7 +103,7 @@ public final class TorchCheckpoint {
         StateDict read() throws IOException {
             ZipEntry pickleEntry = findPickle();
             bigEndian = readByteOrder();
-            byte[] pickle = readEntry(pickleEntry, pickleEntry.getSize(), MAX_PICKLE_BYTES, "pickle").array();
+            byte[] pickle = readEntry(pickleEntry, pickleEntry.getSize(), MAX_PICKLE_BYTES, "pickle", false).array();
             Object top = new TorchUnpickler(where, this).unpickle(pickle);
             return materialize(selectStateDict(top));
         }
@@ -150,7 +151,7 @@ public final class TorchCheckpoint {
             if (e == null) {
                 return false;
             }
-            String order = new String(readEntry(e, e.getSize(), 16, "byteorder").array(), StandardCharsets.US_ASCII).trim();
+            String order = new String(readEntry(e, e.getSize(), 16, "byteorder", false).array(), StandardCharsets.US_ASCII).trim();
             return switch (order) {
                 case "little" -> false;
                 case "big" -> true;
@@ -278,15 +279,17 @@ public final class TorchCheckpoint {
                 ByteBuffer slice = storage.duplicate().position((int) (v.offset() * es)).limit((int) ((v.offset() + numel) * es)).slice();
                 return new TensorData(s.dtype(), shape, slice);
             }
-            return new TensorData(s.dtype(), shape, gather(storage.array(), es, v.offset(), shape, stride, (int) numel));
+            return new TensorData(s.dtype(), shape, gather(storage, es, v.offset(), shape, stride, (int) numel));
         }
 
         private ByteBuffer storageBytes(TorchStorage s) throws IOException {
             ByteBuffer b = storageBytes.get(s.key());
             if (b == null) {
                 long bytes = s.numel() * s.dtype().byteSize(); // checked against the entry in resolve()
+                // Little-endian storages go straight to native memory, where the weights will live:
+                // a heap copy first would double the peak memory of loading.
                 b = readEntry(zip.getEntry(archive + "/data/" + s.key()), bytes, Integer.MAX_VALUE - 8L,
-                        "storage '" + s.key() + "'");
+                        "storage '" + s.key() + "'", !bigEndian);
                 if (bigEndian) {
                     swapBytes(b.array(), s.dtype().byteSize());
                 }
@@ -300,15 +303,20 @@ public final class TorchCheckpoint {
          * stored entry must also fit in the file before its buffer is allocated, and anything else
          * (a deflated entry could claim gigabytes) grows its buffer only as data really arrives.
          */
-        private ByteBuffer readEntry(ZipEntry e, long expected, long max, String what) throws IOException {
+        private ByteBuffer readEntry(ZipEntry e, long expected, long max, String what, boolean direct)
+                throws IOException {
             String name = e.getName();
             if (expected < 0 || expected > max) {
                 throw new ModelException(where + ": " + what + " (zip entry " + name + ") claims " + expected
                         + " bytes, more than the " + max + " allowed");
             }
+            boolean fits = e.getMethod() == ZipEntry.STORED && e.getCompressedSize() == expected && expected <= fileSize;
+            if (direct && fits) {
+                return readDirect(e, (int) expected, what);
+            }
             byte[] data;
             try (InputStream in = zip.getInputStream(e)) {
-                if (e.getMethod() == ZipEntry.STORED && e.getCompressedSize() == expected && expected <= fileSize) {
+                if (fits) {
                     data = new byte[(int) expected];
                     int n = in.readNBytes(data, 0, data.length);
                     if (n != expected) {
@@ -326,6 +334,26 @@ public final class TorchCheckpoint {
                 }
             }
             return ByteBuffer.wrap(data);
+        }
+
+        /** A stored entry whose size fits the file, read into a direct little-endian buffer. */
+        private ByteBuffer readDirect(ZipEntry e, int expected, String what) throws IOException {
+            ByteBuffer out = ByteBuffer.allocateDirect(expected).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] chunk = new byte[Math.min(expected, 1 << 20)];
+            try (InputStream in = zip.getInputStream(e)) {
+                while (out.hasRemaining()) {
+                    int n = in.read(chunk, 0, Math.min(chunk.length, out.remaining()));
+                    if (n < 0) {
+                        throw truncated(what, e.getName(), out.position(), expected);
+                    }
+                    out.put(chunk, 0, n);
+                }
+                if (in.read() >= 0) {
+                    throw new ModelException(where + ": " + what + " (zip entry " + e.getName()
+                            + ") holds more than its declared " + expected + " bytes");
+                }
+            }
+            return out.flip();
         }
 
         private ModelException truncated(String what, String name, long got, long expected) {
@@ -352,13 +380,13 @@ public final class TorchCheckpoint {
     }
 
     /** Copies a strided view to row-major order, element by element, innermost dimension last. */
-    static ByteBuffer gather(byte[] src, int es, long offset, long[] shape, long[] stride, int numel) {
+    static ByteBuffer gather(ByteBuffer src, int es, long offset, long[] shape, long[] stride, int numel) {
         byte[] out = new byte[numel * es];
         int dims = shape.length;
         long[] index = new long[dims];
         long srcElem = offset;
         for (int i = 0; i < numel; i++) {
-            System.arraycopy(src, (int) (srcElem * es), out, i * es, es);
+            src.get((int) (srcElem * es), out, i * es, es);
             for (int d = dims - 1; d >= 0; d--) { // odometer increment
                 index[d]++;
                 srcElem += stride[d];
