@@ -262,9 +262,9 @@ public final class ImageTextMatcher {
         return out;
     }
 
-    /** Token ids of both sides and the ITC text features [T, D], in {@code m}. */
     /**
-     * The texts as the matcher needs them.
+     * The texts as the matcher needs them: token ids for the image-grounded encoder, the mask, and
+     * the ITC features, all owned by the manager they were made in.
      *
      * @param features [texts, embedDim] normalised ITC features, or null when ITC is off
      */
