@@ -299,9 +299,10 @@ public final class TorchCheckpoint {
         }
 
         /**
-         * Reads exactly {@code expected} bytes. The entry's declared size was already checked; a
-         * stored entry must also fit in the file before its buffer is allocated, and anything else
-         * (a deflated entry could claim gigabytes) grows its buffer only as data really arrives.
+         * Reads exactly {@code expected} bytes, into a direct buffer if asked. The entry's declared
+         * size was already checked; a stored entry must also fit in the file before its buffer is
+         * allocated, and anything else (a deflated entry could claim gigabytes) grows its buffer only
+         * as data really arrives.
          */
         private ByteBuffer readEntry(ZipEntry e, long expected, long max, String what, boolean direct)
                 throws IOException {
@@ -311,47 +312,42 @@ public final class TorchCheckpoint {
                         + " bytes, more than the " + max + " allowed");
             }
             boolean fits = e.getMethod() == ZipEntry.STORED && e.getCompressedSize() == expected && expected <= fileSize;
-            if (direct && fits) {
-                return readDirect(e, (int) expected, what);
-            }
-            byte[] data;
+            ByteBuffer data;
             try (InputStream in = zip.getInputStream(e)) {
-                if (fits) {
-                    data = new byte[(int) expected];
-                    int n = in.readNBytes(data, 0, data.length);
+                if (fits && direct) {
+                    data = readDirect(in, (int) expected, what, name);
+                } else if (fits) {
+                    byte[] bytes = new byte[(int) expected];
+                    int n = in.readNBytes(bytes, 0, bytes.length);
                     if (n != expected) {
                         throw truncated(what, name, n, expected);
                     }
+                    data = ByteBuffer.wrap(bytes);
                 } else {
-                    data = in.readNBytes((int) expected);
-                    if (data.length != expected) {
-                        throw truncated(what, name, data.length, expected);
+                    byte[] bytes = in.readNBytes((int) expected);
+                    if (bytes.length != expected) {
+                        throw truncated(what, name, bytes.length, expected);
                     }
+                    data = ByteBuffer.wrap(bytes);
                 }
                 if (in.read() >= 0) {
                     throw new ModelException(where + ": " + what + " (zip entry " + name
                             + ") holds more than its declared " + expected + " bytes");
                 }
             }
-            return ByteBuffer.wrap(data);
+            return data;
         }
 
-        /** A stored entry whose size fits the file, read into a direct little-endian buffer. */
-        private ByteBuffer readDirect(ZipEntry e, int expected, String what) throws IOException {
+        /** Exactly {@code expected} bytes of {@code in}, in a direct little-endian buffer. */
+        private ByteBuffer readDirect(InputStream in, int expected, String what, String name) throws IOException {
             ByteBuffer out = ByteBuffer.allocateDirect(expected).order(ByteOrder.LITTLE_ENDIAN);
             byte[] chunk = new byte[Math.min(expected, 1 << 20)];
-            try (InputStream in = zip.getInputStream(e)) {
-                while (out.hasRemaining()) {
-                    int n = in.read(chunk, 0, Math.min(chunk.length, out.remaining()));
-                    if (n < 0) {
-                        throw truncated(what, e.getName(), out.position(), expected);
-                    }
-                    out.put(chunk, 0, n);
+            while (out.hasRemaining()) {
+                int n = in.read(chunk, 0, Math.min(chunk.length, out.remaining()));
+                if (n < 0) {
+                    throw truncated(what, name, out.position(), expected);
                 }
-                if (in.read() >= 0) {
-                    throw new ModelException(where + ": " + what + " (zip entry " + e.getName()
-                            + ") holds more than its declared " + expected + " bytes");
-                }
+                out.put(chunk, 0, n);
             }
             return out.flip();
         }
