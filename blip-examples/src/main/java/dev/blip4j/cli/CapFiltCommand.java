@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.capfilt.CandidateRow.Source;
 import dev.blip4j.models.capfilt.CapFiltListener;
@@ -83,7 +85,7 @@ public final class CapFiltCommand implements Callable<Integer> {
             out.println(Json.GSON.toJson(o));
         } else if (result.summary() != null) {
             printCounts(out, result.summary());
-            out.println("wrote " + args.out().resolve(CapFiltRun.ALL) + ", " + CapFiltRun.KEPT + ", report.json, report.html");
+            out.println("wrote " + escape(args.out().resolve(CapFiltRun.ALL).toString()) + ", " + CapFiltRun.KEPT + ", report.json, report.html");
         }
         out.flush();
         err.flush();

@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
@@ -125,7 +127,7 @@ final class CaptionCommand implements Callable<Integer> {
                         row.put("score", c.score());
                         perFile.get(loaded.get(i)).add(row);
                         if (!common.json) {
-                            out.println(file + "\t" + c.text());
+                            out.println(escape(file.toString()) + "\t" + escape(c.text()));
                         }
                     }
                 }

@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.core.BlipKind;
 import dev.blip4j.models.convert.BlipConverter;
 import dev.blip4j.models.convert.HfConversion;
@@ -62,7 +64,7 @@ final class ConvertCommand implements Callable<Integer> {
             report.put("checkpoint_image_size", c.checkpointImageSize());
             o.println(Json.GSON.toJson(report));
         } else {
-            o.println("wrote " + c.out() + ": " + kindName + " " + c.architectures() + ", " + c.tensors()
+            o.println("wrote " + escape(c.out().toString()) + ": " + kindName + " " + c.architectures() + ", " + c.tensors()
                     + " tensors, image size " + c.imageSize()
                     + (c.imageSize() != c.checkpointImageSize() ? " (resized from " + c.checkpointImageSize() + ")" : ""));
         }

@@ -1,5 +1,6 @@
 package dev.blip4j.cli;
 
+import dev.blip4j.core.ControlChars;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import java.nio.file.Path;
@@ -7,8 +8,8 @@ import java.nio.file.Path;
 /**
  * How the CLI reports a failure: one line, {@code error: <what> (<file>)}. The file is appended
  * only when the message does not already name it (blip4j's messages usually start with it), and
- * line breaks in messages are flattened so that one error is always one line. Stack traces are for
- * {@code --verbose} only.
+ * control characters are escaped ({@link ControlChars}) so that one error is always one line and
+ * cannot drive the terminal. Stack traces are for {@code --verbose} only.
  */
 final class ErrorLine {
 
@@ -17,20 +18,22 @@ final class ErrorLine {
     /** The line for {@code e}, about {@code file} (null when no file is involved). */
     static String of(Throwable e, Path file) {
         String what = what(e);
-        if (file != null && !what.contains(file.toString())) {
-            what += " (" + file + ")";
+        String name = file == null ? null : ControlChars.escape(file.toString());
+        if (name != null && !what.contains(name)) {
+            what += " (" + name + ")";
         }
         return "error: " + what;
     }
 
-    /** The message alone, flattened to one line; the exception's kind when it has none. */
+    /** The message alone, on one line and safe to print; the exception's kind when it has none. */
     static String what(Throwable e) {
         String m = e.getMessage();
         boolean ours = e instanceof dev.blip4j.core.BlipException || e instanceof picocli.CommandLine.ParameterException;
         if (m == null || m.isBlank()) {
             return describe(e);
         }
-        String flat = m.replace("\r\n", " ").replace('\n', ' ').replace('\r', ' ');
+        // A BlipException's message is escaped already; others (picocli's) may break lines on purpose.
+        String flat = ControlChars.escape(m.replace("\r\n", " ").replace('\n', ' ').replace('\r', ' '));
         return ours ? flat : describe(e) + ": " + flat;
     }
 

@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import com.google.gson.Gson;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
@@ -117,7 +119,7 @@ final class FeaturesCommand implements Callable<Integer> {
             report.put("tensors", shapes);
             o.println(Json.GSON.toJson(report));
         } else {
-            shapes.forEach((k, v) -> o.println(k + "\t" + Arrays.toString(v)));
+            shapes.forEach((k, v) -> o.println(escape(k) + "\t" + Arrays.toString(v)));
         }
         o.flush();
         return 0;

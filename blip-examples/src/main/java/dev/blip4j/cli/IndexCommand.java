@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.retrieval.GalleryIndexer;
 import dev.blip4j.models.retrieval.IndexListener;
@@ -74,7 +76,7 @@ final class IndexCommand implements Callable<Integer> {
                 @Override
                 public void skipped(Path image, String reason) {
                     if (!common.json) {
-                        err.println("error: " + (reason.contains(image.toString()) ? reason : image + ": " + reason));
+                        err.println("error: " + escape(reason.contains(image.toString()) ? reason : image + ": " + reason));
                     }
                 }
             };
@@ -97,7 +99,7 @@ final class IndexCommand implements Callable<Integer> {
             json.put("failed", failed);
             stdout.println(Json.GSON.toJson(json));
         } else {
-            stdout.printf("%s: %d images (%d reused, %d added, %d removed, %d failed)%n", out, report.images(),
+            stdout.printf("%s: %d images (%d reused, %d added, %d removed, %d failed)%n", escape(out.toString()), report.images(),
                     report.reused(), report.added(), report.removed(), report.failed().size());
         }
         stdout.flush();

@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.text.TextConfig;
 import dev.blip4j.core.vision.VisionConfig;
@@ -37,7 +39,7 @@ final class InspectCommand implements Callable<Integer> {
             if (common.json) {
                 out.println(Json.GSON.toJson(report));
             } else {
-                report.forEach((k, v) -> out.println(k + ": " + v));
+                report.forEach((k, v) -> out.println(k + ": " + escape(String.valueOf(v))));
             }
             out.flush();
         }

@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.Match;
@@ -58,7 +60,7 @@ final class ItmCommand implements Callable<Integer> {
                 out.println(Json.GSON.toJson(rows));
             } else {
                 for (Match match : matches) {
-                    out.printf("%.6f\t%.6f\t%s%n", match.itm(), match.itc(), match.text());
+                    out.printf("%.6f\t%.6f\t%s%n", match.itm(), match.itc(), escape(match.text()));
                 }
             }
         }

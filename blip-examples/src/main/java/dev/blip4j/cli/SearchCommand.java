@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import com.google.gson.Gson;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
@@ -136,11 +138,11 @@ final class SearchCommand implements Callable<Integer> {
         } else {
             for (SearchHit h : result.hits()) {
                 out.printf("%d\t%.6f\t%.6f\t%s\t%s%n", h.rank(), h.score(), h.itc(),
-                        h.itm() == null ? "-" : String.format("%.6f", h.itm()), h.path() != null ? h.path() : h.text());
+                        h.itm() == null ? "-" : String.format("%.6f", h.itm()), escape(h.path() != null ? h.path() : h.text()));
             }
         }
         for (String problem : result.problems()) {
-            err.println("error: " + problem);
+            err.println("error: " + escape(problem));
         }
         out.flush();
         err.flush();

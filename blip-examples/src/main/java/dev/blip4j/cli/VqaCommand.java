@@ -1,5 +1,7 @@
 package dev.blip4j.cli;
 
+import static dev.blip4j.core.ControlChars.escape;
+
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
@@ -118,7 +120,7 @@ final class VqaCommand implements Callable<Integer> {
                         entry.put("probability", a.probability());
                         ranked.add(entry);
                         if (!common.json) {
-                            out.printf("%s\t%s\t%.4f%n", r.question(), a.answer(), a.probability());
+                            out.printf("%s\t%s\t%.4f%n", escape(r.question()), escape(a.answer()), a.probability());
                         }
                     }
                     Map<String, Object> row = new LinkedHashMap<>();
@@ -134,7 +136,7 @@ final class VqaCommand implements Callable<Integer> {
                     row.put("score", a.score());
                     rows.add(row);
                     if (!common.json) {
-                        out.println(a.question() + "\t" + a.text());
+                        out.println(escape(a.question()) + "\t" + escape(a.text()));
                     }
                 }
             }

@@ -216,8 +216,10 @@ class CliBadInputTest {
                 ErrorLine.of(new dev.blip4j.core.ModelException("bad thing"), f));
         assertEquals("error: some/model.pth: bad thing",
                 ErrorLine.of(new dev.blip4j.core.ModelException("some/model.pth: bad thing"), f));
-        assertEquals("error: two lines",
+        assertEquals("error: two\\nlines",
                 ErrorLine.of(new dev.blip4j.core.InputException("two\nlines"), null));
+        assertEquals("error: internal error java.lang.IllegalStateException: one line \\x1b[2K (a\\nb.png)",
+                ErrorLine.of(new IllegalStateException("one\nline \u001b[2K"), Path.of("a\nb.png")));
         assertEquals("error: internal error java.lang.IllegalStateException: oops",
                 ErrorLine.of(new IllegalStateException("oops"), null));
         assertEquals(1, ErrorLine.exitCode(new IllegalStateException("oops")));

@@ -68,9 +68,6 @@ public final class BlipAssembler {
             throw new ModelException(w.source() + ": not a BLIP checkpoint: missing tensor '"
                     + VISION + "patch_embed.proj.weight' (keys start with: " + sample() + ")");
         }
-        if (w.names().stream().anyMatch(n -> n.contains("crossattention.self0") || n.startsWith("cls_head."))) {
-            throw new ModelException(w.source() + ": NLVR2 checkpoints (two-image cross-attention) are not supported");
-        }
         VisionConfig visionConfig = named(() -> visionConfig(imageSize));
         VisionTransformer vision = vision(visionConfig);
 

@@ -49,6 +49,24 @@ public final class KeyNames {
             Pattern.compile("^(visual_projection|text_projection)\\..*"),
             Pattern.compile("^logit_scale$"));
 
+    /**
+     * Every official name a BLIP network of any kind takes (what {@link BlipAssembler} may ask for):
+     * the ViT, BERT encoder and decoder trees, the LM head, the ITC projections and the ITM head.
+     * Layer numbers have at most four digits.
+     */
+    private static final List<Pattern> KNOWN = List.of(
+            Pattern.compile("^visual_encoder\\.(cls_token|pos_embed|(patch_embed\\.proj|norm)\\.(weight|bias))$"),
+            Pattern.compile("^visual_encoder\\.blocks\\.\\d{1,4}\\.(norm1|norm2|attn\\.qkv|attn\\.proj|mlp\\.fc1|mlp\\.fc2)"
+                    + "\\.(weight|bias)$"),
+            Pattern.compile("^(text_encoder|text_decoder\\.bert)\\.embeddings\\.((word_embeddings|position_embeddings)\\.weight"
+                    + "|LayerNorm\\.(weight|bias))$"),
+            Pattern.compile("^(text_encoder|text_decoder\\.bert)\\.encoder\\.layer\\.\\d{1,4}\\.("
+                    + "(attention|crossattention)\\.(self\\.(query|key|value)|output\\.dense|output\\.LayerNorm)"
+                    + "|intermediate\\.dense|output\\.dense|output\\.LayerNorm)\\.(weight|bias)$"),
+            Pattern.compile("^text_decoder\\.cls\\.predictions\\.(bias|decoder\\.(weight|bias)"
+                    + "|transform\\.(dense|LayerNorm)\\.(weight|bias))$"),
+            Pattern.compile("^(vision_proj|text_proj|itm_head)\\.(weight|bias)$"));
+
     private KeyNames() {}
 
     private static Rename rename(String hf, String official) {
@@ -107,6 +125,16 @@ public final class KeyNames {
             }
         }
         return officialKey;
+    }
+
+    /** Whether some BLIP network takes a weight of this official name. */
+    public static boolean known(String officialKey) {
+        for (Pattern p : KNOWN) {
+            if (p.matcher(officialKey).matches()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static boolean ignored(String officialKey) {

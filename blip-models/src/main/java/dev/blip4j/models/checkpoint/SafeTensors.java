@@ -54,6 +54,14 @@ public final class SafeTensors {
      * is the memory the weights end up in, so loading needs no second copy of them.
      */
     public static SafeTensorsFile read(Path file) {
+        return read(file, TensorSelection.ALL);
+    }
+
+    /**
+     * Reads the tensors {@code selection} picks from the names of all of them; it is called once,
+     * after the header is validated and before any tensor is read, and may refuse the file.
+     */
+    public static SafeTensorsFile read(Path file, TensorSelection selection) {
         String where = file.toString();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
@@ -76,8 +84,12 @@ public final class SafeTensors {
             long dataSize = fileSize - dataStart;
             validate(where, header.entries, dataSize);
 
+            Set<String> wanted = selection.select(header.entries.stream().map(Entry::name).toList());
             Map<String, TensorData> tensors = new LinkedHashMap<>();
             for (Entry e : header.entries) {
+                if (!wanted.contains(e.name)) {
+                    continue;
+                }
                 ByteBuffer data = readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), true);
                 tensors.put(e.name, new TensorData(e.dtype, e.shape, data));
             }

@@ -13,9 +13,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -37,18 +39,51 @@ import java.util.zip.ZipFile;
  * {@code {'state_dict': state_dict}}. A storage is read once however many tensors view it; views
  * that are identical (tied weights) come back as one {@link TensorData}; a non-contiguous view is
  * copied to row-major order; a contiguous one shares its storage's buffer.
+ *
+ * <p>What a small file can make the reader allocate is bounded by what it stores: a
+ * {@link TensorSelection} sees every name before any storage is read, so tensors the caller does
+ * not want cost nothing and a file can be refused for them first; the copies made for
+ * non-contiguous views (transposes, and the broadcasts and overlapping strides with which a
+ * one-element storage can pose as gigabytes) may not exceed the storages read plus
+ * {@link #MAX_COPY_MARGIN_BYTES}; a zip entry name may appear only once; and compressed storages
+ * may not inflate to more than {@link #MAX_DEFLATE_RATIO} times their stored bytes (torch writes
+ * storages uncompressed).
  */
 public final class TorchCheckpoint {
 
     /** A state dict's pickle is kilobytes to a few megabytes; the tensors live outside it. */
     static final long MAX_PICKLE_BYTES = 64L << 20;
 
+    /**
+     * torch.save stores entries uncompressed; a re-zipped checkpoint of float weights deflates by a
+     * few percent. Zeros deflate a thousandfold, which is how a megabyte file claims gigabytes.
+     */
+    static final long MAX_DEFLATE_RATIO = 8;
+
+    /** What compressed storages may inflate to beyond the ratio (empty and tiny tensors compress well). */
+    private static final long DEFLATE_SLACK_BYTES = 1L << 20;
+
+    /**
+     * Non-contiguous views are copied; together they may take as much as the storages read plus
+     * this. Real checkpoints copy at most a transposed weight or an expanded buffer.
+     */
+    static final long MAX_COPY_MARGIN_BYTES = 64L << 20;
+
     private static final String LEGACY = "legacy (non-zip) torch serialization is not supported,"
             + " re-save with torch.save(..., _use_new_zipfile_serialization=True)";
 
     private TorchCheckpoint() {}
 
+    /** Reads every tensor of the checkpoint. */
     public static StateDict read(Path file) {
+        return read(file, TensorSelection.ALL);
+    }
+
+    /**
+     * Reads the tensors {@code selection} picks from the names of all of them; it is called once,
+     * before any storage is read, and may refuse the file by throwing.
+     */
+    public static StateDict read(Path file, TensorSelection selection) {
         String where = file.toString();
         long fileSize;
         byte[] magic;
@@ -73,7 +108,7 @@ public final class TorchCheckpoint {
                     + "); a torch.save checkpoint is a zip file");
         }
         try (ZipFile zip = new ZipFile(file.toFile())) {
-            return new Reader(where, zip, fileSize).read();
+            return new Reader(where, zip, fileSize, selection).read();
         } catch (ZipException e) {
             throw new ModelException(where + ": corrupt or truncated zip archive: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -92,12 +127,21 @@ public final class TorchCheckpoint {
         private final long fileSize;
         private String archive;
         private boolean bigEndian;
+        private final TensorSelection selection;
         private final Map<String, ByteBuffer> storageBytes = new HashMap<>();
+        /** Bytes of the storages the wanted tensors view, and of the copies made for non-contiguous views. */
+        private long readBytes;
+        private long copiedBytes;
+        /** Compressed storages seen, and their inflated and stored bytes together. */
+        private final Set<String> deflated = new HashSet<>();
+        private long inflatedBytes;
+        private long storedBytes;
 
-        Reader(String where, ZipFile zip, long fileSize) {
+        Reader(String where, ZipFile zip, long fileSize, TensorSelection selection) {
             this.where = where;
             this.zip = zip;
             this.fileSize = fileSize;
+            this.selection = selection;
         }
 
         StateDict read() throws IOException {
@@ -111,11 +155,17 @@ public final class TorchCheckpoint {
         private ZipEntry findPickle() {
             List<ZipEntry> pickles = new ArrayList<>();
             List<String> names = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
             boolean torchScript = false;
             for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
                 ZipEntry e = en.nextElement();
                 String name = e.getName();
                 checkEntryName(name);
+                if (!seen.add(name)) {
+                    // torch.load reads the first copy, java.util.zip the last: the file means two things.
+                    throw new ModelException(where + ": zip entry '" + name + "' appears more than once;"
+                            + " readers disagree on which copy counts, refusing the ambiguous file");
+                }
                 names.add(name);
                 int slash = name.indexOf('/');
                 if (slash > 0 && name.substring(slash + 1).equals("data.pkl")) {
@@ -190,7 +240,26 @@ public final class TorchCheckpoint {
                 throw new ModelException(where + ": " + what + " (zip entry " + entryName + ") holds " + e.getSize()
                         + " bytes but the pickle declares " + numel + " x " + dtype + " = " + bytes + " bytes");
             }
+            checkDeflateRatio(e, what);
             return new TorchStorage(key, dtype, numel);
+        }
+
+        /**
+         * Compressed entries together may not claim much more than they store: checked before
+         * inflating a byte, over all of them so that many small ones cannot add up.
+         */
+        private void checkDeflateRatio(ZipEntry e, String what) {
+            if (e.getMethod() == ZipEntry.STORED || !deflated.add(e.getName())) {
+                return;
+            }
+            inflatedBytes += e.getSize(); // each below 2^63 / 8 (zip64 sizes), and the sum checked at once
+            storedBytes += Math.max(e.getCompressedSize(), 0);
+            if (inflatedBytes < 0 || inflatedBytes - DEFLATE_SLACK_BYTES > MAX_DEFLATE_RATIO * storedBytes) {
+                throw new ModelException(where + ": " + what + " (zip entry " + e.getName() + ") is compressed from "
+                        + e.getSize() + " to " + e.getCompressedSize() + " bytes; the compressed storages inflate to "
+                        + inflatedBytes + " bytes from " + storedBytes + ", more than " + MAX_DEFLATE_RATIO + ":1."
+                        + " torch.save writes storages uncompressed and weights do not compress like that (a zip bomb?)");
+            }
         }
 
         private Map<?, ?> selectStateDict(Object top) {
@@ -213,17 +282,36 @@ public final class TorchCheckpoint {
         }
 
         private StateDict materialize(Map<?, ?> dict) throws IOException {
-            Map<String, TensorData> tensors = new LinkedHashMap<>();
-            Map<ViewKey, TensorData> byView = new HashMap<>();
+            Map<String, TorchTensorView> views = new LinkedHashMap<>();
             List<String> skipped = new ArrayList<>();
-            int shared = 0;
             for (Map.Entry<?, ?> entry : dict.entrySet()) {
                 if (!(entry.getKey() instanceof String name)) {
                     throw new ModelException(where + ": state dict key of type "
                             + TorchUnpickler.typeName(entry.getKey()) + ", expected str");
                 }
-                if (!(entry.getValue() instanceof TorchTensorView view)) {
+                if (entry.getValue() instanceof TorchTensorView view) {
+                    views.put(name, view);
+                } else {
                     skipped.add(name);
+                }
+            }
+            Set<String> wanted = selection.select(List.copyOf(views.keySet()));
+            Map<String, TorchStorage> storages = new HashMap<>();
+            views.forEach((name, view) -> {
+                if (wanted.contains(name)) {
+                    storages.put(view.storage().key(), view.storage());
+                }
+            });
+            for (TorchStorage s : storages.values()) {
+                readBytes += s.numel() * s.dtype().byteSize(); // each matched its zip entry's size in resolve()
+            }
+            Map<String, TensorData> tensors = new LinkedHashMap<>();
+            Map<ViewKey, TensorData> byView = new HashMap<>();
+            int shared = 0;
+            for (Map.Entry<String, TorchTensorView> entry : views.entrySet()) {
+                String name = entry.getKey();
+                TorchTensorView view = entry.getValue();
+                if (!wanted.contains(name)) {
                     continue;
                 }
                 ViewKey vk = new ViewKey(view.storage().key(), view.offset(), toList(view.shape()), toList(view.stride()));
@@ -265,10 +353,11 @@ public final class TorchCheckpoint {
             } catch (ArithmeticException e) {
                 valid = false;
             }
+            String view = " view (offset " + v.offset() + ", size " + Arrays.toString(shape) + ", stride "
+                    + Arrays.toString(stride) + ")";
             if (!valid || last >= s.numel()) {
-                throw new ModelException(where + ": " + what + " view (offset " + v.offset() + ", size "
-                        + Arrays.toString(shape) + ", stride " + Arrays.toString(stride)
-                        + ") runs past the end of its storage '" + s.key() + "' (" + s.numel() + " elements)");
+                throw new ModelException(where + ": " + what + view + " runs past the end of its storage '"
+                        + s.key() + "' (" + s.numel() + " elements)");
             }
             if (numel > Integer.MAX_VALUE / es) {
                 throw new ModelException(where + ": " + what + " has " + numel + " elements of " + es
@@ -278,6 +367,15 @@ public final class TorchCheckpoint {
             if (isContiguous(shape, stride)) {
                 ByteBuffer slice = storage.duplicate().position((int) (v.offset() * es)).limit((int) ((v.offset() + numel) * es)).slice();
                 return new TensorData(s.dtype(), shape, slice);
+            }
+            copiedBytes += numel * es;
+            if (copiedBytes > readBytes + MAX_COPY_MARGIN_BYTES) {
+                String kind = isNonOverlapping(shape, stride) ? "" : ", which repeats storage elements (broadcast"
+                        + " or overlapping strides)";
+                throw new ModelException(where + ": " + what + view + " must be copied" + kind + "; with it the copies"
+                        + " of non-contiguous views take " + copiedBytes + " bytes, more than the " + readBytes + " bytes"
+                        + " of the storages they view plus " + MAX_COPY_MARGIN_BYTES + ": refusing a file that multiplies"
+                        + " its storages");
             }
             return new TensorData(s.dtype(), shape, gather(storage, es, v.offset(), shape, stride, (int) numel));
         }
@@ -360,6 +458,30 @@ public final class TorchCheckpoint {
 
     /** Tied weights: same storage, offset, size and stride. */
     private record ViewKey(String storage, long offset, List<Long> shape, List<Long> stride) {}
+
+    /**
+     * Whether no two indices of the view reach the same element: with its dimensions of size above
+     * one ordered by stride, each stride must step past everything the smaller ones span. Views that
+     * slicing, transposing and permuting a contiguous tensor make pass; broadcasts (stride 0) fail.
+     * Only used to say what is wrong with a view.
+     */
+    static boolean isNonOverlapping(long[] shape, long[] stride) {
+        List<long[]> dims = new ArrayList<>();
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] > 1) {
+                dims.add(new long[] {stride[i], shape[i]});
+            }
+        }
+        dims.sort((a, b) -> Long.compare(a[0], b[0]));
+        long span = 0; // largest offset reachable with the smaller strides
+        for (long[] d : dims) {
+            if (d[0] <= span) {
+                return false;
+            }
+            span += d[0] * (d[1] - 1); // no overflow: the caller bounded offset + sum of these
+        }
+        return true;
+    }
 
     /** torch's rule: a dimension of size 1 may have any stride. */
     static boolean isContiguous(long[] shape, long[] stride) {

@@ -10,6 +10,7 @@ import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -104,7 +105,7 @@ public final class Weights {
     public NDArray array(String name, long... expected) {
         TensorData t = data(name);
         checkShape(name, t.shape(), expected);
-        return arrays.computeIfAbsent(t, this::toArray);
+        return arrays.computeIfAbsent(t, data -> toArray(name, data));
     }
 
     /** An array made from values computed at load time (for example resized position embeddings). */
@@ -126,10 +127,15 @@ public final class Weights {
     public void requireAllUsed() {
         List<String> left = tensors.keySet().stream().filter(n -> !used.contains(n)).toList();
         if (!left.isEmpty()) {
-            throw new ModelException(source + ": " + left.size() + " unexpected tensor(s) for this architecture: "
-                    + String.join(", ", left.subList(0, Math.min(12, left.size())))
-                    + (left.size() > 12 ? ", ..." : ""));
+            throw unexpected(source, left);
         }
+    }
+
+    /** The error for tensors the architecture does not take, naming the first dozen. */
+    static ModelException unexpected(String source, List<String> names) {
+        return new ModelException(source + ": " + names.size() + " unexpected tensor(s) for this architecture: "
+                + String.join(", ", names.subList(0, Math.min(12, names.size())))
+                + (names.size() > 12 ? ", ..." : ""));
     }
 
     /** Stored tensors that two or more names share (tied weights), counted once per extra name. */
@@ -160,13 +166,14 @@ public final class Weights {
         }
     }
 
-    private NDArray toArray(TensorData t) {
+    private NDArray toArray(String name, TensorData t) {
         if (!t.dtype().isFloatingPoint()) {
             throw new ModelException(source + ": expected a floating-point weight, found " + t.dtype());
         }
         Shape shape = new Shape(t.shape());
         if (t.dtype() == DType.F32) {
             ByteBuffer data = t.data();
+            requireFinite(name, t.shape(), data.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
             if (!data.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
                 ByteBuffer direct = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.nativeOrder());
                 direct.put(data.duplicate().order(ByteOrder.LITTLE_ENDIAN));
@@ -177,6 +184,22 @@ public final class Weights {
             return manager.create(data.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32)
                     .toType(dtype, false);
         }
-        return manager.create(t.toFloatArray(), shape).toType(dtype, false);
+        float[] values = t.toFloatArray();
+        requireFinite(name, t.shape(), FloatBuffer.wrap(values));
+        return manager.create(values, shape).toType(dtype, false);
+    }
+
+    /**
+     * One pass over a weight as float32: a NaN or infinite weight makes every output it touches NaN
+     * (empty captions, NaN scores), so it is refused here, by name.
+     */
+    private void requireFinite(String name, long[] shape, FloatBuffer values) {
+        for (int i = 0, n = values.limit(); i < n; i++) {
+            float v = values.get(i);
+            if (!Float.isFinite(v)) {
+                throw new ModelException(source + ": tensor '" + name + "' " + Arrays.toString(shape) + " holds "
+                        + v + " at element " + i + "; weights must be finite");
+            }
+        }
     }
 }

@@ -77,7 +77,7 @@ public final class BlipConverter {
             }
             ModelFiles files = ModelFiles.locate(checkpoint);
             Map<String, TensorData> raw = NetworkLoader.readTensors(files);
-            Layout layout = NetworkLoader.layoutOf(raw, files.weights().toString());
+            Layout layout = NetworkLoader.layoutOf(raw.keySet(), files.weights().toString());
             Map<String, TensorData> tensors = hfTensors(raw, layout, target, model);
             List<String> architectures = architectures(target);
             JsonObject config = HfConfigWriter.config(model.info().config(), model.tokenizer(), architectures);

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -66,6 +67,42 @@ final class Crafted {
         p.integer(offset).intTuple(size).intTuple(stride).newFalse();
         p.global("collections", "OrderedDict").emptyTuple().reduce();
         p.tupleFromMark().reduce();
+        return p.setItems().stop().toByteArray();
+    }
+
+    /** One {@code _rebuild_tensor_v2} entry of a state dict: a view of storage {@code key}. */
+    record View(String name, String storageType, String key, long numel, long offset, long[] size, long[] stride) {
+
+        /** A contiguous float32 view of the whole storage {@code key} of {@code shape}. */
+        static View of(String name, String key, long... shape) {
+            return of(name, DType.F32, key, shape);
+        }
+
+        /** A contiguous view of the whole storage {@code key} of {@code shape}. */
+        static View of(String name, DType dtype, String key, long... shape) {
+            long[] stride = new long[shape.length];
+            long n = 1;
+            for (int i = shape.length - 1; i >= 0; i--) {
+                stride[i] = n;
+                n *= shape[i];
+            }
+            return new View(name, dtype.torchStorageName(), key, n, 0, shape, stride);
+        }
+    }
+
+    /** A pickle of an {@code OrderedDict} of the given views, in order. */
+    static byte[] stateDict(List<View> views) {
+        PickleWriter p = new PickleWriter().proto2();
+        p.global("collections", "OrderedDict").emptyTuple().reduce().mark();
+        for (View v : views) {
+            p.string(v.name());
+            p.global("torch._utils", "_rebuild_tensor_v2").mark();
+            p.mark().string("storage").global("torch", v.storageType()).string(v.key()).string("cpu").integer(v.numel())
+                    .tupleFromMark().binPersId();
+            p.integer(v.offset()).intTuple(v.size()).intTuple(v.stride()).newFalse();
+            p.global("collections", "OrderedDict").emptyTuple().reduce();
+            p.tupleFromMark().reduce();
+        }
         return p.setItems().stop().toByteArray();
     }
 

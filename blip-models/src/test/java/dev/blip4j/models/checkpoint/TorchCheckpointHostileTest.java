@@ -1,5 +1,6 @@
 package dev.blip4j.models.checkpoint;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,8 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -278,6 +281,69 @@ class TorchCheckpointHostileTest {
         }
         byte[] pickle = p.setItems().stop().toByteArray();
         assertRefused(Crafted.torchZip(dir.resolve("model.pth"), pickle, Map.of("0", Crafted.iota(4))), "storage '0'", "both");
+    }
+
+    @Test
+    void broadcastViewsOfOneElementAreRefusedBeforeTheyAreCopied() throws IOException {
+        // four [16384, 16384] stride-0 views of a one-element storage: 4 GiB of copies from 4 bytes
+        List<Crafted.View> views = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            views.add(new Crafted.View("w" + i, "FloatStorage", "0", 1, 0, new long[] {16384, 16384}, new long[] {0, 0}));
+        }
+        Path f = Crafted.torchZip(dir.resolve("model.pth"), Crafted.stateDict(views), Map.of("0", Crafted.floats(1)));
+        assertRefused(f, "tensor 'w0' view (offset 0, size [16384, 16384], stride [0, 0]) must be copied, which repeats"
+                + " storage elements (broadcast or overlapping strides)", "1073741824 bytes, more than the 4 bytes");
+    }
+
+    @Test
+    void overlappingStridesArePricedLikeBroadcasts() throws IOException {
+        // [20000, 20000] with strides (1, 1) walks a 39999-element storage 400 million times
+        byte[] pickle = Crafted.oneTensor("o", "FloatStorage", "0", 39_999, 0, new long[] {20_000, 20_000}, new long[] {1, 1});
+        Path f = Crafted.torchZip(dir.resolve("model.pth"), pickle, Map.of("0", new byte[39_999 * 4]));
+        assertRefused(f, "tensor 'o'", "repeats storage elements");
+    }
+
+    @Test
+    void smallBroadcastsAndTransposesAreStillCopied() throws IOException {
+        // what torch.save writes for expand() and .t(): copies within the storages' size plus the margin
+        List<Crafted.View> views = List.of(
+                new Crafted.View("expanded", "FloatStorage", "0", 3, 0, new long[] {1000, 3}, new long[] {0, 1}),
+                new Crafted.View("transposed", "FloatStorage", "1", 6, 0, new long[] {3, 2}, new long[] {1, 3}));
+        StateDict sd = TorchCheckpoint.read(Crafted.torchZip(dir.resolve("model.pth"), Crafted.stateDict(views),
+                Map.of("0", Crafted.iota(3), "1", Crafted.iota(6))));
+        assertEquals(3000, sd.get("expanded").numel());
+        assertEquals(2f, sd.get("expanded").toFloatArray()[2999]);
+        assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, sd.get("transposed").toFloatArray());
+    }
+
+    @Test
+    void zipEntryOfOneNameTwiceIsRefused() throws IOException {
+        // torch.load reads the first archive/data/0 (the real weights), java.util.zip the last (zeros)
+        byte[] pickle = Crafted.oneTensor("w", "FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1});
+        Path f = HostileZip.torch(pickle, Map.of("0", Crafted.iota(4))).stored("archive/data/0", new byte[16])
+                .write(dir.resolve("model.pth"));
+        assertRefused(f, "zip entry 'archive/data/0' appears more than once");
+    }
+
+    @Test
+    void deflatedStoragesThatInflateAThousandfoldAreRefusedBeforeInflating() throws IOException {
+        int mib = 256;
+        long size = HostileZip.deflatedZerosSize(mib);
+        byte[] pickle = Crafted.oneTensor("w", "FloatStorage", "0", size / 4, 0, new long[] {size / 4}, new long[] {1});
+        Path f = new HostileZip().stored("archive/data.pkl", pickle).deflatedZeros("archive/data/0", mib)
+                .write(dir.resolve("model.pth"));
+        assertTrue(Files.size(f) < 1 << 20, Files.size(f) + " bytes");
+        assertRefused(f, "storage '0' (zip entry archive/data/0) is compressed from " + size + " to",
+                "more than 8:1", "zip bomb");
+    }
+
+    @Test
+    void deflatedStoragesOfRealisticRatioAreRead() throws IOException {
+        // a re-zipped checkpoint: java.util.zip deflates everything; iota floats shrink by far less than 8:1
+        byte[] pickle = Crafted.oneTensor("w", "FloatStorage", "0", 1 << 20, 0, new long[] {1 << 20}, new long[] {1});
+        StateDict sd = TorchCheckpoint.read(Crafted.torchZip(dir.resolve("model.pth"), pickle,
+                Map.of("0", Crafted.iota(1 << 20))));
+        assertEquals(1048575f, sd.get("w").toFloatArray()[(1 << 20) - 1]);
     }
 
     // --- malformed pickles -------------------------------------------------------------------------

@@ -1,0 +1,226 @@
+package dev.blip4j.models.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.blip4j.core.ModelException;
+import dev.blip4j.models.BlipModel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Small checkpoints built to cost gigabytes, loaded the way {@code blip inspect} and every task
+ * load them: the golden captioning model plus hostile extras. Each is refused by name before the
+ * extras' bytes are read, and resident memory, sampled while they load as {@code blip soak} samples
+ * it, stays flat.
+ */
+class HostileCheckpointLoadingTest {
+
+    /** What resident memory may grow by while a hostile file is refused (the golden model is ~1 MB). */
+    private static final long MAX_GROWTH_BYTES = 96L << 20;
+
+    private static final String TERMINAL_ATTACK = "x\u001b]0;owned\u0007\u001b[2Kerror: fake";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void unknownTensorsAreRefusedByNameBeforeTheirBytesAreRead() throws IOException {
+        Path f = unknownBroadcasts("unknown");
+        ModelException e = assertThrows(ModelException.class, () -> load(f));
+        assertTrue(e.getMessage().startsWith(f + ": 5 unexpected tensor(s) for this architecture: "), e.getMessage());
+        // the last one's storage is a corrupt deflate stream: reading it would have failed differently
+        assertTrue(e.getMessage().contains("evil.0, evil.1, evil.2, evil.3, x\\x1b]0;owned\\x07\\x1b[2Kerror: fake"),
+                e.getMessage());
+        assertFalse(e.getMessage().chars().anyMatch(c -> c == 0x1b || c == 0x07), "raw control characters: " + e.getMessage());
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedNamingTheTensor() throws IOException {
+        String name = "text_decoder.bert.encoder.layer.0.attention.self.query.weight";
+        Map<String, TensorData> tensors = new LinkedHashMap<>(golden());
+        float[] values = tensors.get(name).toFloatArray();
+        values[5] = Float.NaN;
+        tensors.put(name, TensorData.ofFloats(tensors.get(name).shape(), values));
+        Path nan = write("nan", tensors, List.of(), Map.of());
+        ModelException e = assertThrows(ModelException.class, () -> load(nan));
+        assertTrue(e.getMessage().contains("tensor '" + name + "' [32, 32] holds NaN at element 5; weights must be finite"),
+                e.getMessage());
+
+        String norm = "visual_encoder.norm.weight";
+        tensors = new LinkedHashMap<>(golden());
+        values = tensors.get(norm).toFloatArray();
+        values[0] = Float.NEGATIVE_INFINITY;
+        tensors.put(norm, TensorData.ofFloats(tensors.get(norm).shape(), values));
+        Path inf = write("inf", tensors, List.of(), Map.of());
+        e = assertThrows(ModelException.class, () -> load(inf));
+        assertTrue(e.getMessage().contains("tensor '" + norm + "'") && e.getMessage().contains("holds -Infinity at element 0"),
+                e.getMessage());
+    }
+
+    /**
+     * Peak resident memory while each hostile file is refused: four 1 GiB broadcasts of one float
+     * under unknown names, the same under names the decoder takes, and three 1.5 GiB storages of
+     * deflated zeros (4 MB on disk). Before the fixes each cost gigabytes or the heap.
+     */
+    @Test
+    void refusingHostileFilesKeepsResidentMemoryFlat() throws IOException {
+        List<Path> hostile = List.of(unknownBroadcasts("unknown"), knownBroadcasts(), deflatedBombs());
+        load(Golden.pth("caption")).close(); // classes and the engine loaded before measuring
+        for (Path f : hostile) {
+            long growth = peakGrowthWhile(() -> assertThrows(ModelException.class, () -> load(f)));
+            assertTrue(growth < MAX_GROWTH_BYTES, f.getFileName() + ": resident memory grew by " + (growth >> 20) + " MiB");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** Golden + four [16384, 16384] stride-0 views of one float + one tensor over a corrupt storage. */
+    private Path unknownBroadcasts(String name) throws IOException {
+        List<Crafted.View> extra = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            extra.add(new Crafted.View("evil." + i, "FloatStorage", "one", 1, 0, new long[] {16384, 16384}, new long[] {0, 0}));
+        }
+        extra.add(Crafted.View.of(TERMINAL_ATTACK, "corrupt", 4));
+        return write(name, golden(), extra, Map.of("one", Crafted.floats(1), "corrupt", new byte[16]),
+                "corrupt");
+    }
+
+    /** Golden + 1 GiB broadcasts under names of decoder layers the golden model lacks. */
+    private Path knownBroadcasts() throws IOException {
+        List<Crafted.View> extra = new ArrayList<>();
+        for (int i = 5; i < 9; i++) {
+            extra.add(new Crafted.View("text_decoder.bert.encoder.layer." + i + ".output.dense.weight", "FloatStorage",
+                    "one", 1, 0, new long[] {16384, 16384}, new long[] {0, 0}));
+        }
+        return write("known", golden(), extra, Map.of("one", Crafted.floats(1)));
+    }
+
+    /** Golden + three known-named tensors over 1.5 GiB of deflated zeros each. */
+    private Path deflatedBombs() throws IOException {
+        int mib = 1536;
+        long numel = HostileZip.deflatedZerosSize(mib) / 4;
+        List<Crafted.View> extra = new ArrayList<>();
+        for (int i = 5; i < 8; i++) {
+            extra.add(new Crafted.View("text_decoder.bert.encoder.layer." + i + ".output.dense.weight", "FloatStorage",
+                    "bomb" + i, numel, 0, new long[] {numel}, new long[] {1}));
+        }
+        Path f = write("bombs", golden(), extra, Map.of(), "bomb5", "bomb6", "bomb7");
+        assertTrue(Files.size(f) < 8 << 20, Files.size(f) + " bytes");
+        return f;
+    }
+
+    private static BlipModel load(Path file) {
+        return BlipModel.builder(file).tokenizer(Golden.root().resolve("tokenizer/vocab.txt")).load();
+    }
+
+    private static Map<String, TensorData> golden() {
+        return TorchCheckpoint.read(Golden.pth("caption")).tensors();
+    }
+
+    /**
+     * Writes {@code tensors} (contiguous, one storage each) and the {@code extra} views over
+     * {@code storages} as a .pth beside the golden configuration files; the storages named in
+     * {@code bombs} become deflated zeros of 1.5 GiB, or a corrupt deflate stream when called "corrupt".
+     */
+    private Path write(String name, Map<String, TensorData> tensors, List<Crafted.View> extra,
+            Map<String, byte[]> storages, String... bombs) throws IOException {
+        Path folder = Files.createDirectories(dir.resolve(name));
+        for (String config : List.of("blip_config.json", "med_config.json")) {
+            Files.copy(Golden.pth("caption").resolveSibling(config), folder.resolve(config));
+        }
+        List<Crafted.View> views = new ArrayList<>();
+        Map<String, byte[]> data = new LinkedHashMap<>();
+        for (Map.Entry<String, TensorData> t : tensors.entrySet()) {
+            String key = "g" + data.size();
+            views.add(Crafted.View.of(t.getKey(), t.getValue().dtype(), key, t.getValue().shape()));
+            ByteBuffer b = t.getValue().data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            data.put(key, bytes);
+        }
+        views.addAll(extra);
+        data.putAll(storages);
+        HostileZip zip = new HostileZip().stored("archive/data.pkl", Crafted.stateDict(views));
+        data.forEach((key, bytes) -> {
+            if (!List.of(bombs).contains(key)) {
+                zip.stored("archive/data/" + key, bytes);
+            }
+        });
+        for (String bomb : bombs) {
+            if (bomb.equals("corrupt")) {
+                zip.corrupt("archive/data/" + bomb, 16);
+            } else {
+                zip.deflatedZeros("archive/data/" + bomb, 1536);
+            }
+        }
+        return zip.write(folder.resolve("model.pth"));
+    }
+
+    /** How far resident memory rose above where it started while {@code action} ran, sampled every millisecond. */
+    private static long peakGrowthWhile(Runnable action) {
+        System.gc();
+        long before = residentBytes();
+        AtomicLong peak = new AtomicLong(before);
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (running.get()) {
+                peak.accumulateAndGet(residentBytes(), Math::max);
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.start();
+        try {
+            action.run();
+        } finally {
+            running.set(false);
+            try {
+                sampler.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        peak.accumulateAndGet(residentBytes(), Math::max);
+        return peak.get() - before;
+    }
+
+    /** Resident memory from {@code /proc/self/statm} (pages), as {@code blip soak} reads VmRSS. */
+    private static long residentBytes() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
+            return Long.parseLong(fields[1]) * 4096;
+        } catch (IOException | RuntimeException e) {
+            throw new AssertionError("this test needs Linux's /proc/self/statm", e);
+        }
+    }
+
+    @Test
+    void theSamplerSeesAGigabyteAllocation() {
+        // the detector must fire, or the flat memory above proves nothing
+        long growth = peakGrowthWhile(() -> {
+            byte[] big = new byte[256 << 20];
+            for (int i = 0; i < big.length; i += 4096) {
+                big[i] = 1;
+            }
+            assertEquals(1, big[4096]);
+        });
+        assertTrue(growth > 200L << 20, "grew by " + (growth >> 20) + " MiB");
+    }
+}
