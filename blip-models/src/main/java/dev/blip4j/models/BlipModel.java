@@ -208,7 +208,7 @@ public final class BlipModel implements AutoCloseable {
             NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype);
             Blip network = loaded.network();
             try {
-                BlipTokenizer tokenizer = tokenizer(files, loaded.info());
+                BlipTokenizer tokenizer = tokenizer(files, loaded.info(), network.config().text().vocabSize());
                 int vocab = network.config().text().vocabSize();
                 if (tokenizer.vocabSize() != vocab) {
                     tokenizer.close();
@@ -233,13 +233,14 @@ public final class BlipModel implements AutoCloseable {
             return new HubModels(settings, progress);
         }
 
-        private BlipTokenizer tokenizer(ModelFiles files, ModelInfo info) {
+        /** The tokenizer, refused before the native library reads it when its size is not the model's. */
+        private BlipTokenizer tokenizer(ModelFiles files, ModelInfo info, int vocabSize) {
             if (tokenizerPath != null) {
-                return BlipTokenizer.from(tokenizerPath);
+                return BlipTokenizer.from(tokenizerPath, vocabSize);
             }
             Path dir = files.dir();
             if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("vocab.txt"))) {
-                return BlipTokenizer.from(dir);
+                return BlipTokenizer.from(dir, vocabSize);
             }
             if (info.layout() == Layout.HUGGINGFACE) {
                 throw new ModelException(dir + ": no tokenizer.json or vocab.txt beside the weights; pass --tokenizer");

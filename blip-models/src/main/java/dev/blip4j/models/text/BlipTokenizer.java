@@ -83,7 +83,16 @@ public final class BlipTokenizer implements AutoCloseable {
     /** Characters before which a text may be cut (see {@link #contentIds}); null: never cut. */
     private final BitSet cutBefore;
 
-    private BlipTokenizer(TokenizerJson.Prepared prepared, String source) {
+    /**
+     * @param expectedVocabSize the model's embedding rows, checked before the native library reads
+     *     the file; 0 when not known
+     */
+    private BlipTokenizer(TokenizerJson.Prepared prepared, String source, int expectedVocabSize) {
+        if (expectedVocabSize > 0 && prepared.vocabSize() != expectedVocabSize) {
+            throw new ModelException(source + ": the tokenizer has " + prepared.vocabSize() + " tokens (with [DEC] and"
+                    + " [ENC]) but the model's word embeddings have " + expectedVocabSize + " rows: pass the"
+                    + " checkpoint's own vocabulary with --tokenizer");
+        }
         this.source = source;
         this.hfJson = prepared.hfJson();
         Map<String, Long> ids = prepared.specialIds();
@@ -151,10 +160,13 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if the file is missing, malformed, not WordPiece, or has other ids
      */
     public static BlipTokenizer fromTokenizerJson(Path tokenizerJson) {
+        return fromTokenizerJson(tokenizerJson, 0);
+    }
+
+    private static BlipTokenizer fromTokenizerJson(Path tokenizerJson, int expectedVocabSize) {
         String source = tokenizerJson.toString();
-        String text = readText(tokenizerJson);
-        JsonObject root = TokenizerJson.parse(text, source);
-        return new BlipTokenizer(TokenizerJson.prepare(root, source), source);
+        JsonObject root = TokenizerJsonValidator.validate(readText(tokenizerJson), source);
+        return new BlipTokenizer(TokenizerJson.prepare(root, source), source, expectedVocabSize);
     }
 
     /**
@@ -166,14 +178,12 @@ public final class BlipTokenizer implements AutoCloseable {
      *     BERT special token
      */
     public static BlipTokenizer fromVocab(Path vocabTxt) {
+        return fromVocab(vocabTxt, 0);
+    }
+
+    private static BlipTokenizer fromVocab(Path vocabTxt, int expectedVocabSize) {
         String source = vocabTxt.toString();
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(vocabTxt);
-        } catch (IOException e) {
-            throw new ModelException("cannot read vocabulary " + source + ": " + e, e);
-        }
-        return fromVocabBytes(bytes, source);
+        return fromVocabBytes(TokenizerJsonValidator.readBytes(vocabTxt), source, expectedVocabSize);
     }
 
     /**
@@ -183,14 +193,22 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if nothing usable is found
      */
     public static BlipTokenizer from(Path path) {
+        return from(path, 0);
+    }
+
+    /**
+     * As {@link #from(Path)}, for a model whose word embeddings have {@code vocabSize} rows: a
+     * tokenizer with another number of tokens is refused before the native library reads it.
+     */
+    public static BlipTokenizer from(Path path, int vocabSize) {
         if (Files.isDirectory(path)) {
             Path json = path.resolve(TOKENIZER_JSON);
             if (Files.isRegularFile(json)) {
-                return fromTokenizerJson(json);
+                return fromTokenizerJson(json, vocabSize);
             }
             Path vocab = path.resolve(VOCAB_TXT);
             if (Files.isRegularFile(vocab)) {
-                return fromVocab(vocab);
+                return fromVocab(vocab, vocabSize);
             }
             throw new ModelException("no " + TOKENIZER_JSON + " or " + VOCAB_TXT + " in directory " + path);
         }
@@ -199,13 +217,13 @@ public final class BlipTokenizer implements AutoCloseable {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".json")) {
-            return fromTokenizerJson(path);
+            return fromTokenizerJson(path, vocabSize);
         }
         if (name.endsWith(".txt")) {
-            return fromVocab(path);
+            return fromVocab(path, vocabSize);
         }
         String text = readText(path);
-        return text.stripLeading().startsWith("{") ? fromTokenizerJson(path) : fromVocab(path);
+        return text.stripLeading().startsWith("{") ? fromTokenizerJson(path, vocabSize) : fromVocab(path, vocabSize);
     }
 
     /**
@@ -219,13 +237,13 @@ public final class BlipTokenizer implements AutoCloseable {
                 throw new ModelException("resource " + BERT_BASE_UNCASED_RESOURCE
                         + " is missing from the classpath (blip-models jar)");
             }
-            return fromVocabBytes(in.readAllBytes(), source);
+            return fromVocabBytes(in.readAllBytes(), source, 0);
         } catch (IOException e) {
             throw new ModelException("cannot read " + source + ": " + e, e);
         }
     }
 
-    private static BlipTokenizer fromVocabBytes(byte[] bytes, String source) {
+    private static BlipTokenizer fromVocabBytes(byte[] bytes, String source, int expectedVocabSize) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -239,16 +257,16 @@ public final class BlipTokenizer implements AutoCloseable {
         // Lines end at \n, \r or \r\n, as Python's universal newlines read them for BERT's
         // load_vocab(); a final line break does not start another token.
         List<String> tokens = new BufferedReader(new StringReader(text)).lines().collect(Collectors.toList());
-        JsonObject root = TokenizerJson.fromVocab(tokens, source);
-        return new BlipTokenizer(TokenizerJson.prepare(root, source), source);
+        if (tokens.size() > TokenizerJsonValidator.MAX_VOCAB) {
+            throw new ModelException(source + ": " + tokens.size() + " tokens; blip4j accepts at most "
+                    + TokenizerJsonValidator.MAX_VOCAB);
+        }
+        JsonObject root = TokenizerJsonValidator.validate(TokenizerJson.fromVocab(tokens, source), source);
+        return new BlipTokenizer(TokenizerJson.prepare(root, source), source, expectedVocabSize);
     }
 
     private static String readText(Path path) {
-        try {
-            return Files.readString(path, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ModelException("cannot read tokenizer file " + path + ": " + e, e);
-        }
+        return TokenizerJsonValidator.read(path);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.models.config.JsonText;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -79,7 +80,7 @@ final class TokenizerJson {
             }
             return root.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new ModelException(source + ": not a valid tokenizer.json: " + e.getMessage(), e);
+            throw new ModelException(source + ": not a valid tokenizer.json: " + JsonText.problem(e), e);
         }
     }
 
