@@ -77,6 +77,7 @@ public final class Blip implements AutoCloseable {
 
     /** ViT tokens [B, 1 + patches, W] of normalised pixels [B, 3, S, S]. */
     public NDArray encodeImage(NDArray pixels) {
+        config.vision().requireBatchFits(pixels.getShape().get(0));
         return Scoped.compute(() -> out(vision.forward(in(pixels))));
     }
 

@@ -85,12 +85,8 @@ public final class CapFiltArgs {
 
     /** The options as the library takes them; a bad {@code --first-token} is a usage error of {@code cli}. */
     public CapFiltOptions options(CommandLine cli) {
-        try {
-            return new CapFiltOptions(numCaptions, threshold, seed, beams, topP, maxLength, minLength, prompt,
-                    FirstTokens.parse(firstToken, cli), batchSize);
-        } catch (dev.blip4j.core.InputException e) { // out-of-range option values are bad usage
-            throw new CommandLine.ParameterException(cli, e.getMessage(), e);
-        }
+        return OptionValues.check(cli, () -> new CapFiltOptions(numCaptions, threshold, seed, beams, topP, maxLength,
+                minLength, prompt, FirstTokens.parse(firstToken, cli), batchSize));
     }
 
     public Path captioner() {

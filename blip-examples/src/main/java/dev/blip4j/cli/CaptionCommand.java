@@ -20,7 +20,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -144,7 +143,7 @@ final class CaptionCommand implements Callable<Integer> {
 
     /** The options as the library takes them; values it refuses are usage errors (exit 2). */
     private CaptionOptions options() {
-        try {
+        return OptionValues.check(spec.commandLine(), () -> {
             GenerationConfig generation = GenerationConfig.builder()
                     .numBeams(greedy || sample ? 1 : beams)
                     .maxLength(maxLength)
@@ -158,18 +157,12 @@ final class CaptionCommand implements Callable<Integer> {
                     .seed(seed)
                     .build();
             return new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
-        } catch (InputException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-        }
+        });
     }
 
     /** Options that only the loaded model can check (a prompt or length past its positions) are usage errors too. */
     private Captioner captioner(BlipModel m, CaptionOptions options) {
-        try {
-            return new Captioner(m, options);
-        } catch (InputException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
-        }
+        return OptionValues.check(spec.commandLine(), () -> new Captioner(m, options));
     }
 
     /** Reports one failed image (stderr line unless --json) and returns its JSON row. */

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,13 +82,14 @@ final class FeaturesCommand implements Callable<Integer> {
             case "text" -> require(files.isEmpty() && !texts.isEmpty(), "--mode text takes --text and no --image");
             case "multimodal" -> require(!files.isEmpty() && !texts.isEmpty(),
                     "--mode multimodal needs both --image and --text");
-            default -> throw new InputException("--mode must be image, text or multimodal, got " + mode);
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--mode must be image, text or multimodal, got " + mode);
         }
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
         try (BlipModel m = model.load()) {
-            FeatureExtractor fx = new FeatureExtractor(m,
-                    dev.blip4j.models.features.FeatureOptions.defaults().withBatchSize(batchSize));
+            FeatureExtractor fx = OptionValues.check(spec.commandLine(), () -> new FeatureExtractor(m,
+                    dev.blip4j.models.features.FeatureOptions.defaults().withBatchSize(batchSize)));
             List<RgbImage> decoded = new ArrayList<>();
             for (Path f : files) {
                 decoded.add(m.readImage(f));

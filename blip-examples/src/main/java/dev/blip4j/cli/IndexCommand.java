@@ -59,7 +59,8 @@ final class IndexCommand implements Callable<Integer> {
         List<Path> files = ImageInputs.expand(images, true);
         IndexReport report;
         try (BlipModel m = model.load()) {
-            GalleryIndexer indexer = new GalleryIndexer(m, new IndexOptions(batchSize, chunkSize, keepImageTokens));
+            GalleryIndexer indexer = OptionValues.check(spec.commandLine(),
+                    () -> new GalleryIndexer(m, new IndexOptions(batchSize, chunkSize, keepImageTokens)));
             IndexListener listener = new IndexListener() {
                 private Progress progress;
                 private int shown;

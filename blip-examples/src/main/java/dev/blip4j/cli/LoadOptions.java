@@ -2,6 +2,7 @@ package dev.blip4j.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.hub.DownloadProgress;
 import dev.blip4j.models.hub.HubSettings;
@@ -33,8 +34,13 @@ final class LoadOptions {
             description = "weight type (default: ${DEFAULT-VALUE})")
     String dtype;
 
+    /** The model; a loading option it refuses (image size, weight type) is bad usage, exit 2. */
     BlipModel load(String model) {
-        return builder(model).load();
+        try {
+            return builder(model).load();
+        } catch (InputException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     /** The loading options given on the command line, download progress on stderr. */

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -86,13 +87,14 @@ final class SearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SearchOptions options = new SearchOptions(k, rerank, FirstTokens.parse(firstToken, spec.commandLine()),
-                batchSize);
+        SearchOptions options = OptionValues.check(spec.commandLine(),
+                () -> new SearchOptions(k, rerank, FirstTokens.parse(firstToken, spec.commandLine()), batchSize));
         if (query.text != null && textsFile != null) {
-            throw new InputException("--texts is for --image queries; a --text query searches the index's images");
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--texts is for --image queries; a --text query searches the index's images");
         }
         if (index == null && (query.text != null || textsFile == null)) {
-            throw new InputException("--index is needed to search images");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--index is needed to search images");
         }
         SearchResult result;
         try (BlipModel m = model.load()) {

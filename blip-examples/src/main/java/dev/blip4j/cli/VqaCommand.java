@@ -2,7 +2,6 @@ package dev.blip4j.cli;
 
 import static dev.blip4j.core.ControlChars.escape;
 
-import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
@@ -94,20 +93,13 @@ final class VqaCommand implements Callable<Integer> {
         }
         int n = top != null ? top : DEFAULT_TOP;
         if (n < 1) {
-            throw new InputException("--top must be at least 1, got " + n);
+            throw new CommandLine.ParameterException(spec.commandLine(), "--top must be at least 1, got " + n);
         }
-        GenerationConfig defaults = VqaOptions.defaultGeneration();
-        GenerationConfig generation = defaults.toBuilder()
-                .numBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
-                .maxLength(maxLength != null ? maxLength : defaults.maxLength())
-                .minLength(minLength != null ? minLength : defaults.minLength())
-                .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty())
-                .build();
-        VqaOptions options = new VqaOptions(generation, k != null ? k : VqaOptions.DEFAULT_CANDIDATES, batchSize);
+        VqaOptions options = options();
         PrintWriter out = spec.commandLine().getOut();
         List<Map<String, Object>> rows = new ArrayList<>();
         try (BlipModel m = model.load()) {
-            VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(m, options);
+            VisualQuestionAnswerer vqa = answerer(m, options);
             AnswerList list = rank ? AnswerList.load(answers, m) : null;
             RgbImage img = m.readImage(image);
             if (rank) {
@@ -146,5 +138,24 @@ final class VqaCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The options as the library takes them; values it refuses are usage errors (exit 2). */
+    private VqaOptions options() {
+        return OptionValues.check(spec.commandLine(), () -> {
+            GenerationConfig defaults = VqaOptions.defaultGeneration();
+            GenerationConfig generation = defaults.toBuilder()
+                    .numBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
+                    .maxLength(maxLength != null ? maxLength : defaults.maxLength())
+                    .minLength(minLength != null ? minLength : defaults.minLength())
+                    .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty())
+                    .build();
+            return new VqaOptions(generation, k != null ? k : VqaOptions.DEFAULT_CANDIDATES, batchSize);
+        });
+    }
+
+    /** Options only the loaded model can check (lengths past its positions) are usage errors too. */
+    private VisualQuestionAnswerer answerer(BlipModel m, VqaOptions options) {
+        return OptionValues.check(spec.commandLine(), () -> new VisualQuestionAnswerer(m, options));
     }
 }

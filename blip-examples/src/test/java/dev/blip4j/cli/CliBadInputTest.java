@@ -51,6 +51,8 @@ class CliBadInputTest {
     private static Path zeroSizeConfig;
     private static Path emptyFolder;
     private static Path bomb;
+    private static Path answers;
+    private static Path hugeImageSize;
 
     @BeforeAll
     static void files() throws IOException {
@@ -80,6 +82,11 @@ class CliBadInputTest {
         emptyFolder = Files.createDirectories(dir.resolve("empty"));
         Files.writeString(emptyFolder.resolve("readme.txt"), "no pictures here");
 
+        answers = Files.writeString(dir.resolve("answers.txt"), "yes\nno\ntwo\n");
+        hugeImageSize = copyOf(captionModel, "huge");
+        Path hugeConfig = hugeImageSize.resolve("config.json");
+        Files.writeString(hugeConfig, Files.readString(hugeConfig).replace("\"image_size\": 64", "\"image_size\": 96000"));
+
         zeroSizeConfig = copyOf(captionModel, "zero");
         Path config = zeroSizeConfig.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"hidden_size\": 32", "\"hidden_size\": 0"));
@@ -100,6 +107,23 @@ class CliBadInputTest {
                         "(see 'blip caption --help')"),
                 row("no image", "caption --model {caption}", 2, "Missing required parameter"),
                 row("no command", "frobnicate", 2, "Unmatched argument"),
+                row("bad --image-size", "inspect --model {caption} --image-size 40", 2,
+                        "image size 40 is not a multiple of the patch size 16", "(see 'blip inspect --help')"),
+                row("--image-size overflowing an int", "inspect --model {caption} --image-size 800000", 2,
+                        "image size 800000 makes a 50000x50000 grid of 16-pixel patches, more than the 64x64 blip4j runs"),
+                row("--image-size of 34 GB", "caption --model {caption} --image-size 4096 {image}", 2,
+                        "image size 4096 makes a 256x256 grid"),
+                row("zero --image-size", "inspect --model {caption} --image-size 0", 2, "image size must be positive"),
+                row("100000 beams", "caption --model {caption} --beams 100000 {image}", 2,
+                        "number of beams 100000 is more than the 64 blip4j decodes"),
+                row("vqa: --k 0", "vqa --model {vqa} --question what --image {image} --answers {answers} --k 0", 2,
+                        "k must be at least 1, got 0"),
+                row("vqa: --k -1", "vqa --model {vqa} --question what --image {image} --answers {answers} --k -1", 2,
+                        "k must be at least 1, got -1"),
+                row("vqa: --top 0", "vqa --model {vqa} --question what --image {image} --answers {answers} --top 0", 2,
+                        "--top must be at least 1, got 0"),
+                row("search: --k 0", "search --model {itm} --index {dir}/noindex --text dog --k 0", 2,
+                        "k must be at least 1, got 0"),
                 // a model that cannot be used: 3
                 row("missing model", "caption --model {dir}/nowhere {image}", 3, "{dir}/nowhere: no such model file or directory"),
                 row("truncated safetensors", "caption --model {truncated} {image}", 3,
@@ -112,8 +136,9 @@ class CliBadInputTest {
                         "{caption}/model.safetensors", "cannot answer questions"),
                 row("hostile model for index", "index --model {hostile} --out {dir}/idx --images {image}", 3,
                         "{hostile}", "refuses pickle global 'os.system'"),
-                row("bad --image-size", "inspect --model {caption} --image-size 40", 3,
-                        "image size 40 is not a multiple of the patch size 16", "({caption})"),
+                row("configured image size of 96000", "inspect --model {huge}", 3,
+                        "model.safetensors: image size 96000 makes a 6000x6000 grid", "(from the configuration file)",
+                        "({huge})"),
                 // bad inputs: 4
                 row("not an image", "caption --model {caption} {notAnImage}", 4, "{notAnImage}: not an image",
                         "looks like text"),
@@ -241,6 +266,8 @@ class CliBadInputTest {
                 .replace("{truncated}", truncatedModel.toString())
                 .replace("{hostile}", hostilePth.toString())
                 .replace("{zero}", zeroSizeConfig.toString())
+                .replace("{answers}", answers.toString())
+                .replace("{huge}", hugeImageSize.toString())
                 .replace("{empty}", emptyFolder.toString())
                 .replace("{bomb}", bomb.toString())
                 .replace("{dir}", dir.toString());

@@ -253,12 +253,12 @@ class VqaCommandTest {
         Path ok = goldenAnswerList();
         r = run("vqa", "--model", hf, "--image", image(0), "--question", "what?", "--answers", ok.toString(),
                 "--k", "0");
-        assertEquals(BlipCli.EXIT_INPUT, r.code());
+        assertEquals(BlipCli.EXIT_USAGE, r.code()); // an option value out of range is bad usage
         assertTrue(r.err().contains("k must be at least 1"), r.err());
 
         r = run("vqa", "--model", hf, "--image", image(0), "--question", "what?", "--answers", ok.toString(),
                 "--top", "0");
-        assertEquals(BlipCli.EXIT_INPUT, r.code());
+        assertEquals(BlipCli.EXIT_USAGE, r.code());
 
         r = run("vqa", "--model", hf, "--image", image(0), "--question", "what?", "--top", "3");
         assertEquals(BlipCli.EXIT_USAGE, r.code());

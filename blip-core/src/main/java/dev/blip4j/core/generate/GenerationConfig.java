@@ -31,9 +31,23 @@ public record GenerationConfig(int numBeams, int maxLength, int minLength, float
         GENERATED_TOKENS
     }
 
+    /**
+     * Most beams, and most sequences returned per input, blip4j decodes (BLIP uses 3 to 10 beams).
+     * Each multiplies the rows the decoder runs, and their key/value caches.
+     */
+    public static final int MAX_BEAMS = 64;
+
     public GenerationConfig {
         if (numBeams < 1) {
             throw new InputException("number of beams must be at least 1, got " + numBeams);
+        }
+        if (numBeams > MAX_BEAMS) {
+            throw new InputException("number of beams " + numBeams + " is more than the " + MAX_BEAMS
+                    + " blip4j decodes (BLIP uses 3 to 10)");
+        }
+        if (numReturnSequences > MAX_BEAMS) {
+            throw new InputException("number of returned sequences " + numReturnSequences + " is more than the "
+                    + MAX_BEAMS + " blip4j decodes per input");
         }
         if (maxLength < 1) {
             throw new InputException("max length must be at least 1, got " + maxLength);

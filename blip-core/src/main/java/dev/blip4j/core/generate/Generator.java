@@ -1,6 +1,7 @@
 package dev.blip4j.core.generate;
 
 import dev.blip4j.core.InputException;
+import dev.blip4j.core.ModelException;
 import java.util.List;
 
 /**
@@ -8,6 +9,12 @@ import java.util.List;
  * prepared with {@link GenerationConfig#rowsPerInput()} consecutive rows per input.
  */
 public final class Generator {
+
+    /**
+     * Token scores one call may compute, rows x length x vocabulary: 2^32, a 64-beam search of a
+     * 512-token caption over BERT's vocabulary for four images. The defaults need 10^6 per image.
+     */
+    public static final long MAX_SCORES = 1L << 32;
 
     private Generator() {}
 
@@ -37,9 +44,50 @@ public final class Generator {
                 seeds[i] = Seeds.mix(config.seed(), i);
             }
         }
+        int vocab = model.vocabSize();
+        double scores = (double) inputs * config.rowsPerInput() * config.maxLength() * Math.max(vocab, 1);
+        if (scores > MAX_SCORES) {
+            throw new InputException(inputs + " inputs x " + config.rowsPerInput() + " rows x " + config.maxLength()
+                    + " tokens x " + vocab + " vocabulary entries = " + String.format(java.util.Locale.ROOT, "%.3g", scores)
+                    + " token scores, more than the " + MAX_SCORES + " one call decodes: use fewer beams or"
+                    + " sequences, a shorter max length or smaller batches");
+        }
         SearchListener l = listener == null ? SearchListener.NONE : listener;
+        NextTokenModel finite = new FiniteLogits(model);
         return config.numBeams() > 1
-                ? BeamSearch.run(model, prompt, inputs, config, eosId, padId, l)
-                : TokenSearch.run(model, prompt, inputs, config, eosId, padId, seeds, l);
+                ? BeamSearch.run(finite, prompt, inputs, config, eosId, padId, l)
+                : TokenSearch.run(finite, prompt, inputs, config, eosId, padId, seeds, l);
+    }
+
+    /**
+     * The model's logits, refused when one is NaN or infinite: search would turn it into a token
+     * (argmax of NaNs is token 0, a beam of NaNs has no best candidate) and report nothing wrong.
+     */
+    private record FiniteLogits(NextTokenModel model) implements NextTokenModel {
+
+        @Override
+        public float[][] next(long[][] tokens) {
+            float[][] logits = model.next(tokens);
+            for (int r = 0; r < logits.length; r++) {
+                for (int v = 0; v < logits[r].length; v++) {
+                    if (!Float.isFinite(logits[r][v])) {
+                        throw new ModelException("the decoder's score of token " + v + " in row " + r + " is "
+                                + logits[r][v] + ": the model's arithmetic overflowed (float16?); decoding stops"
+                                + " rather than pick a token from it");
+                    }
+                }
+            }
+            return logits;
+        }
+
+        @Override
+        public void reorder(int[] from) {
+            model.reorder(from);
+        }
+
+        @Override
+        public int vocabSize() {
+            return model.vocabSize();
+        }
     }
 }

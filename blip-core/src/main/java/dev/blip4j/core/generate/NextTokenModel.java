@@ -18,4 +18,9 @@ public interface NextTokenModel {
 
     /** Row i of the model's state becomes the old row {@code from[i]}. */
     void reorder(int[] from);
+
+    /** The size of the logits {@link #next} returns, or 0 when not known in advance. */
+    default int vocabSize() {
+        return 0;
+    }
 }

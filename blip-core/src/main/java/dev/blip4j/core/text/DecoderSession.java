@@ -42,6 +42,11 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         return step(decoder, head, tokens, memory, cache, manager);
     }
 
+    @Override
+    public int vocabSize() {
+        return Math.toIntExact(head.decoder().weight().getShape().get(0));
+    }
+
     /**
      * One forward pass of the decoder over the new tokens of every row, as next-token logits: the
      * step every decoding structure shares, whatever it does with the image states.

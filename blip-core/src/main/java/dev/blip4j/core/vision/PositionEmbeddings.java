@@ -30,7 +30,12 @@ public final class PositionEmbeddings {
         if (grid == newGrid) {
             return table.clone();
         }
-        float[] out = new float[(1 + newGrid * newGrid) * width];
+        long cells = (1L + (long) newGrid * newGrid) * width;
+        if (newGrid <= 0 || cells > Integer.MAX_VALUE - 8) {
+            throw new ModelException("a position table of " + newGrid + "x" + newGrid + " patches of width " + width
+                    + " does not fit in one array");
+        }
+        float[] out = new float[(int) cells];
         System.arraycopy(table, 0, out, 0, width);
         int[][] idx = new int[newGrid][4];
         float[][] w = new float[newGrid][4];

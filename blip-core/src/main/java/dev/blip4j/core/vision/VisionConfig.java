@@ -1,5 +1,6 @@
 package dev.blip4j.core.vision;
 
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 
 /**
@@ -9,6 +10,16 @@ import dev.blip4j.core.ModelException;
 public record VisionConfig(int imageSize, int patchSize, int width, int depth, int heads, int mlpWidth,
         float layerNormEps) {
 
+    /**
+     * Patches per side blip4j runs at most: 64 x 64 patches, 1024 pixels at BLIP's 16-pixel
+     * patches (BLIP itself runs at 224 to 480). The position table, the tokens and the attention
+     * over them grow with the square of the grid.
+     */
+    public static final int MAX_GRID = 64;
+
+    /** What the attention scores of one forward pass may take, so that a batch cannot ask for tens of gigabytes. */
+    public static final long MAX_ATTENTION_BYTES = 4L << 30;
+
     public VisionConfig {
         positive("image size", imageSize);
         positive("patch size", patchSize);
@@ -16,14 +27,49 @@ public record VisionConfig(int imageSize, int patchSize, int width, int depth, i
         positive("vision depth", depth);
         positive("vision heads", heads);
         positive("vision MLP width", mlpWidth);
-        if (imageSize % patchSize != 0) {
-            throw new ModelException("image size " + imageSize + " is not a multiple of the patch size " + patchSize);
+        String problem = imageSizeProblem(imageSize, patchSize);
+        if (problem != null) {
+            throw new ModelException(problem);
         }
         if (width % heads != 0) {
             throw new ModelException("vision width " + width + " is not divisible by " + heads + " heads");
         }
         if (!(layerNormEps > 0)) {
             throw new ModelException("vision layer_norm_eps must be positive, got " + layerNormEps);
+        }
+    }
+
+    /**
+     * What is wrong with running at {@code imageSize} with patches of {@code patchSize}, or null:
+     * a size from a file or an option is checked here before anything is sized from it.
+     */
+    public static String imageSizeProblem(long imageSize, long patchSize) {
+        if (imageSize <= 0) {
+            return "image size must be positive, got " + imageSize;
+        }
+        if (imageSize % patchSize != 0) {
+            return "image size " + imageSize + " is not a multiple of the patch size " + patchSize;
+        }
+        if (imageSize / patchSize > MAX_GRID) {
+            return "image size " + imageSize + " makes a " + imageSize / patchSize + "x" + imageSize / patchSize
+                    + " grid of " + patchSize + "-pixel patches, more than the " + MAX_GRID + "x" + MAX_GRID
+                    + " blip4j runs (at most " + MAX_GRID * patchSize + " pixels)";
+        }
+        return null;
+    }
+
+    /**
+     * Refuses a batch whose attention scores alone ({@code batch x heads x tokens^2} floats) would
+     * take more than {@link #MAX_ATTENTION_BYTES}.
+     */
+    public void requireBatchFits(long batch) {
+        double tokens = tokens();
+        double bytes = (double) batch * heads * tokens * tokens * Float.BYTES; // a double cannot overflow here
+        if (bytes > MAX_ATTENTION_BYTES) {
+            throw new InputException("a batch of " + batch + " images at " + imageSize + " pixels needs "
+                    + String.format(java.util.Locale.ROOT, "%.1f", bytes / (1L << 30)) + " GiB for the"
+                    + " attention scores of one layer, more than the " + (MAX_ATTENTION_BYTES >> 30) + " GiB blip4j"
+                    + " allows: use smaller batches or a smaller image size");
         }
     }
 

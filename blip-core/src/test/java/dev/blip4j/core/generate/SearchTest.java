@@ -21,7 +21,7 @@ class SearchTest {
     private static final long PAD = 0;
 
     /** Logits per last token over a 5-token vocabulary {PAD, EOS, a=2, b=3, c=4}. */
-    private static final class TableModel implements NextTokenModel {
+    private static class TableModel implements NextTokenModel {
         final float[][] table;
         long[] last;
         final List<int[]> reorders = new ArrayList<>();
@@ -186,6 +186,48 @@ class SearchTest {
         assertEquals(true, e.getMessage().contains("use 1 beam"), e.getMessage());
         assertThrows(InputException.class, () -> GenerationConfig.builder().topP(0f).build());
         assertThrows(InputException.class, () -> GenerationConfig.builder().minLength(30).maxLength(20).build());
+    }
+
+    /** NaN logits (NaN weights, float16 overflow) used to crash beam search and make greedy return [PAD]s. */
+    @Test
+    void nonFiniteLogitsNeverBecomeATokenIndex() {
+        float[][] nan = new float[5][];
+        for (int i = 0; i < 5; i++) {
+            nan[i] = CHAIN[i].clone();
+        }
+        java.util.Arrays.fill(nan[2], Float.NaN);
+        nan[3][4] = Float.POSITIVE_INFINITY;
+        for (GenerationConfig config : List.of(
+                GenerationConfig.builder().numBeams(3).maxLength(10).minLength(0).build(),
+                GenerationConfig.builder().greedy().maxLength(10).minLength(0).build(),
+                GenerationConfig.builder().nucleus(0.9f).maxLength(10).minLength(0).build())) {
+            dev.blip4j.core.ModelException e = assertThrows(dev.blip4j.core.ModelException.class,
+                    () -> Generator.generate(new TableModel(nan), new long[] {2}, 2, config, EOS, PAD, null, null));
+            assertEquals(true, e.getMessage().contains("score of token 0 in row 0 is NaN"), e.getMessage());
+        }
+        assertThrows(dev.blip4j.core.ModelException.class, () -> Generator.generate(new TableModel(nan),
+                new long[] {3}, 1, GenerationConfig.builder().greedy().maxLength(10).minLength(0).build(), EOS, PAD,
+                null, null));
+    }
+
+    @Test
+    void beamsSequencesAndWhatTheyMultiplyAreBounded() {
+        InputException beams = assertThrows(InputException.class, () -> GenerationConfig.builder().numBeams(100_000).build());
+        assertEquals("number of beams 100000 is more than the 64 blip4j decodes (BLIP uses 3 to 10)", beams.getMessage());
+        assertThrows(InputException.class, () -> GenerationConfig.builder().greedy().numReturnSequences(65).build());
+        TableModel wide = new TableModel(CHAIN) {
+            @Override
+            public int vocabSize() {
+                return 30524;
+            }
+        };
+        GenerationConfig config = GenerationConfig.builder().numBeams(64).numReturnSequences(64).maxLength(512)
+                .minLength(0).build();
+        InputException e = assertThrows(InputException.class,
+                () -> Generator.generate(wide, new long[] {2}, 8, config, EOS, PAD, null, null));
+        assertEquals(true, e.getMessage().startsWith("8 inputs x 64 rows x 512 tokens x 30524 vocabulary entries = 8.00e+09"
+                + " token scores, more than the 4294967296 one call decodes"), e.getMessage());
+        assertEquals(0, wide.calls, "refused before the model ran");
     }
 
     private static double[] logSoftmax(float[] x) {

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import dev.blip4j.models.config.JsonText;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,6 +26,15 @@ import java.util.function.Predicate;
  * {@code <file>:<line>} (1-based physical line). Bytes that are not UTF-8 are replaced, not fatal.
  */
 final class JsonlSamples extends LookaheadSamples {
+
+    /**
+     * Characters a line may have: an img2dataset record is a few hundred. A longer line is an error
+     * of its own row, skipped without being held in memory (a 50 MB line cost gigabytes to parse).
+     */
+    static final int MAX_LINE_CHARS = 1 << 20;
+
+    /** What {@link #readLine} returns for a line over {@link #MAX_LINE_CHARS}. */
+    private static final String TOO_LONG = new String("line too long"); // compared by identity
 
     private final InputFile file;
     private final Predicate<String> wanted;
@@ -52,9 +62,9 @@ final class JsonlSamples extends LookaheadSamples {
                 reader = reader(file.file());
             }
             do {
-                text = reader.readLine();
+                text = readLine(reader);
                 line++;
-            } while (text != null && text.isBlank());
+            } while (text != null && text != TOO_LONG && text.isBlank());
         } catch (IOException | UncheckedIOException e) {
             done = true;
             String key = file.name() + ":" + Math.max(line, 1);
@@ -65,7 +75,56 @@ final class JsonlSamples extends LookaheadSamples {
             done = true;
             return null;
         }
+        if (text == TOO_LONG) {
+            String where = file.name() + ":" + line;
+            wanted.test(where);
+            return Sample.failed(where, null, null, null, where + ": a line of more than " + MAX_LINE_CHARS
+                    + " characters, skipped (a JSON Lines record is at most that long)");
+        }
         return parse(text);
+    }
+
+    /** The records of a JSON Lines file: its lines that are not blank (too long ones included). */
+    static long records(BufferedReader in) throws IOException {
+        long n = 0;
+        for (String line; (line = readLine(in)) != null; ) {
+            if (line == TOO_LONG || !line.isBlank()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The next line without its terminator ({@code \n}, {@code \r} or {@code \r\n}, as
+     * {@link BufferedReader#readLine}), {@link #TOO_LONG} when it has more than
+     * {@link #MAX_LINE_CHARS} characters (then read to its end, not kept), or null at the end.
+     */
+    private static String readLine(BufferedReader in) throws IOException {
+        StringBuilder out = new StringBuilder();
+        boolean tooLong = false;
+        int c;
+        while ((c = in.read()) >= 0) {
+            if (c == '\n') {
+                break;
+            }
+            if (c == '\r') {
+                in.mark(1);
+                if (in.read() != '\n') {
+                    in.reset();
+                }
+                break;
+            }
+            if (out.length() < MAX_LINE_CHARS) {
+                out.append((char) c);
+            } else {
+                tooLong = true;
+            }
+        }
+        if (c < 0 && out.length() == 0 && !tooLong) {
+            return null;
+        }
+        return tooLong ? TOO_LONG : out.toString();
     }
 
     private Sample parse(String text) {
@@ -80,7 +139,7 @@ final class JsonlSamples extends LookaheadSamples {
             o = e.getAsJsonObject();
         } catch (JsonParseException | IllegalStateException e) {
             wanted.test(where);
-            return Sample.failed(where, null, null, null, where + ": not valid JSON (" + e.getMessage() + ")");
+            return Sample.failed(where, null, null, null, where + ": not valid JSON (" + JsonText.problem(e) + ")");
         }
         String key = keyOf(o, where);
         String image = string(o.get("image"));

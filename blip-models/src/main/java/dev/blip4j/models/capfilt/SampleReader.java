@@ -94,12 +94,7 @@ public final class SampleReader {
                 }
             } else {
                 try (BufferedReader r = JsonlSamples.reader(f.file())) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        if (!line.isBlank()) {
-                            n++;
-                        }
-                    }
+                    n += JsonlSamples.records(r);
                 } catch (IOException | UncheckedIOException e) {
                     // the iteration reports it as one failed sample
                     n++;

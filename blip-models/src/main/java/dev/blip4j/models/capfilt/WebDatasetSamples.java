@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.blip4j.models.config.JsonText;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -96,7 +97,7 @@ final class WebDatasetSamples extends LookaheadSamples {
                         error = e.name() + ": not a JSON object";
                     }
                 } catch (JsonParseException ex) {
-                    error = e.name() + ": not valid JSON (" + ex.getMessage() + ")";
+                    error = e.name() + ": not valid JSON (" + JsonText.problem(ex) + ")";
                 }
             }
         }

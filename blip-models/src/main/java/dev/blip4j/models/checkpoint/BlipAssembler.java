@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
@@ -141,10 +142,20 @@ public final class BlipAssembler {
         agree("vision depth", hints.visionDepth(), depth);
         agree("vision MLP width", hints.visionMlp(), mlp);
         int heads = headsOf("vision", hints.visionHeads(), width);
-        int imageSize = imageSizeOverride != null ? imageSizeOverride
-                : hints.imageSize() != null ? hints.imageSize() : checkpointGrid * patchSize;
+        if (imageSizeOverride != null && VisionConfig.imageSizeProblem(imageSizeOverride, patchSize) != null) {
+            // the caller's request, not the file: an option out of range
+            throw new InputException(VisionConfig.imageSizeProblem(imageSizeOverride, patchSize) + " (the requested"
+                    + " image size, for " + w.source() + ")");
+        }
+        long imageSize = imageSizeOverride != null ? imageSizeOverride
+                : hints.imageSize() != null ? hints.imageSize() : (long) checkpointGrid * patchSize;
+        String problem = VisionConfig.imageSizeProblem(imageSize, patchSize);
+        if (problem != null) {
+            throw new ModelException(w.source() + ": " + problem + " (from " + (hints.imageSize() != null
+                    ? "the configuration file" : "the checkpoint's position table") + ")");
+        }
         float eps = hints.visionEps() != null ? hints.visionEps() : layout == Layout.ORIGINAL ? 1e-6f : 1e-5f;
-        return new VisionConfig(imageSize, patchSize, width, depth, heads, mlp, eps);
+        return new VisionConfig((int) imageSize, patchSize, width, depth, heads, mlp, eps);
     }
 
     private int checkpointGrid(int width) {

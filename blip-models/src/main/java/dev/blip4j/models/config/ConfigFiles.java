@@ -78,9 +78,8 @@ public final class ConfigFiles {
             throw new ModelException(file + ": cannot read (" + e.getMessage() + ")", e);
         } catch (ModelException e) {
             throw e;
-        } catch (RuntimeException | StackOverflowError e) { // Gson: malformed JSON, or nesting deep enough to overflow
-            throw new ModelException(file + ": not valid JSON (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        } catch (RuntimeException | StackOverflowError e) { // Gson: malformed JSON, or nested deeper than it reads
+            throw new ModelException(file + ": not valid JSON (" + JsonText.problem(e) + ")", e);
         }
     }
 

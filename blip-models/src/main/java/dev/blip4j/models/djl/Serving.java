@@ -37,8 +37,8 @@ public final class Serving {
     /** Input in, JSON Output out, for the task the arguments or the checkpoint name. */
     public static final BlipTask<Input, Output> TASK = BlipTask.of(Input.class, Output.class, Serving::forTask);
 
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues()
-            .create();
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping()
+            .registerTypeAdapterFactory(dev.blip4j.models.config.JsonText.finiteOrNull()).create();
 
     private Serving() {}
 

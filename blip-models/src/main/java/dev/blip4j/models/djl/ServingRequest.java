@@ -10,6 +10,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import dev.blip4j.core.InputException;
+import dev.blip4j.models.config.JsonText;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -74,7 +75,7 @@ record ServingRequest(byte[] image, JsonObject fields) {
             }
             json = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new InputException("the request body is not valid JSON: " + e.getMessage(), e);
+            throw new InputException("the request body is not valid JSON: " + JsonText.problem(e), e);
         }
         JsonElement image = json.remove("image");
         if (image == null || !image.isJsonPrimitive() || !image.getAsJsonPrimitive().isString()) {

@@ -10,6 +10,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.models.config.JsonText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -252,7 +253,7 @@ public record ImagePreprocessor(int height, int width, ResampleFilter resample, 
             }
             o = e.getAsJsonObject();
         } catch (JsonParseException e) {
-            throw new ModelException(name + ": preprocessor config is not valid JSON: " + e.getMessage(), e);
+            throw new ModelException(name + ": preprocessor config is not valid JSON: " + JsonText.problem(e), e);
         }
         Builder b = builder();
         try {

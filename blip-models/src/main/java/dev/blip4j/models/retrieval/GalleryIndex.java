@@ -51,7 +51,8 @@ public final class GalleryIndex {
     }
 
     /**
-     * Reads an index folder, checking that every entry's shard and row exist and hold that entry.
+     * Reads an index folder, checking that every entry's shard and row exist and hold that entry,
+     * as finite numbers.
      *
      * @throws InputException if the folder is no index, or a damaged one (naming the file)
      */
@@ -81,6 +82,12 @@ public final class GalleryIndex {
                 if (image.row() < 0 || image.row() >= rowIds.length || rowIds[image.row()] != image.id()) {
                     throw new InputException(file + ": row " + image.row() + " does not hold image " + image.id() + " ("
                             + image.path() + "); the index is damaged, rebuild it");
+                }
+                for (int d = image.row() * dim, end = d + dim; d < end; d++) {
+                    if (!Float.isFinite(values[d])) { // a NaN embedding makes every score with it NaN
+                        throw new InputException(file + ": row " + image.row() + " (" + image.path() + ") holds "
+                                + values[d] + "; the index is damaged, rebuild it");
+                    }
                 }
                 System.arraycopy(values, image.row() * dim, embeddings, i * dim, dim);
             }

@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.blip4j.core.InputException;
+import dev.blip4j.models.config.JsonText;
 import dev.blip4j.models.checkpoint.AtomicFileWriter;
 import dev.blip4j.models.features.ModelIdentity;
 import java.io.IOException;
@@ -103,7 +104,7 @@ final class IndexManifest {
         } catch (InputException e) {
             throw e;
         } catch (RuntimeException e) { // JsonParseException, IllegalStateException, NPE on a missing field
-            throw new InputException(file + ": malformed index manifest (" + e + ")", e);
+            throw new InputException(file + ": malformed index manifest (" + JsonText.problem(e) + ")", e);
         }
     }
 

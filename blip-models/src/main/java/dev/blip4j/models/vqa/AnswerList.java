@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.blip4j.core.InputException;
+import dev.blip4j.models.config.JsonText;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.BlipTokenizer;
@@ -151,7 +152,7 @@ public final class AnswerList {
         try {
             root = JsonParser.parseString(text);
         } catch (JsonParseException e) {
-            throw new InputException(file + ": not valid JSON: " + e.getMessage(), e);
+            throw new InputException(file + ": not valid JSON: " + JsonText.problem(e), e);
         }
         if (!root.isJsonArray()) {
             throw new InputException(file + ": expected a JSON array of answer strings");

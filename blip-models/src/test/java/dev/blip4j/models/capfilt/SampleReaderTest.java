@@ -32,6 +32,25 @@ class SampleReaderTest {
         return out;
     }
 
+    /** A 50 MB line used to cost gigabytes and minutes; over the cap it is one failed row and the run goes on. */
+    @Test
+    void aLineOverTheCapIsAnErrorOfItsOwnRow() throws IOException {
+        String huge = "{\"image\": \"a.png\", \"text\": \"" + "x".repeat(JsonlSamples.MAX_LINE_CHARS) + "\"}";
+        String deep = "{\"image\": \"b.png\", \"x\": " + "[".repeat(300) + "]".repeat(300) + "}";
+        Path f = Files.writeString(dir.resolve("rows.jsonl"), String.join("\r\n",
+                "{\"image\": \"a.png\", \"text\": \"before\"}", huge, deep, "{\"image\": \"c.png\", \"text\": \"after\"}"));
+        List<InputFile> files = SampleReader.files(f);
+        assertEquals(4, SampleReader.count(files));
+        List<Sample> s = all(files.get(0));
+        assertEquals(4, s.size());
+        assertEquals("before", s.get(0).text());
+        assertEquals("rows.jsonl:2: a line of more than 1048576 characters, skipped (a JSON Lines record is at most"
+                + " that long)", s.get(1).error());
+        assertEquals("rows.jsonl:3: not valid JSON (nested deeper than 255 levels at line 1, column 280)", s.get(2).error());
+        assertEquals("after", s.get(3).text());
+        assertEquals("rows.jsonl:4", s.get(3).key());
+    }
+
     @Test
     void jsonLinesKeysTextsPathsAndCarriedFields() throws IOException {
         Path sub = Files.createDirectories(dir.resolve("data/sub"));

@@ -99,6 +99,19 @@ class ConfigFilesHostileTest {
         assertContains(e.getMessage(), "model.pth", "image size 40 is not a multiple of the patch size 16");
     }
 
+    /** 96000 ran out of memory, 800000 overflowed an int: sizes past the stated maximum are the configuration's fault. */
+    @Test
+    void imageSizesPastTheMaximumGridAreRefused() throws IOException {
+        Path model = copy("hf");
+        for (String size : new String[] {"96000", "800000", "2147483632"}) {
+            set(model.resolve("config.json"), "vision_config.image_size", size);
+            ModelException e = assertThrows(ModelException.class, () -> load(model).close());
+            assertContains(e.getMessage(), "model.safetensors: image size " + size + " makes a ",
+                    "grid of 16-pixel patches, more than the 64x64 blip4j runs (at most 1024 pixels)",
+                    "(from the configuration file)");
+        }
+    }
+
     @Test
     void sizeThatDisagreesWithTheTensorsIsNamed() throws IOException {
         Path model = copy("hf");
@@ -118,7 +131,8 @@ class ConfigFilesHostileTest {
 
         Files.writeString(config, "[".repeat(200_000) + "]".repeat(200_000));
         ModelException nested = assertThrows(ModelException.class, () -> load(model).close());
-        assertContains(nested.getMessage(), config.toString(), "JSON");
+        assertContains(nested.getMessage(), config.toString(), "not valid JSON (nested deeper than 255 levels at line 1,"
+                + " column 257)");
 
         Files.writeString(config, "[1, 2]");
         ModelException array = assertThrows(ModelException.class, () -> load(model).close());

@@ -12,6 +12,8 @@ import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.Layout;
+import dev.blip4j.models.checkpoint.SafeTensors;
+import dev.blip4j.models.checkpoint.TensorData;
 import dev.blip4j.models.features.FeatureExtractor;
 import dev.blip4j.models.features.ModelIdentity;
 import dev.blip4j.models.image.ImageFiles;
@@ -336,6 +338,30 @@ class GalleryIndexTest {
             ModelException e = assertThrows(ModelException.class, () -> new GalleryIndexer(base));
             assertTrue(e.getMessage().contains("vision_proj"), e.getMessage());
         }
+    }
+
+    /** A NaN embedding gave NaN scores that ranked anywhere; a damaged shard is refused when opened. */
+    @Test
+    void aShardWithANonFiniteEmbeddingIsRefusedAtOpen(@TempDir Path tmp) throws IOException {
+        Path copy = tmp.resolve("index");
+        try (var walk = Files.walk(fresh)) {
+            for (Path p : walk.toList()) {
+                Files.copy(p, copy.resolve(fresh.relativize(p).toString()));
+            }
+        }
+        Path shard;
+        try (var list = Files.list(copy.resolve("shards"))) {
+            shard = list.sorted().findFirst().orElseThrow();
+        }
+        Map<String, TensorData> tensors = new java.util.LinkedHashMap<>(SafeTensors.read(shard).tensors());
+        TensorData feat = tensors.get("image_feat");
+        float[] values = feat.toFloatArray();
+        values[(int) feat.shape()[1] + 3] = Float.NaN; // row 1
+        tensors.put("image_feat", TensorData.ofFloats(feat.shape(), values));
+        SafeTensors.write(shard, tensors, Map.of());
+        InputException e = assertThrows(InputException.class, () -> GalleryIndex.open(copy));
+        assertTrue(e.getMessage().startsWith(shard + ": row 1 (") && e.getMessage().endsWith(") holds NaN; the index is"
+                + " damaged, rebuild it"), e.getMessage());
     }
 
     @Test

@@ -119,7 +119,7 @@ class TokenizerJsonValidatorTest {
     @Test
     void nestingDeeperThanGsonReadsIsNamed() throws IOException {
         Path f = Files.writeString(tmp.resolve("deep.json"), "{\"a\": " + "[".repeat(300) + "]".repeat(300) + "}");
-        assertRefused(f, "not a valid tokenizer.json: nested deeper than 255 levels (line 1, column 262)");
+        assertRefused(f, "not a valid tokenizer.json: nested deeper than 255 levels at line 1, column 262");
     }
 
     /** The golden file survives the rebuild unchanged, and what the check drops never reaches the library. */
