@@ -5,7 +5,11 @@ import java.io.IOException;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Walks the container structure of PNG, JPEG, BMP and WebP files without decoding pixels.
+ * Walks the container structure of PNG, JPEG, BMP and WebP files without decoding pixels. Every
+ * walk is bounded: a PNG chunk whose type is not four ASCII letters ends it at once (the PNG
+ * signature followed by zeros is a chain of empty chunks of type 0), at most {@link #MAX_CHUNKS}
+ * chunks and {@link #MAX_SCAN_BYTES} of JPEG data are looked at, and the streams are buffered
+ * ({@link ImageSource#open}).
  *
  * <p>ImageIO does not report truncation consistently: the PNG reader fails with "Invalid chunk
  * length", the BMP reader with a bare EOFException, and the JPEG reader returns a grey-filled
@@ -15,6 +19,24 @@ import javax.imageio.stream.ImageInputStream;
  * rounds up and pads.
  */
 final class FileStructure {
+
+    /** PNG chunks a walk looks at: an image's IDATs are typically 8 to 64 KiB each. */
+    static final int MAX_CHUNKS = 1 << 20;
+
+    /** Bytes of a JPEG a walk reads looking for its end. */
+    static final long MAX_SCAN_BYTES = 1L << 30;
+
+    /** How a walk over a PNG's chunks ended. */
+    enum PngEnd {
+        /** At the IEND chunk. */
+        IEND,
+        /** At the end of the data, between two chunks, without IEND. */
+        BETWEEN_CHUNKS,
+        /** A chunk runs past the end of the data. */
+        CUT,
+        /** A chunk type that is not four ASCII letters, or too many chunks. */
+        CORRUPT
+    }
 
     private FileStructure() {
     }
@@ -29,7 +51,8 @@ final class FileStructure {
         try {
             switch (format) {
                 case "png":
-                    return !pngComplete(in);
+                    PngEnd end = pngEnd(in).end();
+                    return end == PngEnd.BETWEEN_CHUNKS || end == PngEnd.CUT;
                 case "jpeg":
                 case "jpg":
                     return !jpegHasEoi(in);
@@ -45,19 +68,50 @@ final class FileStructure {
         }
     }
 
-    /** Reads through every PNG chunk up to IEND; false if any chunk is cut short. */
-    private static boolean pngComplete(ImageInputStream in) throws IOException {
+    /** Where a walk over the chunks ended, and whether it passed an IDAT. */
+    record PngWalk(PngEnd end, boolean idat) {}
+
+    /** Steps from chunk to chunk by their lengths, without reading their data, up to IEND. */
+    static PngWalk pngEnd(ImageInputStream in) throws IOException {
         in.seek(8);
-        while (true) {
-            long length = in.readUnsignedInt();
-            int type = in.readInt();
-            if (type == 0x49454E44) { // IEND
-                return true;
+        boolean idat = false;
+        for (int chunks = 0; chunks < MAX_CHUNKS; chunks++) {
+            long start = in.getStreamPosition();
+            if (in.read() < 0) {
+                return new PngWalk(PngEnd.BETWEEN_CHUNKS, idat);
             }
+            in.seek(start);
+            long length;
+            int type;
+            try {
+                length = in.readUnsignedInt();
+                type = in.readInt();
+            } catch (EOFException e) {
+                return new PngWalk(PngEnd.CUT, idat);
+            }
+            if (!isChunkType(type)) {
+                return new PngWalk(PngEnd.CORRUPT, idat);
+            }
+            if (type == 0x49454E44) { // IEND
+                return new PngWalk(PngEnd.IEND, idat);
+            }
+            idat |= type == 0x49444154;
             if (!present(in, in.getStreamPosition() + length + 4)) {
+                return new PngWalk(PngEnd.CUT, idat);
+            }
+        }
+        return new PngWalk(PngEnd.CORRUPT, idat);
+    }
+
+    /** PNG chunk types are four ASCII letters (the case of each carries a flag). */
+    static boolean isChunkType(int type) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            int c = (type >>> shift) & 0xFF;
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
                 return false;
             }
         }
+        return true;
     }
 
     /**
@@ -67,9 +121,12 @@ final class FileStructure {
     static int pngPaletteLength(ImageInputStream in) throws IOException {
         in.seek(8);
         try {
-            while (true) {
+            for (int chunks = 0; chunks < MAX_CHUNKS; chunks++) {
                 long length = in.readUnsignedInt();
                 int type = in.readInt();
+                if (!isChunkType(type)) {
+                    return -1;
+                }
                 if (type == 0x504C5445) { // PLTE
                     return (int) Math.min(length / 3, 256);
                 }
@@ -78,6 +135,7 @@ final class FileStructure {
                 }
                 in.seek(in.getStreamPosition() + length + 4);
             }
+            return -1;
         } catch (EOFException e) {
             return -1;
         }
@@ -110,6 +168,9 @@ final class FileStructure {
         in.seek(2);
         boolean inScan = false;
         while (true) {
+            if (in.getStreamPosition() > MAX_SCAN_BYTES) {
+                return true; // too long to tell: not called truncated
+            }
             int b = in.read();
             if (b < 0) {
                 return false;
@@ -147,30 +208,29 @@ final class FileStructure {
      * reader does not.
      */
     static boolean pngMissingOnlyIend(ImageInputStream in) throws IOException {
-        in.seek(8);
-        boolean idat = false;
-        while (true) {
-            long start = in.getStreamPosition();
-            int first = in.read();
-            if (first < 0) {
-                return idat; // clean end of file between chunks
+        PngWalk walk = pngEnd(in);
+        return walk.end() == PngEnd.BETWEEN_CHUNKS && walk.idat();
+    }
+
+    /**
+     * The format of the image a BMP embeds in place of pixels ({@code BI_JPEG}, {@code BI_PNG}), or
+     * null: its size is the embedded image's own, whatever the BMP header says.
+     */
+    static String bmpEmbeddedFormat(ImageInputStream in) throws IOException {
+        in.setByteOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        try {
+            in.seek(14);
+            long headerSize = in.readUnsignedInt();
+            if (headerSize < 40) {
+                return null; // OS/2 headers have no compression field
             }
-            in.seek(start);
-            long length;
-            int type;
-            try {
-                length = in.readUnsignedInt();
-                type = in.readInt();
-            } catch (EOFException e) {
-                return false;
-            }
-            if (type == 0x49454E44) { // IEND present: not this case
-                return false;
-            }
-            idat |= type == 0x49444154;
-            if (!present(in, in.getStreamPosition() + length + 4)) {
-                return false;
-            }
+            in.seek(30);
+            long compression = in.readUnsignedInt();
+            return compression == 4 ? "JPEG" : compression == 5 ? "PNG" : null;
+        } catch (EOFException e) {
+            return null;
+        } finally {
+            in.setByteOrder(java.nio.ByteOrder.BIG_ENDIAN);
         }
     }
 
