@@ -19,7 +19,7 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
      * @param selfBias additive self-attention mask (padding, causality) or null
      * @param memory the image side of cross-attention, used when {@code mode.crossAttends()}
      */
-    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, Memory.Layer memory) {
+    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory) {
         x = selfAttention.forward(x, self, selfBias, 1);
         if (mode.crossAttends()) {
             x = crossAttention.forward(x, memory.keyValue(), memory.bias(), memory.groups());

@@ -26,7 +26,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param memory what to cross-attend to; required when {@code mode.crossAttends()}
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
-    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, Memory memory) {
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
         return run(ids, mask, mode, memory, null);
     }
 
@@ -36,11 +36,11 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param ids [R, t] the new tokens of every row
      * @return hidden states of the new tokens [R, t, H]
      */
-    public NDArray step(NDArray ids, Memory memory, DecoderCache cache) {
+    public NDArray step(NDArray ids, CrossKeyValues memory, DecoderCache cache) {
         return run(ids, null, MedMode.DECODER, memory, cache);
     }
 
-    private NDArray run(NDArray ids, NDArray mask, MedMode mode, Memory memory, DecoderCache cache) {
+    private NDArray run(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory, DecoderCache cache) {
         int start = cache == null ? 0 : cache.length();
         int length = (int) ids.getShape().get(1);
         if (start + length > config.maxPositions()) {
