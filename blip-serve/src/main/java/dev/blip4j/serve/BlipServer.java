@@ -110,6 +110,9 @@ public final class BlipServer implements AutoCloseable {
         this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(options.host());
         connector.setPort(options.port());
+        // A request may wait for its batch up to the service's deadline without a byte moving; the
+        // connection must not time out first (Jetty would fail the request, which cancels its work).
+        connector.setIdleTimeout(options.service().timeout().toMillis() + 30_000);
         server.addConnector(connector);
         server.setHandler(new GracefulHandler(new Api()));
         server.setStopTimeout(Math.max(1, options.drain().toMillis()));
@@ -228,6 +231,9 @@ public final class BlipServer implements AutoCloseable {
                 Endpoints tasks = available(response);
                 RequestFields fields = reader.read(request, route.fields());
                 CompletableFuture<Object> result = task(route, tasks).apply(fields);
+                // A request waits for its batch without a byte moving: an idle timeout (Jetty shortens
+                // them to a second while stopping) must not fail it; the service's deadline bounds it.
+                request.addIdleTimeoutListener(timeout -> result.isDone());
                 request.addFailureListener(t -> result.cancel(true));
                 result.whenComplete((body, error) -> {
                     if (error == null) {
