@@ -13,6 +13,12 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
 import dev.blip4j.models.serving.ServiceOptions;
+import dev.blip4j.models.retrieval.GalleryIndex;
+import dev.blip4j.models.retrieval.GalleryIndexer;
+import dev.blip4j.models.retrieval.ImageRetriever;
+import dev.blip4j.models.retrieval.IndexListener;
+import dev.blip4j.models.retrieval.SearchHit;
+import dev.blip4j.models.retrieval.SearchOptions;
 import dev.blip4j.models.testing.Golden;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -203,6 +209,37 @@ class ServerApiTest {
             }
         } finally {
             files.stop(0);
+        }
+    }
+
+    @Test
+    void searchAnswersWhatTheRetrieverAnswers(@TempDir Path dir) throws Exception {
+        Path index = dir.resolve("index");
+        new GalleryIndexer(itm).build(index, Golden.root().resolve("images"), IndexListener.NONE);
+        ImageRetriever direct = new ImageRetriever(itm, GalleryIndex.open(index));
+        try (BlipServer server = start(ServeOptions.defaults().withIndex(index))) {
+            Http http = new Http(server.port());
+            Http.Answer a = http.send(Http.Call.json("/v1/search", "{\"text\": \"four bears\", \"k\": 3, \"rerank\": 2}"));
+            assertEquals(200, a.status(), a.body());
+            List<SearchHit> want = direct.search("four bears", SearchOptions.defaults().withK(3).withRerank(2)).hits();
+            com.google.gson.JsonArray hits = a.json().getAsJsonObject().getAsJsonArray("hits");
+            assertEquals(want.size(), hits.size());
+            for (int i = 0; i < want.size(); i++) {
+                JsonObject h = hits.get(i).getAsJsonObject();
+                assertEquals(want.get(i).rank(), h.get("rank").getAsInt());
+                assertEquals(want.get(i).path(), h.get("path").getAsString());
+                assertEquals(want.get(i).score(), h.get("score").getAsDouble(), ServerRequests.TOLERANCE);
+                assertEquals(want.get(i).itm() == null, h.get("itm").isJsonNull(), "re-ranked hits carry itm");
+            }
+            Http.Answer similar = http.send(Http.Call.raw("/v1/search?k=2", "image/png", ServerRequests.png(1)));
+            assertEquals(200, similar.status(), similar.body());
+            assertEquals(direct.searchSimilar(itm.readImage(Golden.image(1)), SearchOptions.defaults().withK(2)).hits()
+                    .get(0).path(), similar.json().getAsJsonObject().getAsJsonArray("hits").get(0).getAsJsonObject()
+                    .get("path").getAsString());
+            Http.Answer both = http.send(Http.Call.json("/v1/search", "{\"text\": \"a\", \"image\": \""
+                    + ServerRequests.base64(0) + "\"}"));
+            assertEquals(400, both.status());
+            assertTrue(both.error().contains("exactly one of 'text' and 'image'"), both.error());
         }
     }
 

@@ -199,18 +199,7 @@ class BlipServiceTest {
         ServiceOptions options = ServiceOptions.defaults().withMaxQueue(2).withTimeout(Duration.ofMillis(2000));
         RgbImage image = Workloads.images(caption).get(0);
         try (BlipService s = new BlipService(caption, options, ServiceListener.NONE)) {
-            AtomicBoolean running = new AtomicBoolean();
-            CompletableFuture<Boolean> blocker = s.run(m -> {
-                running.set(true);
-                try {
-                    return release.await(MINUTES, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            while (!running.get()) {
-                Thread.sleep(5);
-            }
+            CompletableFuture<Boolean> blocker = hold(s, release);
             CompletableFuture<List<Caption>> first = s.caption(image, CaptionOptions.defaults());
             CompletableFuture<List<Caption>> second = s.caption(image, CaptionOptions.defaults());
             CompletableFuture<List<Caption>> third = s.caption(image, CaptionOptions.defaults());
@@ -249,18 +238,7 @@ class BlipServiceTest {
         // A service whose thread is held past the drain time fails what waits and returns once it is let go.
         CountDownLatch release = new CountDownLatch(1);
         BlipService held = new BlipService(caption, ServiceOptions.defaults(), ServiceListener.NONE);
-        AtomicBoolean running = new AtomicBoolean();
-        held.run(m -> {
-            running.set(true);
-            try {
-                return release.await(MINUTES, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        while (!running.get()) {
-            Thread.sleep(5);
-        }
+        hold(held, release);
         CompletableFuture<List<Caption>> waiting = held.caption(image, CaptionOptions.defaults());
         Thread releaser = new Thread(() -> {
             try {
@@ -276,6 +254,23 @@ class BlipServiceTest {
         assertTrue(System.nanoTime() - startNanos < TimeUnit.MINUTES.toNanos(1));
         assertEquals(ServiceException.Reason.CLOSED, cause(waiting, ServiceException.class).reason());
         releaser.join();
+    }
+
+    /** Occupies the service's thread until {@code release}; returns once it is held. */
+    private static CompletableFuture<Boolean> hold(BlipService service, CountDownLatch release) throws InterruptedException {
+        AtomicBoolean running = new AtomicBoolean();
+        CompletableFuture<Boolean> held = service.run(m -> {
+            running.set(true);
+            try {
+                return release.await(MINUTES, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (!running.get()) {
+            Thread.sleep(5);
+        }
+        return held;
     }
 
     private static <T extends Throwable> T cause(CompletableFuture<?> f, Class<T> type) throws Exception {
