@@ -20,7 +20,7 @@ record ServedModel(String name, BlipModel model, BlipService service, boolean ow
     boolean matches() {
         Blip net = model.network();
         return net.hasEncoder() && net.hasItm() && net.hasItc()
-                && net.encoder().layers().get(0).crossAttention() != null;
+                && net.hasMultimodalEncoder();
     }
 
     boolean answers() {

@@ -12,10 +12,10 @@ import ai.djl.ndarray.NDArray;
  * @param bias additive mask broadcastable to [rows / groups, heads, groups * T, tokens], or null
  * @param groups consecutive query rows per key row
  */
-public record AttendedKeys(KeyValue keyValue, NDArray bias, int groups) {
+record AttendedKeys(KeyValue keyValue, NDArray bias, int groups) {
 
     /** Query rows this run covers. */
-    public long rows() {
+    long rows() {
         return keyValue.key().getShape().get(0) * groups;
     }
 }

@@ -42,7 +42,7 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
      *
      * @param runs covering the rows of {@code x} in order
      */
-    public NDArray forward(NDArray x, List<AttendedKeys> runs) {
+    NDArray forward(NDArray x, List<AttendedKeys> runs) {
         NDArray q = Attention.splitHeads(query.apply(x), heads);
         NDArray context;
         if (runs.size() == 1) {

@@ -18,12 +18,13 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
      * @param x [R, T, H]
      * @param self per run of rows (one run for a batch), the keys and values of every position those
      *     rows may attend to (cached prefix included) and the self-attention mask (padding, causality)
-     * @param memory per run of rows, the image side of cross-attention; used when {@code mode.crossAttends()}
+     * @param other per run of rows, the image (or question) side of cross-attention; used when
+     *     {@code mode.crossAttends()}
      */
-    public NDArray forward(NDArray x, List<AttendedKeys> self, MedMode mode, List<AttendedKeys> memory) {
+    NDArray forward(NDArray x, List<AttendedKeys> self, MedMode mode, List<AttendedKeys> other) {
         x = selfAttention.forward(x, self);
         if (mode.crossAttends()) {
-            x = crossAttention.forward(x, memory);
+            x = crossAttention.forward(x, other);
         }
         return ffnNorm.apply(x.add(ffn.apply(x)));
     }

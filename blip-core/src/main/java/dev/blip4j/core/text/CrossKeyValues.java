@@ -13,7 +13,7 @@ import java.util.List;
  * Building it once per image and reusing it at every decoding step is exact and removes most of
  * the cost of captioning.
  */
-public final class CrossKeyValues implements AutoCloseable {
+final class CrossKeyValues implements AutoCloseable {
 
     private final List<KeyValue> layers;
     private final NDArray bias;
@@ -29,9 +29,9 @@ public final class CrossKeyValues implements AutoCloseable {
      * @param stack the text stack that will attend (its cross-attention projections are used)
      * @param states [B, N, width] image or question states
      * @param mask [B, N] with 1 for real tokens, or null when every token counts (images)
-     * @param groups consecutive text rows per memory row, e.g. the beams of one image
+     * @param groups consecutive text rows per state row, e.g. the beams of one image
      */
-    public static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
+    static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
@@ -59,17 +59,8 @@ public final class CrossKeyValues implements AutoCloseable {
     }
 
     /** What the text rows attend to in layer {@code index}. */
-    public AttendedKeys layer(int index) {
+    AttendedKeys layer(int index) {
         return new AttendedKeys(layers.get(index), bias, groups);
-    }
-
-    public int groups() {
-        return groups;
-    }
-
-    /** Rows of the memory (images), before grouping. */
-    public long rows() {
-        return layers.get(0).key().getShape().get(0);
     }
 
     @Override

@@ -27,7 +27,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
     private final int rowsPerState;
     private final long rows;
     private final DecoderCache cache;
-    private CrossKeyValues memory;
+    private CrossKeyValues cross;
 
     /**
      * @param states [B, N, width] what to attend to (image tokens, or VQA question states); kept,
@@ -84,7 +84,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
                 throw new IllegalArgumentException("session " + s + " has " + session.rows + " rows, got tokens for "
                         + own.length);
             }
-            calls.add(new TextTransformer.Rows(session.rows, session.memory(), session.cache));
+            calls.add(new TextTransformer.Rows(session.rows, session.cross(), session.cache));
             flat.addAll(List.of(own));
         }
         float[][] logits = step(first.decoder, first.head, flat.toArray(long[][]::new), calls, first.manager);
@@ -108,9 +108,9 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
      * @param manager owner of the step's temporary arrays (a sub-manager closed before returning)
      * @return [rows][vocab] float32 logits of the last position
      */
-    public static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, CrossKeyValues memory,
+    static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, CrossKeyValues cross,
             DecoderCache cache, NDManager manager) {
-        return step(decoder, head, tokens, List.of(new TextTransformer.Rows(tokens.length, memory, cache)), manager);
+        return step(decoder, head, tokens, List.of(new TextTransformer.Rows(tokens.length, cross, cache)), manager);
     }
 
     private static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens,
@@ -137,16 +137,16 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
     }
 
     /** The cross-attention keys and values, projected on the thread that steps first. */
-    private CrossKeyValues memory() {
-        if (memory == null) {
+    private CrossKeyValues cross() {
+        if (cross == null) {
             DataType dtype = head.decoder().weight().getDataType();
             NDArray typed = states.toType(dtype, false);
-            memory = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
+            cross = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
             if (typed != states) {
                 typed.close();
             }
         }
-        return memory;
+        return cross;
     }
 
     @Override
@@ -156,8 +156,8 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
 
     @Override
     public void close() {
-        if (memory != null) {
-            memory.close();
+        if (cross != null) {
+            cross.close();
         }
         cache.close();
         manager.close();

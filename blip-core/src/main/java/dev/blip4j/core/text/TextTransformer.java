@@ -20,15 +20,20 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
         layers = List.copyOf(layers);
     }
 
+    /** Whether the layers can attend to another modality (an image-grounded encoder, or a decoder). */
+    public boolean crossAttends() {
+        return layers.get(0).crossAttention() != null;
+    }
+
     /**
      * Consecutive rows of a decoder step that belong to one generation call: what they
      * cross-attend to and their key/value cache, whose length is their position.
      *
      * @param count rows
-     * @param memory what the rows cross-attend to, or null when the mode does not
+     * @param other what the rows cross-attend to, or null when the mode does not
      * @param cache the rows' key/value cache, or null for whole sequences
      */
-    public record Rows(long count, CrossKeyValues memory, DecoderCache cache) {
+    record Rows(long count, CrossKeyValues other, DecoderCache cache) {
 
         int start() {
             return cache == null ? 0 : cache.length();
@@ -40,11 +45,32 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      *
      * @param ids [B, T] token ids
      * @param mask [B, T] 1 for tokens, 0 for padding; null when nothing is padded
-     * @param memory what to cross-attend to; required when {@code mode.crossAttends()}
+     * @param states [S, N, width] what to cross-attend to, in the weights' type, when
+     *     {@code mode.crossAttends()} (else null): S divides B, and each state row serves B / S
+     *     consecutive text rows, its keys and values computed once for all of them
+     * @param statesMask [S, N] 1 for real state tokens, or null when every token counts (images)
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
-    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
-        return run(ids, mask, mode, List.of(new Rows(ids.getShape().get(0), memory, null)));
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, NDArray states, NDArray statesMask) {
+        if (!mode.crossAttends()) {
+            return forward(ids, mask, mode, null);
+        }
+        if (states == null) {
+            throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+        }
+        long rows = ids.getShape().get(0);
+        long stateRows = states.getShape().get(0);
+        if (stateRows < 1 || rows % stateRows != 0) {
+            throw new InputException(rows + " text rows cannot share " + stateRows
+                    + " rows of states to attend to: the text rows must be a multiple of the state rows");
+        }
+        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, Math.toIntExact(rows / stateRows))) {
+            return forward(ids, mask, mode, other);
+        }
+    }
+
+    NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other) {
+        return run(ids, mask, mode, List.of(new Rows(ids.getShape().get(0), other, null)));
     }
 
     /**
@@ -53,8 +79,8 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param ids [R, t] the new tokens of every row
      * @return hidden states of the new tokens [R, t, H]
      */
-    public NDArray step(NDArray ids, CrossKeyValues memory, DecoderCache cache) {
-        return step(ids, List.of(new Rows(ids.getShape().get(0), memory, cache)));
+    NDArray step(NDArray ids, CrossKeyValues other, DecoderCache cache) {
+        return step(ids, List.of(new Rows(ids.getShape().get(0), other, cache)));
     }
 
     /**
@@ -66,7 +92,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param calls covering the R rows in order
      * @return hidden states of the new tokens [R, t, H]
      */
-    public NDArray step(NDArray ids, List<Rows> calls) {
+    NDArray step(NDArray ids, List<Rows> calls) {
         return run(ids, null, MedMode.DECODER, calls);
     }
 
@@ -77,7 +103,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 throw new InputException("a text of " + (call.start() + length)
                         + " tokens does not fit the position table of " + config.maxPositions());
             }
-            if (mode.crossAttends() && call.memory() == null) {
+            if (mode.crossAttends() && call.other() == null) {
                 throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
             }
         }
@@ -104,7 +130,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                         self.add(new AttendedKeys(call.cache() == null ? own : call.cache().append(index, own),
                                 biases.get(c), 1));
                         if (cross != null) {
-                            cross.add(call.memory().layer(index));
+                            cross.add(call.other().layer(index));
                         }
                     }
                     return layer.forward(in, self, mode, cross);
