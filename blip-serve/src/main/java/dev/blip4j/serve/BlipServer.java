@@ -313,6 +313,10 @@ public final class BlipServer implements AutoCloseable {
         String message = e.getMessage();
         if (e instanceof HttpError h) {
             status = h.status();
+            if (status == 413) {
+                // the rest of the body was never read: this connection cannot carry another request
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
         } else if (e instanceof ServiceException s) {
             status = s.reason() == ServiceException.Reason.DEADLINE ? 504 : 503;
             if (s.reason() == ServiceException.Reason.QUEUE_FULL) {
