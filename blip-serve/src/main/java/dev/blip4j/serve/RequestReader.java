@@ -80,19 +80,40 @@ final class RequestReader {
             }
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
             if (bytes.length > maxBytes) {
-                // Read what is left (within reason) before refusing: a socket closed on unread bytes is
-                // reset, and a reset can take the 413 with it before the client reads it.
-                byte[] drop = new byte[1 << 16];
-                long dropped = 0;
-                for (int n; dropped < DRAIN_BYTES && (n = in.read(drop)) > 0; ) {
-                    dropped += n;
-                }
+                drain(in);
                 throw tooLarge(declared >= 0 ? declared + " bytes" : "more bytes");
             }
             return bytes;
         } catch (IOException e) {
             throw HttpError.badRequest("cannot read the request body: " + e.getMessage());
         }
+    }
+
+    /**
+     * Reads and drops what is left of a body that will not be used (within reason), so that the
+     * connection can carry the answer: a socket closed on unread bytes is reset, and a reset can
+     * take the answer with it before the client reads it.
+     *
+     * @return whether the whole body was read (else the connection must close after the answer)
+     */
+    static boolean drain(Request request) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            return drain(in);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean drain(InputStream in) throws IOException {
+        byte[] drop = new byte[1 << 16];
+        long dropped = 0;
+        for (int n; (n = in.read(drop)) > 0; ) {
+            dropped += n;
+            if (dropped > DRAIN_BYTES) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private HttpError tooLarge(String size) {
