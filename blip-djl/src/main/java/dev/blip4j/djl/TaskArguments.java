@@ -78,39 +78,27 @@ public final class TaskArguments {
     }
 
     public Integer integer(String key) {
+        return parsed(key, Integer::valueOf, "a whole number");
+    }
+
+    private <T> T parsed(String key, java.util.function.Function<String, T> parse, String what) {
         String v = string(key);
         if (v == null || v.isBlank()) {
             return null;
         }
         try {
-            return Integer.valueOf(v.trim());
+            return parse.apply(v.trim());
         } catch (NumberFormatException e) {
-            throw new InputException("argument " + key + " must be a whole number, got '" + v + "'");
+            throw new InputException("argument " + key + " must be " + what + ", got '" + v + "'");
         }
     }
 
     public Long longValue(String key) {
-        String v = string(key);
-        if (v == null || v.isBlank()) {
-            return null;
-        }
-        try {
-            return Long.valueOf(v.trim());
-        } catch (NumberFormatException e) {
-            throw new InputException("argument " + key + " must be a whole number, got '" + v + "'");
-        }
+        return parsed(key, Long::valueOf, "a whole number");
     }
 
     public Float decimal(String key) {
-        String v = string(key);
-        if (v == null || v.isBlank()) {
-            return null;
-        }
-        try {
-            return Float.valueOf(v.trim());
-        } catch (NumberFormatException e) {
-            throw new InputException("argument " + key + " must be a number, got '" + v + "'");
-        }
+        return parsed(key, Float::valueOf, "a number");
     }
 
     public boolean flag(String key) {

@@ -10,6 +10,7 @@ import dev.blip4j.models.image.RgbImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,29 +94,32 @@ final class CaptionCommand implements Callable<Integer> {
                 int end = Math.min(files.size(), start + batchSize);
                 List<Integer> loaded = new ArrayList<>();
                 List<RgbImage> images = new ArrayList<>();
+                Map<Integer, InputException> unusable = new HashMap<>();
                 for (int f = start; f < end; f++) {
                     try {
                         images.add(m.readImage(files.get(f)));
                         loaded.add(f);
                     } catch (InputException e) {
-                        failed = true;
-                        itemError(files.get(f), e, err, rows);
+                        unusable.put(f, e);
                     }
                 }
-                List<List<Caption>> captions;
+                Map<Integer, List<Caption>> captioned = new HashMap<>();
                 try {
-                    captions = captioner.caption(images);
-                } catch (InputException e) { // a batch the model refused: each of its images failed
-                    failed = true;
-                    for (int f : loaded) {
-                        itemError(files.get(f), e, err, rows);
+                    List<List<Caption>> captions = captioner.caption(images);
+                    for (int i = 0; i < loaded.size(); i++) {
+                        captioned.put(loaded.get(i), captions.get(i));
                     }
-                    loaded.clear();
-                    captions = List.of();
+                } catch (InputException e) { // a batch the model refused: each of its images failed
+                    loaded.forEach(f -> unusable.put(f, e));
                 }
-                for (int i = 0; i < loaded.size(); i++) {
-                    Path file = files.get(loaded.get(i));
-                    for (Caption c : captions.get(i)) {
+                failed |= !unusable.isEmpty();
+                for (int f = start; f < end; f++) { // in file order, whatever failed where
+                    Path file = files.get(f);
+                    if (unusable.containsKey(f)) {
+                        itemError(file, unusable.get(f), err, rows);
+                        continue;
+                    }
+                    for (Caption c : captioned.get(f)) {
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("image", file.toString());
                         row.put("caption", c.text());

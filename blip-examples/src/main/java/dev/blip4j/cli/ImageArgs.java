@@ -29,7 +29,8 @@ final class ImageArgs {
         }
         all.addAll(positional);
         if (all.isEmpty()) {
-            throw new UsageException("no image: give IMAGE_OR_DIR" + (optionName == null ? "" : " or " + optionName));
+            throw new UsageException("Missing required parameter: 'IMAGE_OR_DIR'"
+                    + (optionName == null ? "" : " or option '" + optionName + "'"));
         }
         return ImageInputs.expand(all, recursive);
     }

@@ -58,7 +58,9 @@ final class ItmCommand implements Callable<Integer> {
                     row.put("text", match.text());
                     row.put("itm", match.itm());
                     row.put("itc", match.itc());
-                    row.put("image", file.toString());
+                    if (several) {
+                        row.put("image", file.toString());
+                    }
                     String itm = String.format(Locale.ROOT, "%.6f", match.itm());
                     String itc = String.format(Locale.ROOT, "%.6f", match.itc());
                     if (several) {

@@ -137,9 +137,6 @@ final class SearchCommand implements Callable<Integer> {
             row.put("itc", h.itc());
             row.put("itm", h.itm());
             row.put("itm_logit", h.itmLogit());
-            if (rerank > 0) {
-                row.put("reranked", byItm);
-            }
             if (h.error() != null) {
                 row.put("error", h.error());
             }

@@ -136,7 +136,9 @@ final class VqaCommand implements Callable<Integer> {
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("question", r.question());
                         row.put("answers", ranked);
-                        row.put("image", file.toString());
+                        if (several) {
+                            row.put("image", file.toString());
+                        }
                         if (!rows.plain()) {
                             rows.add(row);
                         }
@@ -152,7 +154,9 @@ final class VqaCommand implements Callable<Integer> {
                         row.put("question", a.question());
                         row.put("answer", a.text());
                         row.put("score", a.score());
-                        row.put("image", file.toString());
+                        if (several) {
+                            row.put("image", file.toString());
+                        }
                         if (several) {
                             rows.add(row, file, a.question(), a.text());
                         } else {
