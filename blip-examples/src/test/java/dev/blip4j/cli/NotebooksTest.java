@@ -196,7 +196,7 @@ class NotebooksTest {
             System.setOut(saved);
         }
         String stdout = printed.toString(StandardCharsets.UTF_8);
-        if (!shown || value == null) {
+        if (!shown || value == null || value instanceof java.io.PrintStream) { // printf's result is not shown
             return new CellOutput(stdout, "", null);
         }
         return value instanceof RenderedImage image ? new CellOutput(stdout, "", image)
