@@ -17,7 +17,8 @@ import picocli.CommandLine.ParseResult;
         description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
         subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, FeaturesCommand.class,
                 IndexCommand.class, SearchCommand.class, VqaCommand.class, CapFiltCommand.class, ConvertCommand.class,
-                BenchCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, ServeCommand.class, SoakCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BlipCli {
 
     public static final int EXIT_INTERNAL = 1;
