@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeExamplesTest {
 
     static final List<String> EXAMPLES = List.of("Captioning", "Matching", "VisualQuestionAnswering", "DjlCaptioning",
-            "DjlTasks", "CapFiltExample");
+            "DjlTasks", "CapFiltExample", "BatchingService");
 
     static Path golden(String rest) {
         return Path.of(System.getProperty("blip.testResources")).resolve("golden").resolve(rest);
@@ -73,6 +73,7 @@ class ReadmeExamplesTest {
             assertEquals(caption, printed.get("Captioning").strip());
             String text = new Captioner(model).caption(photo).get(0).text();
             assertEquals(text + " | 2", printed.get("DjlCaptioning").strip());
+            assertEquals(text, printed.get("BatchingService").strip());
         }
         try (BlipModel model = BlipModel.load(golden("vqa/hf"))) {
             VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(model);
