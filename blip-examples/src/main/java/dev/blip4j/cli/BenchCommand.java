@@ -91,9 +91,6 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "N", defaultValue = "8", description = "distinct synthetic images (default: ${DEFAULT-VALUE})")
     int imageCount;
 
-    @Option(names = "--threads", paramLabel = "N", description = "intra-op threads (default: the machine's cores)")
-    Integer threads;
-
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
     int warmup;
 
@@ -139,7 +136,7 @@ final class BenchCommand implements Callable<Integer> {
         if ((modelPath == null) == (random == null)) {
             throw new InputException("bench needs exactly one of --model PATH and --random tiny|base|large");
         }
-        BlipEngine.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        BlipEngine.setThreads(load.threads != null ? load.threads : Runtime.getRuntime().availableProcessors());
         if (serve) {
             return serveBench(stdout);
         }

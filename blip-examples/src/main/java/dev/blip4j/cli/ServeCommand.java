@@ -1,6 +1,5 @@
 package dev.blip4j.cli;
 
-import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.serving.ServiceOptions;
 import dev.blip4j.serve.BlipServer;
@@ -57,9 +56,6 @@ final class ServeCommand implements Callable<Integer> {
             description = "a request's deadline, queueing included; past it 504 (default: ${DEFAULT-VALUE})")
     long timeoutMs;
 
-    @Option(names = "--threads", paramLabel = "N", description = "intra-op threads of the models (default: the machine's cores)")
-    Integer threads;
-
     @Option(names = "--http-threads", paramLabel = "N", defaultValue = "32",
             description = "threads reading requests and decoding images (default: ${DEFAULT-VALUE})")
     int httpThreads;
@@ -92,9 +88,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServeOptions options = options();
-        if (threads != null) {
-            BlipEngine.setThreads(threads);
-        }
+        load.applyThreads(); // --threads, a loading option of every command that loads a model
         PrintWriter err = spec.commandLine().getErr();
         List<BlipServer.ModelSource> sources = models.stream()
                 .map(m -> BlipServer.ModelSource.load(m, () -> load.load(m))).toList();
@@ -137,9 +131,6 @@ final class ServeCommand implements Callable<Integer> {
                     .withIndex(index).withDrain(Duration.ofSeconds(drainSeconds)).withHttpThreads(httpThreads);
             if (maxQueue < 1) {
                 throw new InputException("--max-queue must be at least 1, got " + maxQueue);
-            }
-            if (threads != null && threads < 1) {
-                throw new InputException("--threads must be at least 1, got " + threads);
             }
             return maxPixels == null ? o : o.withMaxPixels(maxPixels);
         } catch (InputException e) {

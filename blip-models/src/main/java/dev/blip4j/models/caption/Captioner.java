@@ -3,7 +3,6 @@ package dev.blip4j.models.caption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.blip4j.core.Blip;
-import dev.blip4j.models.BlipModel;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
@@ -12,11 +11,13 @@ import dev.blip4j.core.generate.SearchListener;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.DecodingRoute;
+import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BlipTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -72,6 +73,11 @@ public final class Captioner {
 
     public List<List<Caption>> caption(List<RgbImage> images) {
         return caption(images, null);
+    }
+
+    /** The captions of image files, in order (see {@link BlipModel#readImages}). */
+    public List<List<Caption>> caption(Collection<Path> images) {
+        return caption(model.readImages(images));
     }
 
     /**

@@ -13,6 +13,7 @@ import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,11 @@ public final class ImageTextMatcher {
     /** One image against many texts, in text order. */
     public List<Match> match(RgbImage image, List<String> texts) {
         return match(List.of(image), texts).matches(0);
+    }
+
+    /** Every image file against every text (see {@link BlipModel#readImages}). */
+    public MatchMatrix match(Collection<Path> images, List<String> texts) {
+        return match(model.readImages(images), texts);
     }
 
     /** Every image against every text. */
