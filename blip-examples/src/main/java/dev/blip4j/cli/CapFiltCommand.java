@@ -3,11 +3,11 @@ package dev.blip4j.cli;
 import static dev.blip4j.core.ControlChars.escape;
 
 import dev.blip4j.models.BlipModel;
-import dev.blip4j.models.capfilt.CandidateRow.Source;
-import dev.blip4j.models.capfilt.CapFiltListener;
-import dev.blip4j.models.capfilt.CapFiltOptions;
-import dev.blip4j.models.capfilt.CapFiltRun;
-import dev.blip4j.models.capfilt.CapFiltSummary;
+import dev.blip4j.capfilt.CandidateRow.Source;
+import dev.blip4j.capfilt.CapFiltListener;
+import dev.blip4j.capfilt.CapFiltOptions;
+import dev.blip4j.capfilt.CapFiltRun;
+import dev.blip4j.capfilt.CapFiltSummary;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -44,9 +44,6 @@ public final class CapFiltCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CapFiltRun.Result result;
-        if (args.threads() != null) {
-            dev.blip4j.core.BlipEngine.setThreads(args.threads());
-        }
         try (BlipModel captioner = args.load(args.captioner()); BlipModel filter = args.load(args.filter())) {
             CapFiltRun run = new CapFiltRun(captioner, filter, options);
             Progress[] progress = new Progress[1];

@@ -1,7 +1,5 @@
 package dev.blip4j.cli;
 
-import static dev.blip4j.core.ControlChars.escape;
-
 import com.google.gson.Gson;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,6 +53,9 @@ final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--image", paramLabel = "IMG", description = "an image (or a folder of images); repeat for several")
     List<Path> images = new ArrayList<>();
 
+    @Mixin
+    ImageArgs imageArgs;
+
     @Option(names = "--text", paramLabel = "T", description = "a text; repeat for several")
     List<String> texts = new ArrayList<>();
 
@@ -74,7 +74,9 @@ final class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<Path> files = ImageInputs.expand(images, false);
+        List<Path> given = new ArrayList<>(images);
+        given.addAll(imageArgs.positional);
+        List<Path> files = ImageInputs.expand(given, false);
         String chosen = mode != null ? mode.toLowerCase(Locale.ROOT)
                 : files.isEmpty() ? "text" : texts.isEmpty() ? "image" : "multimodal";
         switch (chosen) {
@@ -82,8 +84,7 @@ final class FeaturesCommand implements Callable<Integer> {
             case "text" -> require(files.isEmpty() && !texts.isEmpty(), "--mode text takes --text and no --image");
             case "multimodal" -> require(!files.isEmpty() && !texts.isEmpty(),
                     "--mode multimodal needs both --image and --text");
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--mode must be image, text or multimodal, got " + mode);
+            default -> throw new UsageException("--mode must be image, text or multimodal, got " + mode);
         }
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -114,14 +115,15 @@ final class FeaturesCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         Map<String, long[]> shapes = new LinkedHashMap<>();
         new java.util.TreeMap<>(tensors).forEach((k, v) -> shapes.put(k, v.shape()));
-        if (common.json) {
+        if (common.json || common.jsonl) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("out", out.toString());
             report.put("mode", chosen);
             report.put("tensors", shapes);
-            o.println(Json.GSON.toJson(report));
+            o.println(common.jsonl ? new com.google.gson.Gson().toJson(report) : Json.GSON.toJson(report));
         } else {
-            shapes.forEach((k, v) -> o.println(escape(k) + "\t" + Arrays.toString(v)));
+            o.println("tensor\tshape");
+            shapes.forEach((k, v) -> o.println(k + "\t" + Arrays.toString(v)));
         }
         o.flush();
         return 0;

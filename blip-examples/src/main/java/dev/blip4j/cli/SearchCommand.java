@@ -1,8 +1,6 @@
 package dev.blip4j.cli;
 
-import static dev.blip4j.core.ControlChars.escape;
-
-import com.google.gson.Gson;
+import dev.blip4j.core.ControlChars;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.features.ModelIdentity;
@@ -20,9 +18,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,11 +88,10 @@ final class SearchCommand implements Callable<Integer> {
         SearchOptions options = OptionValues.check(spec.commandLine(),
                 () -> new SearchOptions(k, rerank, FirstTokens.parse(firstToken, spec.commandLine()), batchSize));
         if (query.text != null && textsFile != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--texts is for --image queries; a --text query searches the index's images");
+            throw new UsageException("--texts is for --image queries; a --text query searches the index's images");
         }
         if (index == null && (query.text != null || textsFile == null)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--index is needed to search images");
+            throw new UsageException("--index is needed to search images");
         }
         SearchResult result;
         try (BlipModel m = model.load()) {
@@ -114,39 +111,45 @@ final class SearchCommand implements Callable<Integer> {
         return result.problems().isEmpty() ? 0 : BlipCli.EXIT_INPUT;
     }
 
+    /**
+     * The hits; with {@code --rerank}, the re-ranked ones (ITM + ITC) and those ranked by ITC only
+     * are two labelled groups in plain output, since their scores are not on one scale.
+     */
     private void print(SearchResult result) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (common.json) {
-            List<Map<String, Object>> rows = new ArrayList<>();
-            for (SearchHit h : result.hits()) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("rank", h.rank());
-                row.put("path", h.path());
-                if (h.text() != null) {
-                    row.put("text", h.text());
-                }
-                row.put("score", h.score());
-                row.put("itc", h.itc());
-                row.put("itm", h.itm());
-                row.put("itm_logit", h.itmLogit());
-                if (h.error() != null) {
-                    row.put("error", h.error());
-                }
-                rows.add(row);
+        Rows rows = common.rows(out, "rank", "score", "itc", "itm", result.hits().stream().anyMatch(h -> h.text() != null)
+                ? "text" : "path").withNulls();
+        Boolean reranked = null;
+        for (SearchHit h : result.hits()) {
+            boolean byItm = h.itm() != null || h.error() != null && rerank > 0 && h.rank() <= rerank;
+            if (rerank > 0 && (reranked == null || reranked != byItm)) {
+                rows.note(byItm ? "# re-ranked: score = ITM logit + ITC (the best " + rerank + " by ITC)"
+                        : "# ranked by ITC only: score = ITC cosine");
+                reranked = byItm;
             }
-            Gson withNulls = Json.GSON.newBuilder().serializeNulls().create();
-            out.println(withNulls.toJson(rows));
-        } else {
-            for (SearchHit h : result.hits()) {
-                out.printf("%d\t%.6f\t%.6f\t%s\t%s%n", h.rank(), h.score(), h.itc(),
-                        h.itm() == null ? "-" : String.format("%.6f", h.itm()), escape(h.path() != null ? h.path() : h.text()));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("rank", h.rank());
+            row.put("path", h.path());
+            if (h.text() != null) {
+                row.put("text", h.text());
             }
+            row.put("score", h.score());
+            row.put("itc", h.itc());
+            row.put("itm", h.itm());
+            row.put("itm_logit", h.itmLogit());
+            if (h.error() != null) {
+                row.put("error", h.error());
+            }
+            rows.add(row, h.rank(), String.format(Locale.ROOT, "%.6f", h.score()),
+                    String.format(Locale.ROOT, "%.6f", h.itc()),
+                    h.itm() == null ? "-" : String.format(Locale.ROOT, "%.6f", h.itm()),
+                    h.path() != null ? h.path() : h.text());
         }
+        rows.finish();
         for (String problem : result.problems()) {
-            err.println("error: " + escape(problem));
+            err.println("error: " + ControlChars.escape(problem));
         }
-        out.flush();
         err.flush();
     }
 

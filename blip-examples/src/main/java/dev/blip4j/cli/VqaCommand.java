@@ -1,14 +1,13 @@
 package dev.blip4j.cli;
 
-import static dev.blip4j.core.ControlChars.escape;
-
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.vqa.Answer;
 import dev.blip4j.models.vqa.AnswerList;
 import dev.blip4j.models.vqa.RankedAnswer;
-import dev.blip4j.models.vqa.Ranking;
+import dev.blip4j.models.vqa.AnswerRanking;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
 import dev.blip4j.models.vqa.VqaOptions;
 import java.io.PrintWriter;
@@ -16,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -37,8 +37,11 @@ final class VqaCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--image", required = true, paramLabel = "IMG", description = "the image the questions are about")
+    @Option(names = "--image", paramLabel = "IMG", description = "the image the questions are about (or give images as IMAGE_OR_DIR)")
     Path image;
+
+    @Mixin
+    ImageArgs images;
 
     @Option(names = "--question", required = true, paramLabel = "Q",
             description = "a question; repeat for several (the image is encoded once)")
@@ -91,58 +94,12 @@ final class VqaCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--beams, --greedy, --max-length,"
                     + " --min-length and --repetition-penalty apply to generated answers, not to ranking with --answers");
         }
+        Decoding.refuseContradictions(spec, greedy, false);
         int n = top != null ? top : DEFAULT_TOP;
         if (n < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--top must be at least 1, got " + n);
         }
-        VqaOptions options = options();
-        PrintWriter out = spec.commandLine().getOut();
-        List<Map<String, Object>> rows = new ArrayList<>();
-        try (BlipModel m = model.load()) {
-            VisualQuestionAnswerer vqa = answerer(m, options);
-            AnswerList list = rank ? AnswerList.load(answers, m) : null;
-            RgbImage img = m.readImage(image);
-            if (rank) {
-                for (Ranking r : vqa.rank(img, questions, list)) {
-                    List<Map<String, Object>> ranked = new ArrayList<>();
-                    for (RankedAnswer a : r.top(n)) {
-                        Map<String, Object> entry = new LinkedHashMap<>();
-                        entry.put("answer", a.answer());
-                        entry.put("score", a.score());
-                        entry.put("probability", a.probability());
-                        ranked.add(entry);
-                        if (!common.json) {
-                            out.printf("%s\t%s\t%.4f%n", escape(r.question()), escape(a.answer()), a.probability());
-                        }
-                    }
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("question", r.question());
-                    row.put("answers", ranked);
-                    rows.add(row);
-                }
-            } else {
-                for (Answer a : vqa.answer(img, questions)) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("question", a.question());
-                    row.put("answer", a.text());
-                    row.put("score", a.score());
-                    rows.add(row);
-                    if (!common.json) {
-                        out.println(escape(a.question()) + "\t" + escape(a.text()));
-                    }
-                }
-            }
-        }
-        if (common.json) {
-            out.println(Json.GSON.toJson(rows));
-        }
-        out.flush();
-        return 0;
-    }
-
-    /** The options as the library takes them; values it refuses are usage errors (exit 2). */
-    private VqaOptions options() {
-        return OptionValues.check(spec.commandLine(), () -> {
+        VqaOptions options = OptionValues.check(spec.commandLine(), () -> {
             GenerationConfig defaults = VqaOptions.defaultGeneration();
             GenerationConfig generation = defaults.toBuilder()
                     .numBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
@@ -152,10 +109,69 @@ final class VqaCommand implements Callable<Integer> {
                     .build();
             return new VqaOptions(generation, k != null ? k : VqaOptions.DEFAULT_CANDIDATES, batchSize);
         });
-    }
-
-    /** Options only the loaded model can check (lengths past its positions) are usage errors too. */
-    private VisualQuestionAnswerer answerer(BlipModel m, VqaOptions options) {
-        return OptionValues.check(spec.commandLine(), () -> new VisualQuestionAnswerer(m, options));
+        PrintWriter out = spec.commandLine().getOut();
+        List<Path> files = images.files(image == null ? null : List.of(image), false, "--image");
+        boolean several = files.size() > 1;
+        List<String> columns = new ArrayList<>(List.of("question", "answer"));
+        if (rank) {
+            columns.add("probability");
+        }
+        if (several) {
+            columns.add(0, "image");
+        }
+        Rows rows = common.rows(out, columns.toArray(String[]::new));
+        try (BlipModel m = model.load()) {
+            VisualQuestionAnswerer vqa = OptionValues.check(spec.commandLine(), () -> new VisualQuestionAnswerer(m, options));
+            AnswerList list = rank ? AnswerList.load(answers, m) : null;
+            for (Path file : files) {
+                RgbImage img = m.readImage(file);
+                if (rank) {
+                    for (AnswerRanking r : vqa.rank(img, questions, list)) {
+                        List<Map<String, Object>> ranked = new ArrayList<>();
+                        for (RankedAnswer a : r.top(n)) {
+                            Map<String, Object> entry = new LinkedHashMap<>();
+                            entry.put("answer", a.answer());
+                            entry.put("score", a.score());
+                            entry.put("probability", a.probability());
+                            ranked.add(entry);
+                        }
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("question", r.question());
+                        row.put("answers", ranked);
+                        if (several) {
+                            row.put("image", file.toString());
+                        }
+                        if (!rows.plain()) {
+                            rows.add(row);
+                        }
+                        for (RankedAnswer a : r.top(n)) {
+                            String p = String.format(Locale.ROOT, "%.4f", a.probability());
+                            if (several) {
+                                rows.note(file, r.question(), a.answer(), p);
+                            } else {
+                                rows.note(r.question(), a.answer(), p);
+                            }
+                        }
+                    }
+                } else {
+                    for (Answer a : vqa.answer(img, questions)) {
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("question", a.question());
+                        row.put("answer", a.text());
+                        row.put("score", a.score());
+                        if (several) {
+                            row.put("image", file.toString());
+                        }
+                        if (several) {
+                            rows.add(row, file, a.question(), a.text());
+                        } else {
+                            rows.add(row, a.question(), a.text());
+                        }
+                    }
+                }
+            }
+        }
+        rows.finish();
+        return 0;
     }
 }

@@ -57,8 +57,9 @@ class TerminalOutputTest {
         CliRun run = CliRun.of("caption", "--model", CliRun.golden("caption/hf").toString(), "--greedy", image.toString());
         assertEquals(0, run.exit(), run.toString());
         List<String> lines = run.out().lines().toList();
-        assertEquals(1, lines.size(), run.toString());
-        assertTrue(lines.get(0).startsWith(dir + "/a\\nerror: fake" + ESCAPED + ".png\t"), lines.get(0));
+        assertEquals(List.of("image\tcaption"), lines.subList(0, 1), run.toString());
+        assertEquals(2, lines.size(), "the header and one row:\n" + run);
+        assertTrue(lines.get(1).startsWith(dir + "/a\\nerror: fake" + ESCAPED + ".png\t"), lines.get(1));
         assertNoControls(run.out());
     }
 
@@ -78,8 +79,8 @@ class TerminalOutputTest {
         CliRun run = CliRun.of("search", "--index", index.toString(), "--model", model, "--text", "a cat");
         assertEquals(0, run.exit(), run.toString());
         List<String> lines = run.out().lines().toList();
-        assertEquals(1, lines.size(), run.toString());
-        assertTrue(lines.get(0).endsWith("\t" + ESCAPED + "\\n2\\t0.9\\t0.9\\t-\\tforged.png"), lines.get(0));
+        assertEquals(2, lines.size(), "the header and one row:\n" + run);
+        assertTrue(lines.get(1).endsWith("\t" + ESCAPED + "\\n2\\t0.9\\t0.9\\t-\\tforged.png"), lines.get(1));
         assertNoControls(run.out());
     }
 

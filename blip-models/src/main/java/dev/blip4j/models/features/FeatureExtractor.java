@@ -8,13 +8,13 @@ import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
-import dev.blip4j.models.matching.ItmScoring;
 import dev.blip4j.models.matching.MatchingText;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.Padding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -59,6 +59,11 @@ public final class FeatureExtractor {
 
     public ImageFeatures image(RgbImage image) {
         return images(List.of(image)).get(0);
+    }
+
+    /** The features of image files, in order (see {@link BlipModel#readImages}). */
+    public List<ImageFeatures> images(Collection<Path> images) {
+        return images(model.readImages(images));
     }
 
     public List<ImageFeatures> images(List<RgbImage> images) {
@@ -163,6 +168,11 @@ public final class FeatureExtractor {
         return multimodal(List.of(image), texts).get(0);
     }
 
+    /** Image-grounded features of image files: for every image, every text, in order. */
+    public List<List<MultimodalFeatures>> multimodal(Collection<Path> images, List<String> texts) {
+        return multimodal(model.readImages(images), texts);
+    }
+
     /** Image-grounded features: for every image, every text, in order. */
     public List<List<MultimodalFeatures>> multimodal(List<RgbImage> images, List<String> texts) {
         requireCrossAttention();
@@ -214,7 +224,7 @@ public final class FeatureExtractor {
             for (int start = 0; start < count; start += options.batchSize()) {
                 int end = Math.min(count, start + options.batchSize());
                 NDIndex rows = new NDIndex("{}:{}", start, end);
-                NDArray states = ItmScoring.groundedStates(net, image, g.allIds().get(rows), g.allMask().get(rows));
+                NDArray states = net.encodeMultimodal(g.allIds().get(rows), g.allMask().get(rows), image, null);
                 int t = Math.toIntExact(states.getShape().get(1));
                 int h = Math.toIntExact(states.getShape().get(2));
                 float[] all = states.toFloatArray();
@@ -236,7 +246,7 @@ public final class FeatureExtractor {
             throw new InputException("texts must not be null");
         }
         int max = options.maxTextLength() > 0 ? options.maxTextLength()
-                : model.network().encoder().config().maxPositions();
+                : model.network().encoderPositions();
         // NONE computes on a padded batch (the pad positions are masked, so real positions are the
         // same numbers as one text alone, up to float rounding) and cuts the rows afterwards.
         return model.tokenizer().encodeBatch(texts, max,
@@ -254,7 +264,7 @@ public final class FeatureExtractor {
 
     private void requireCrossAttention() {
         Blip net = requireEncoder("multimodal features");
-        if (net.encoder().layers().get(0).crossAttention() == null) {
+        if (!net.hasMultimodalEncoder()) {
             throw new ModelException(model.info().weights() + ": multimodal features need the text encoder's "
                     + "cross-attention, which this checkpoint does not have");
         }

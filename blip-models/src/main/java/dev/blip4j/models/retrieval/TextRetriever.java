@@ -78,8 +78,8 @@ public final class TextRetriever {
                 }
                 sims[t] = (float) dot;
             }
-            int[] candidates = Ranking.candidates(sims, Math.max(options.k(), options.rerank()));
-            Ranking.Itm[] itm = new Ranking.Itm[candidates.length];
+            int[] candidates = HitRanking.candidates(sims, Math.max(options.k(), options.rerank()));
+            HitRanking.Itm[] itm = new HitRanking.Itm[candidates.length];
             int n = Math.min(options.rerank(), candidates.length);
             if (n > 0) {
                 long[][] grounded = encoding.withFirstToken(options.firstToken().id(model.tokenizer())).ids();
@@ -87,16 +87,16 @@ public final class TextRetriever {
                 for (int start = 0; start < n; start += options.batchSize()) {
                     int end = Math.min(n, start + options.batchSize());
                     int[] part = java.util.Arrays.copyOfRange(candidates, start, end);
-                    NDArray logits = ItmScoring.oneImage(net, states, RetrievalEvaluator.rows(m, grounded, part),
+                    NDArray logits = ItmScoring.logits(net, states, RetrievalEvaluator.rows(m, grounded, part),
                             RetrievalEvaluator.rows(m, masks, part));
                     float[] match = ItmScoring.matchLogits(logits);
                     float[] prob = ItmScoring.probabilities(logits);
                     for (int r = 0; r < part.length; r++) {
-                        itm[start + r] = new Ranking.Itm(match[r], prob[r], null);
+                        itm[start + r] = new HitRanking.Itm(match[r], prob[r], null);
                     }
                 }
             }
-            return new SearchResult(Ranking.rank(sims, candidates, itm, options.k(), i -> null, texts::get),
+            return new SearchResult(HitRanking.rank(sims, candidates, itm, options.k(), i -> null, texts::get),
                     new ArrayList<>());
         }
     }

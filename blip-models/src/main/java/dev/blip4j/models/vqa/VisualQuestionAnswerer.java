@@ -16,6 +16,7 @@ import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
+import dev.blip4j.core.text.DecodingRoute;
 import dev.blip4j.core.text.LmLoss;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
@@ -46,7 +47,7 @@ import java.util.stream.IntStream;
  *       pairs, padded together in the order given). A question answered alone is not padded.</li>
  *   <li>{@linkplain #rank(RgbImage, String, AnswerList) Rank} ({@code inference='rank'},
  *       {@code rank_answer}): the two-stage choice among the entries of an {@link AnswerList},
- *       with the question padding masked, so that batching does not matter; see {@link Ranking}.</li>
+ *       with the question padding masked, so that batching does not matter; see {@link AnswerRanking}.</li>
  * </ul>
  *
  * <p>The image is resized to the size the checkpoint was trained at (480 for the original VQA
@@ -83,8 +84,8 @@ public final class VisualQuestionAnswerer {
         }
         this.model = model;
         this.options = options;
-        this.questionMaxLength = Math.min(QUESTION_MAX_LENGTH, net.encoder().config().maxPositions());
-        int positions = net.decoder().config().maxPositions();
+        this.questionMaxLength = Math.min(QUESTION_MAX_LENGTH, net.encoderPositions());
+        int positions = net.decoderPositions();
         if (options.generation().maxLength() > positions) {
             throw new InputException("max length " + options.generation().maxLength()
                     + " exceeds the answer decoder's position table of " + positions);
@@ -147,16 +148,20 @@ public final class VisualQuestionAnswerer {
      * best first. Each distinct image (by identity) is encoded once.
      */
     public List<List<Answer>> answerAll(List<ImageQuestion> pairs) {
-        return withImages(pairs, (states, rows, questions) -> answerEncoded(states, rows, questions));
+        return withImages(pairs, (states, rows, questions) -> answerEncoded(states, rows, questions,
+                DecodingRoute.ALONE));
     }
 
     /**
-     * Generation over encoded images.
+     * Generation over images already through the ViT, the decoder stepped through {@code route}
+     * (how a serving engine encodes the images of many requests in one pass and steps their
+     * decoders together); {@link #answerAll} is this with {@link DecodingRoute#ALONE}.
      *
      * @param imageStates [U, N, W] ViT output of the distinct images
      * @param imageOfQuestion per question, its row of imageStates
      */
-    List<List<Answer>> answerEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions) {
+    public List<List<Answer>> answerEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
+            DecodingRoute route) {
         GenerationConfig generation = options.generation();
         BlipTokenizer tokenizer = model.tokenizer();
         long[] prompt = {tokenizer.decId()};
@@ -175,7 +180,7 @@ public final class VisualQuestionAnswerer {
                 // Official generate: all-ones mask over the question states, padding included.
                 try (DecoderSession session = model.network().startDecoding(q.states, null,
                         generation.rowsPerInput())) {
-                    sequences = Generator.generate(session, prompt, chunk.size(), generation, tokenizer.sepId(),
+                    sequences = Generator.generate(route.route(session), prompt, chunk.size(), generation, tokenizer.sepId(),
                             tokenizer.padId(), seeds, null);
                 }
             }
@@ -192,33 +197,33 @@ public final class VisualQuestionAnswerer {
 
     // ---- rank ---------------------------------------------------------------------------------
 
-    public Ranking rank(Path image, String question, AnswerList answers) {
+    public AnswerRanking rank(Path image, String question, AnswerList answers) {
         return rank(model.readImage(image), question, answers);
     }
 
-    public Ranking rank(RgbImage image, String question, AnswerList answers) {
+    public AnswerRanking rank(RgbImage image, String question, AnswerList answers) {
         return rank(image, List.of(requireQuestion(question)), answers).get(0);
     }
 
     /** Ranks the list for each question about one image, which is encoded once. */
-    public List<Ranking> rank(RgbImage image, List<String> questions, AnswerList answers) {
+    public List<AnswerRanking> rank(RgbImage image, List<String> questions, AnswerList answers) {
         return rankAll(pairs(image, questions), answers);
     }
 
     /** Ranks the list for each image-question pair; each distinct image (by identity) is encoded once. */
-    public List<Ranking> rankAll(List<ImageQuestion> pairs, AnswerList answers) {
+    public List<AnswerRanking> rankAll(List<ImageQuestion> pairs, AnswerList answers) {
         requireAnswers(answers);
         return withImages(pairs, (states, rows, questions) -> rankEncoded(states, rows, questions, answers));
     }
 
-    /** Rank mode over encoded images (arguments as {@link #answerEncoded}). */
-    List<Ranking> rankEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
+    /** Rank mode over images already through the ViT (arguments as {@link #answerEncoded}). */
+    public List<AnswerRanking> rankEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
             AnswerList answers) {
         requireAnswers(answers);
         Blip net = model.network();
         int k = Math.min(options.candidates(), answers.size());
         long dec = model.tokenizer().decId();
-        List<Ranking> out = new ArrayList<>(questions.size());
+        List<AnswerRanking> out = new ArrayList<>(questions.size());
         for (int start = 0; start < questions.size(); start += options.batchSize()) {
             int end = Math.min(questions.size(), start + options.batchSize());
             List<String> chunk = questions.subList(start, end);
@@ -244,7 +249,7 @@ public final class VisualQuestionAnswerer {
                         candidateProbs[c] = first[candidates[c]];
                     }
                     float[] scores = score(q, i, candidates, answers);
-                    out.add(new Ranking(chunk.get(i), answers, first, candidates, candidateProbs, scores));
+                    out.add(new AnswerRanking(chunk.get(i), answers, first, candidates, candidateProbs, scores));
                 }
             }
         }
@@ -394,7 +399,7 @@ public final class VisualQuestionAnswerer {
             throw new InputException("rank mode needs an answer list");
         }
         answers.requireVocabulary(model.tokenizer());
-        int positions = model.network().decoder().config().maxPositions();
+        int positions = model.network().decoderPositions();
         if (answers.width() > positions) {
             throw new InputException("the answer list holds answers of " + answers.width()
                     + " tokens, more than the " + positions + " positions of this model's answer decoder");
