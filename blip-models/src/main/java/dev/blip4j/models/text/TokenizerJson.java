@@ -371,7 +371,7 @@ final class TokenizerJson {
         return piece;
     }
 
-    private static JsonObject object(JsonObject parent, String key, String source) {
+    static JsonObject object(JsonObject parent, String key, String source) {
         JsonElement e = parent.get(key);
         if (e == null || !e.isJsonObject()) {
             throw new ModelException(source + ": '" + key + "' is missing or not a JSON object");
@@ -379,7 +379,7 @@ final class TokenizerJson {
         return e.getAsJsonObject();
     }
 
-    private static JsonArray array(JsonObject parent, String key, String source) {
+    static JsonArray array(JsonObject parent, String key, String source) {
         JsonElement e = parent.get(key);
         if (e == null || !e.isJsonArray()) {
             throw new ModelException(source + ": '" + key + "' is missing or not a JSON array");
@@ -387,7 +387,7 @@ final class TokenizerJson {
         return e.getAsJsonArray();
     }
 
-    private static String string(JsonObject parent, String key, String source) {
+    static String string(JsonObject parent, String key, String source) {
         JsonElement e = parent.get(key);
         if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
             throw new ModelException(source + ": '" + key + "' is missing or not a string");

@@ -101,7 +101,7 @@ final class TokenizerJsonValidator {
      */
     static JsonObject validate(JsonObject root, String source) {
         JsonArray added = addedTokens(root, source);
-        JsonObject model = model(object(root, "model", source), source);
+        JsonObject model = model(TokenizerJson.object(root, "model", source), source);
         JsonObject out = new JsonObject();
         out.addProperty("version", "1.0");
         out.add("truncation", JsonNull.INSTANCE);
@@ -211,11 +211,11 @@ final class TokenizerJsonValidator {
 
     private static JsonObject model(JsonObject in, String source) {
         String where = source + " model";
-        String type = in.has("type") ? string(in, "type", where) : "WordPiece";
+        String type = in.has("type") ? TokenizerJson.string(in, "type", where) : "WordPiece";
         if (!type.equals("WordPiece")) {
             throw new ModelException(source + ": model type is '" + type + "', BLIP needs BERT's WordPiece tokenizer");
         }
-        JsonObject vocab = object(in, "vocab", where);
+        JsonObject vocab = TokenizerJson.object(in, "vocab", where);
         if (vocab.size() > MAX_VOCAB) {
             throw tooManyVocab(where, Integer.toString(vocab.size()));
         }
@@ -235,7 +235,8 @@ final class TokenizerJsonValidator {
             throw new ModelException(where + ": the unk_token '" + unk + "' is not in the vocabulary");
         }
         out.addProperty("unk_token", unk);
-        String prefix = in.has("continuing_subword_prefix") ? string(in, "continuing_subword_prefix", where) : "##";
+        String prefix = in.has("continuing_subword_prefix")
+                ? TokenizerJson.string(in, "continuing_subword_prefix", where) : "##";
         if (prefix.length() > MAX_PREFIX_CHARS) {
             throw new ModelException(where + ": continuing_subword_prefix of " + prefix.length()
                     + " characters, more than " + MAX_PREFIX_CHARS);
@@ -281,7 +282,7 @@ final class TokenizerJsonValidator {
             throw new ModelException(source + ": no post_processor; BLIP needs BERT's [CLS] text [SEP]");
         }
         JsonObject in = component(e, "post_processor", null, source);
-        String type = string(in, "type", where);
+        String type = TokenizerJson.string(in, "type", where);
         if (type.equals("BertProcessing")) {
             JsonObject out = new JsonObject();
             out.addProperty("type", "BertProcessing");
@@ -293,7 +294,7 @@ final class TokenizerJsonValidator {
             throw new ModelException(source + ": post_processor '" + type + "' is not BERT's [CLS] text [SEP] ("
                     + PIPELINE + ")");
         }
-        JsonArray single = array(in, "single", where);
+        JsonArray single = TokenizerJson.array(in, "single", where);
         String template = where + ".single";
         if (single.size() != 3) {
             throw new ModelException(template + ": " + single.size() + " pieces; BLIP needs BERT's [CLS] text [SEP]");
@@ -304,7 +305,7 @@ final class TokenizerJsonValidator {
         if (!a.equals("A")) {
             throw new ModelException(template + ": the sequence is '" + a + "'; BLIP needs BERT's [CLS] text [SEP]");
         }
-        JsonObject specials = object(in, "special_tokens", where);
+        JsonObject specials = TokenizerJson.object(in, "special_tokens", where);
         JsonObject checkedSpecials = new JsonObject();
         for (String token : new LinkedHashSet<>(List.of(cls, sep))) {
             checkedSpecials.add(token, specialToken(specials, token, where + ".special_tokens"));
@@ -343,7 +344,7 @@ final class TokenizerJsonValidator {
             throw new ModelException(source + ": '" + key + "' is not a JSON object");
         }
         JsonObject o = e.getAsJsonObject();
-        String type = string(o, "type", source + " " + key);
+        String type = TokenizerJson.string(o, "type", source + " " + key);
         if (expected != null && !type.equals(expected)) {
             throw new ModelException(source + ": " + key + " '" + type + "' is not supported; " + PIPELINE);
         }
@@ -383,10 +384,10 @@ final class TokenizerJsonValidator {
 
     /** {@code {"id": "[CLS]", "ids": [101], "tokens": ["[CLS]"]}}: one token, one id. */
     private static JsonObject specialToken(JsonObject specials, String token, String where) {
-        JsonObject in = object(specials, token, where);
+        JsonObject in = TokenizerJson.object(specials, token, where);
         String at = where + "['" + token + "']";
-        JsonArray ids = array(in, "ids", at);
-        JsonArray tokens = array(in, "tokens", at);
+        JsonArray ids = TokenizerJson.array(in, "ids", at);
+        JsonArray tokens = TokenizerJson.array(in, "tokens", at);
         if (ids.size() != 1 || tokens.size() != 1) {
             throw new ModelException(at + ": " + ids.size() + " ids and " + tokens.size()
                     + " tokens; BERT's [CLS] and [SEP] are one token each");
@@ -404,7 +405,7 @@ final class TokenizerJsonValidator {
 
     /** BertProcessing's {@code ["[SEP]", 102]}. */
     private static JsonArray tokenAndId(JsonObject in, String key, String where) {
-        JsonArray pair = array(in, key, where);
+        JsonArray pair = TokenizerJson.array(in, key, where);
         if (pair.size() != 2) {
             throw new ModelException(where + "." + key + ": expected [token, id], got " + abbreviate(pair));
         }
@@ -412,30 +413,6 @@ final class TokenizerJsonValidator {
         out.add(asToken(pair.get(0), where + "." + key + "[0]"));
         out.add(integer(pair.get(1), 0, Integer.MAX_VALUE - 1, where + "." + key + "[1]"));
         return out;
-    }
-
-    private static JsonObject object(JsonObject parent, String key, String where) {
-        JsonElement e = parent.get(key);
-        if (e == null || !e.isJsonObject()) {
-            throw new ModelException(where + ": '" + key + "' is missing or not a JSON object");
-        }
-        return e.getAsJsonObject();
-    }
-
-    private static JsonArray array(JsonObject parent, String key, String where) {
-        JsonElement e = parent.get(key);
-        if (e == null || !e.isJsonArray()) {
-            throw new ModelException(where + ": '" + key + "' is missing or not a JSON array");
-        }
-        return e.getAsJsonArray();
-    }
-
-    private static String string(JsonObject parent, String key, String where) {
-        JsonElement e = parent.get(key);
-        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-            throw new ModelException(where + ": '" + key + "' is missing or not a string");
-        }
-        return e.getAsString();
     }
 
     /** A non-empty string of at most {@link #MAX_TOKEN_CHARS} characters. */

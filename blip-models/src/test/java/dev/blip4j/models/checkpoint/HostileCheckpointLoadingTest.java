@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -24,13 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Small checkpoints built to cost gigabytes, loaded the way {@code blip inspect} and every task
  * load them: the golden captioning model plus hostile extras. Each is refused by name before the
- * extras' bytes are read, and resident memory, sampled while they load as {@code blip soak} samples
- * it, stays flat.
+ * extras' bytes are read, and refusing it allocates little heap while direct buffers and resident
+ * memory, sampled as {@code blip soak} samples resident memory, stay flat.
  */
 class HostileCheckpointLoadingTest {
 
-    /** What resident memory may grow by while a hostile file is refused (the golden model is ~1 MB). */
-    private static final long MAX_GROWTH_BYTES = 96L << 20;
+    /** What refusing a hostile file may cost in heap, direct buffers or resident memory (the golden model is ~1 MB). */
+    private static final long MAX_COST_BYTES = 96L << 20;
 
     private static final String TERMINAL_ATTACK = "x\u001b]0;owned\u0007\u001b[2Kerror: fake";
 
@@ -72,17 +74,18 @@ class HostileCheckpointLoadingTest {
     }
 
     /**
-     * Peak resident memory while each hostile file is refused: four 1 GiB broadcasts of one float
-     * under unknown names, the same under names the decoder takes, and three 1.5 GiB storages of
-     * deflated zeros (4 MB on disk). Before the fixes each cost gigabytes or the heap.
+     * What refusing each hostile file costs: four 1 GiB broadcasts of one float under unknown names,
+     * the same under names the decoder takes, and three 1.5 GiB storages of deflated zeros (4 MB on
+     * disk). Before the fixes each cost gigabytes or the heap.
      */
     @Test
-    void refusingHostileFilesKeepsResidentMemoryFlat() throws IOException {
+    void refusingHostileFilesCostsLittleMemory() throws IOException {
         List<Path> hostile = List.of(unknownBroadcasts("unknown"), knownBroadcasts(), deflatedBombs());
         load(Golden.pth("caption")).close(); // classes and the engine loaded before measuring
         for (Path f : hostile) {
-            long growth = peakGrowthWhile(() -> assertThrows(ModelException.class, () -> load(f)));
-            assertTrue(growth < MAX_GROWTH_BYTES, f.getFileName() + ": resident memory grew by " + (growth >> 20) + " MiB");
+            Footprint cost = footprint(() -> assertThrows(ModelException.class, () -> load(f)));
+            System.out.println("refusing " + dir.relativize(f) + ": " + cost);
+            assertTrue(cost.largest() < MAX_COST_BYTES, dir.relativize(f) + ": " + cost);
         }
     }
 
@@ -170,15 +173,37 @@ class HostileCheckpointLoadingTest {
         return zip.write(folder.resolve("model.pth"));
     }
 
-    /** How far resident memory rose above where it started while {@code action} ran, sampled every millisecond. */
-    private static long peakGrowthWhile(Runnable action) {
+    /**
+     * What {@code action} cost: the heap this thread allocated (every allocation counts, so a
+     * gigabyte array shows even where the heap had room for it), and how far direct buffers and
+     * resident memory rose above where they started, sampled every millisecond as {@code blip soak}
+     * samples resident memory.
+     */
+    record Footprint(long heapAllocated, long directGrowth, long residentGrowth) {
+
+        long largest() {
+            return Math.max(heapAllocated, Math.max(directGrowth, residentGrowth));
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "heap allocated %.1f MiB, direct buffers +%.1f MiB, resident +%.1f MiB",
+                    heapAllocated / 1048576.0, directGrowth / 1048576.0, residentGrowth / 1048576.0);
+        }
+    }
+
+    static Footprint footprint(Runnable action) {
         System.gc();
-        long before = residentBytes();
-        AtomicLong peak = new AtomicLong(before);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long resident = residentBytes();
+        long direct = directBytes();
+        AtomicLong peakResident = new AtomicLong(resident);
+        AtomicLong peakDirect = new AtomicLong(direct);
         AtomicBoolean running = new AtomicBoolean(true);
         Thread sampler = new Thread(() -> {
             while (running.get()) {
-                peak.accumulateAndGet(residentBytes(), Math::max);
+                peakResident.accumulateAndGet(residentBytes(), Math::max);
+                peakDirect.accumulateAndGet(directBytes(), Math::max);
                 try {
                     Thread.sleep(1);
                 } catch (InterruptedException e) {
@@ -187,9 +212,11 @@ class HostileCheckpointLoadingTest {
             }
         });
         sampler.start();
+        long allocated = threads.getCurrentThreadAllocatedBytes();
         try {
             action.run();
         } finally {
+            allocated = threads.getCurrentThreadAllocatedBytes() - allocated;
             running.set(false);
             try {
                 sampler.join();
@@ -197,8 +224,18 @@ class HostileCheckpointLoadingTest {
                 Thread.currentThread().interrupt();
             }
         }
-        peak.accumulateAndGet(residentBytes(), Math::max);
-        return peak.get() - before;
+        peakResident.accumulateAndGet(residentBytes(), Math::max);
+        peakDirect.accumulateAndGet(directBytes(), Math::max);
+        return new Footprint(allocated, peakDirect.get() - direct, peakResident.get() - resident);
+    }
+
+    private static long directBytes() {
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                return pool.getMemoryUsed();
+            }
+        }
+        return 0;
     }
 
     /** Resident memory from {@code /proc/self/statm} (pages), as {@code blip soak} reads VmRSS. */
@@ -212,15 +249,17 @@ class HostileCheckpointLoadingTest {
     }
 
     @Test
-    void theSamplerSeesAGigabyteAllocation() {
-        // the detector must fire, or the flat memory above proves nothing
-        long growth = peakGrowthWhile(() -> {
+    void theDetectorSeesBigAllocations() {
+        // it must fire, or the small footprints above prove nothing
+        Footprint heap = footprint(() -> {
             byte[] big = new byte[256 << 20];
-            for (int i = 0; i < big.length; i += 4096) {
-                big[i] = 1;
-            }
-            assertEquals(1, big[4096]);
+            big[big.length - 1] = 1;
+            assertEquals(1, big[(256 << 20) - 1]);
         });
-        assertTrue(growth > 200L << 20, "grew by " + (growth >> 20) + " MiB");
+        assertTrue(heap.heapAllocated() >= 256L << 20, heap.toString());
+        ByteBuffer[] keep = new ByteBuffer[1];
+        Footprint direct = footprint(() -> keep[0] = ByteBuffer.allocateDirect(256 << 20));
+        assertTrue(direct.directGrowth() >= 256L << 20, direct.toString());
+        assertEquals(256 << 20, keep[0].capacity());
     }
 }
