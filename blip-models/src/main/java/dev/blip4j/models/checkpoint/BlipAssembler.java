@@ -21,9 +21,7 @@ import dev.blip4j.core.vision.VisionTransformer;
 import dev.blip4j.models.config.ConfigHints;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +41,6 @@ public final class BlipAssembler {
     private final Weights w;
     private final ConfigHints hints;
     private final Layout layout;
-    private final Map<NDArray, Linear> fusedKeyValues = new IdentityHashMap<>();
 
     private BlipAssembler(Weights w, ConfigHints hints, Layout layout) {
         this.w = w;
@@ -99,7 +96,6 @@ public final class BlipAssembler {
                     + "-wide states but the question encoder produces " + encoder.config().hidden());
         }
         w.requireAllUsed();
-        fusedKeyValues.keySet().forEach(NDArray::close);
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
         return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead);
@@ -240,11 +236,9 @@ public final class BlipAssembler {
     }
 
     private BertAttention attention(String p, int hidden, int inputWidth, int heads, float eps) {
-        Linear key = w.linear(p + "self.key", hidden, inputWidth);
-        Linear value = w.linear(p + "self.value", hidden, inputWidth);
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
-        Linear keyValue = fusedKeyValues.computeIfAbsent(key.weight(), k -> Linear.fuse(key, value));
+        Linear keyValue = w.fused(hidden, inputWidth, p + "self.key", p + "self.value");
         return new BertAttention(w.linear(p + "self.query", hidden, hidden), keyValue,
                 w.linear(p + "output.dense", hidden, hidden), w.layerNorm(p + "output.LayerNorm", hidden, eps), heads);
     }
@@ -264,8 +258,8 @@ public final class BlipAssembler {
         }
         String biasName = w.has(LM_HEAD + "bias") ? LM_HEAD + "bias" : LM_HEAD + "decoder.bias";
         NDArray bias = w.array(biasName, vocab);
-        if (w.has(LM_HEAD + "decoder.bias")) {
-            w.array(LM_HEAD + "decoder.bias", vocab);
+        if (w.has(LM_HEAD + "decoder.bias") && !biasName.equals(LM_HEAD + "decoder.bias")) {
+            w.skip(LM_HEAD + "decoder.bias", vocab);
         }
         return new LmHead(w.linear(LM_HEAD + "transform.dense", hidden, hidden),
                 w.layerNorm(LM_HEAD + "transform.LayerNorm", hidden, c.layerNormEps()),

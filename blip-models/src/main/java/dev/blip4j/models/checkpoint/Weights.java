@@ -32,6 +32,7 @@ public final class Weights {
     private final DataType dtype;
     private final Set<String> used = new LinkedHashSet<>();
     private final Map<TensorData, NDArray> arrays = new IdentityHashMap<>();
+    private final Map<List<Object>, Linear> fused = new LinkedHashMap<>();
     private final Set<String> ignored = new TreeSet<>();
 
     /**
@@ -109,13 +110,75 @@ public final class Weights {
 
     /** An array made from values computed at load time (for example resized position embeddings). */
     public NDArray array(float[] values, long... shape) {
-        return manager.create(values, new Shape(shape)).toType(dtype, false);
+        return typed(manager.create(values, new Shape(shape)));
+    }
+
+    /**
+     * Marks a tensor as used without making an array of it: a copy of a tensor that is taken under
+     * another name (HF writes the LM head's bias twice).
+     */
+    public void skip(String name, long... expected) {
+        checkShape(name, data(name).shape(), expected);
     }
 
     public Linear linear(String prefix, long out, long in) {
         NDArray weight = array(prefix + ".weight", out, in);
         NDArray bias = has(prefix + ".bias") ? array(prefix + ".bias", out) : null;
         return new Linear(weight, bias);
+    }
+
+    /**
+     * One Linear computing the projections of several Linears of the same input side by side (e.g.
+     * BERT's key and value): their weights and biases concatenated along the output axis, so that
+     * one matrix multiply does the work of several. The parts exist as arrays only while they are
+     * concatenated. Parts that were fused before (tied weights) give the same Linear, so a tie stays
+     * one copy in memory.
+     *
+     * @param out rows of each part
+     */
+    public Linear fused(long out, long in, String... prefixes) {
+        List<Object> key = new java.util.ArrayList<>();
+        for (String p : prefixes) {
+            key.add(new Identity(data(p + ".weight")));
+            key.add(has(p + ".bias") ? new Identity(data(p + ".bias")) : null);
+        }
+        return fused.computeIfAbsent(key, k -> {
+            Linear[] parts = new Linear[prefixes.length];
+            for (int i = 0; i < parts.length; i++) {
+                String p = prefixes[i];
+                parts[i] = new Linear(part(p + ".weight", out, in), has(p + ".bias") ? part(p + ".bias", out) : null);
+            }
+            try {
+                return Linear.fuse(parts);
+            } finally {
+                for (Linear part : parts) {
+                    part.weight().close();
+                    if (part.bias() != null) {
+                        part.bias().close();
+                    }
+                }
+            }
+        });
+    }
+
+    /** A tensor compared by identity: tied weights are one stored tensor under several names. */
+    private record Identity(TensorData tensor) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Identity other && other.tensor == tensor;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(tensor);
+        }
+    }
+
+    /** A tensor as a new array of its own, for the caller to close. */
+    private NDArray part(String name, long... expected) {
+        TensorData t = data(name);
+        checkShape(name, t.shape(), expected);
+        return toArray(t);
     }
 
     public LayerNorm layerNorm(String prefix, long width, float eps) {
@@ -146,7 +209,10 @@ public final class Weights {
 
     /** Elements of the distinct arrays made, i.e. the parameters the loaded model holds. */
     public long parameterCount() {
-        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum();
+        long fusedCount = fused.values().stream()
+                .mapToLong(l -> l.weight().getShape().size() + (l.bias() == null ? 0 : l.bias().getShape().size()))
+                .sum();
+        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum() + fusedCount;
     }
 
     private void checkShape(String name, long[] actual, long[] expected) {
@@ -174,9 +240,17 @@ public final class Weights {
                 data = direct;
             }
             // A direct buffer becomes the tensor's memory without another copy.
-            return manager.create(data.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32)
-                    .toType(dtype, false);
+            return typed(manager.create(data.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32));
         }
-        return manager.create(t.toFloatArray(), shape).toType(dtype, false);
+        return typed(manager.create(t.toFloatArray(), shape));
+    }
+
+    /** A float32 array in the model's dtype; a float32 original that was cast is closed, not kept. */
+    private NDArray typed(NDArray float32) {
+        NDArray out = float32.toType(dtype, false);
+        if (out != float32) {
+            float32.close();
+        }
+        return out;
     }
 }
