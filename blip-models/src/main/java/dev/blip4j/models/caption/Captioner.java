@@ -9,6 +9,7 @@ import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.SearchListener;
+import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.models.image.RgbImage;
@@ -95,7 +96,8 @@ public final class Captioner {
         List<List<Caption>> out = new ArrayList<>(images.size());
         for (int start = 0; start < images.size(); start += options.batchSize()) {
             int end = Math.min(images.size(), start + options.batchSize());
-            long[] batchSeeds = seeds == null ? derivedSeeds(start, end) : Arrays.copyOfRange(seeds, start, end);
+            long[] batchSeeds = seeds == null ? Seeds.of(options.generation().seed(), start, end)
+                    : Arrays.copyOfRange(seeds, start, end);
             try (NDManager m = model.network().newManager()) {
                 out.addAll(generate(model.pixels(images.subList(start, end), m), batchSeeds, listener));
             }
@@ -118,16 +120,8 @@ public final class Captioner {
         try (NDManager m = model.network().newManager()) {
             NDArray local = pixels.duplicate();
             local.attach(m);
-            return generate(local, seeds == null ? derivedSeeds(0, rows) : seeds, null);
+            return generate(local, seeds == null ? Seeds.of(options.generation().seed(), 0, rows) : seeds, null);
         }
-    }
-
-    private long[] derivedSeeds(int start, int end) {
-        long[] s = new long[end - start];
-        for (int i = start; i < end; i++) {
-            s[i - start] = dev.blip4j.core.generate.Seeds.mix(options.generation().seed(), i);
-        }
-        return s;
     }
 
     private List<List<Caption>> generate(NDArray pixels, long[] seeds, SearchListener listener) {

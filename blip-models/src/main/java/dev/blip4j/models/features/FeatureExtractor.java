@@ -7,6 +7,8 @@ import dev.blip4j.core.Blip;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.ImageBatches;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.MatchingText;
 import dev.blip4j.models.text.BatchEncoding;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * BLIP's features, as the official {@code BLIP_Base.forward(image, caption, mode)} returns them
@@ -61,28 +64,19 @@ public final class FeatureExtractor {
     }
 
     public List<ImageFeatures> images(List<RgbImage> images) {
-        List<ImageFeatures> out = new ArrayList<>(images.size());
-        try (NDManager m = model.network().newManager()) {
-            for (int start = 0; start < images.size(); start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + options.batchSize()));
-                    out.addAll(imageFeatures(model.network().encodeImage(model.pixels(batch, bm))));
-                }
-            }
-        }
-        return out;
+        return images(ImageBatches.of(model, images));
     }
 
     /** Image features of normalised pixels [B, 3, S, S]; the array is not closed. */
     public List<ImageFeatures> imagesFromPixels(NDArray pixels) {
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        List<ImageFeatures> out = new ArrayList<>(count);
+        return images(ImageBatches.of(pixels));
+    }
+
+    private List<ImageFeatures> images(ImageBatches images) {
+        List<ImageFeatures> out = new ArrayList<>(images.size());
         try (NDManager m = model.network().newManager()) {
-            for (int start = 0; start < count; start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    out.addAll(imageFeatures(model.network().encodeImage(rows(pixels, start, Math.min(count, start + options.batchSize()), bm))));
-                }
-            }
+            images.forEach(options.batchSize(), m,
+                    (first, pixels) -> out.addAll(imageFeatures(model.network().encodeImage(pixels))));
         }
         return out;
     }
@@ -97,20 +91,41 @@ public final class FeatureExtractor {
         int n = Math.toIntExact(states.getShape().get(1));
         int w = Math.toIntExact(states.getShape().get(2));
         float[] all = states.toFloatArray();
-        float[] feat = null;
-        float[] tokens = null;
-        int d = net.config().embedDim();
-        if (net.hasItc()) {
-            feat = net.imageEmbedding(states).toFloatArray();
-            tokens = net.imageEmbedding(states.reshape(b * (long) n, 1, w)).toFloatArray();
-        }
+        Projections p = Projections.of(net, states, net::imageEmbedding);
         List<ImageFeatures> out = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
-            out.add(new ImageFeatures(Arrays.copyOfRange(all, i * n * w, (i + 1) * n * w), n, w,
-                    feat == null ? null : Arrays.copyOfRange(feat, i * d, (i + 1) * d),
-                    tokens == null ? null : Arrays.copyOfRange(tokens, i * n * d, (i + 1) * n * d)));
+            out.add(new ImageFeatures(Arrays.copyOfRange(all, i * n * w, (i + 1) * n * w), n, w, p.first(i),
+                    p.tokens(i, n)));
         }
         return out;
+    }
+
+    /**
+     * ITC projections of states [B, T, W]: of each row's first token ({@code image_feat},
+     * {@code text_feat}) and of every token ({@code *_embeds_proj}); all null without ITC.
+     */
+    private record Projections(float[] first, float[] tokens, int tokensPerRow, int dim) {
+
+        static Projections of(Blip net, NDArray states, UnaryOperator<NDArray> embedding) {
+            int t = Math.toIntExact(states.getShape().get(1));
+            int d = net.config().embedDim();
+            if (!net.hasItc()) {
+                return new Projections(null, null, t, d);
+            }
+            long rows = states.getShape().get(0) * t;
+            return new Projections(embedding.apply(states).toFloatArray(),
+                    embedding.apply(states.reshape(rows, 1, states.getShape().get(2))).toFloatArray(), t, d);
+        }
+
+        float[] first(int row) {
+            return first == null ? null : Arrays.copyOfRange(first, row * dim, (row + 1) * dim);
+        }
+
+        /** The first {@code keep} tokens' projections of a row. */
+        float[] tokens(int row, int keep) {
+            return tokens == null ? null
+                    : Arrays.copyOfRange(tokens, row * tokensPerRow * dim, (row * tokensPerRow + keep) * dim);
+        }
     }
 
     public TextFeatures text(String text) {
@@ -130,26 +145,18 @@ public final class FeatureExtractor {
             for (int start = 0; start < texts.size(); start += options.batchSize()) {
                 int end = Math.min(texts.size(), start + options.batchSize());
                 try (NDManager bm = m.newSubManager()) {
-                    NDArray rowIds = rows(allIds, start, end, bm);
-                    NDArray states = net.encodeText(rowIds, rows(allMask, start, end, bm));
-                    int b = end - start;
+                    NDArray states = net.encodeText(Rows.slice(allIds, start, end, bm),
+                            Rows.slice(allMask, start, end, bm));
                     int t = Math.toIntExact(states.getShape().get(1));
                     int h = Math.toIntExact(states.getShape().get(2));
                     float[] all = states.toFloatArray();
-                    float[] feat = null;
-                    float[] tokens = null;
-                    int d = net.config().embedDim();
-                    if (net.hasItc()) {
-                        feat = net.textEmbedding(states).toFloatArray();
-                        tokens = net.textEmbedding(states.reshape(b * (long) t, 1, h)).toFloatArray();
-                    }
-                    for (int i = 0; i < b; i++) {
+                    Projections p = Projections.of(net, states, net::textEmbedding);
+                    for (int i = 0; i < end - start; i++) {
                         int row = start + i;
                         int keep = options.padding() == Padding.NONE ? lengths[row] : t;
                         out.add(new TextFeatures(texts.get(row), Arrays.copyOf(ids[row], keep), lengths[row],
-                                Arrays.copyOfRange(all, i * t * h, (i * t + keep) * h), h,
-                                feat == null ? null : Arrays.copyOfRange(feat, i * d, (i + 1) * d),
-                                tokens == null ? null : Arrays.copyOfRange(tokens, i * t * d, (i * t + keep) * d)));
+                                Arrays.copyOfRange(all, i * t * h, (i * t + keep) * h), h, p.first(i),
+                                p.tokens(i, keep)));
                     }
                 }
             }
@@ -164,32 +171,21 @@ public final class FeatureExtractor {
 
     /** Image-grounded features: for every image, every text, in order. */
     public List<List<MultimodalFeatures>> multimodal(List<RgbImage> images, List<String> texts) {
-        requireCrossAttention();
-        List<List<MultimodalFeatures>> out = new ArrayList<>(images.size());
-        try (NDManager m = model.network().newManager()) {
-            Grounding g = grounding(texts, m);
-            for (int start = 0; start < images.size(); start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + options.batchSize()));
-                    out.addAll(multimodal(model.network().encodeImage(model.pixels(batch, bm)), g));
-                }
-            }
-        }
-        return out;
+        return multimodal(ImageBatches.of(model, images), texts);
     }
 
     /** As {@link #multimodal(List, List)} from normalised pixels [B, 3, S, S]; the array is not closed. */
     public List<List<MultimodalFeatures>> multimodalFromPixels(NDArray pixels, List<String> texts) {
+        return multimodal(ImageBatches.of(pixels), texts);
+    }
+
+    private List<List<MultimodalFeatures>> multimodal(ImageBatches images, List<String> texts) {
         requireCrossAttention();
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        List<List<MultimodalFeatures>> out = new ArrayList<>(count);
+        List<List<MultimodalFeatures>> out = new ArrayList<>(images.size());
         try (NDManager m = model.network().newManager()) {
             Grounding g = grounding(texts, m);
-            for (int start = 0; start < count; start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    out.addAll(multimodal(model.network().encodeImage(rows(pixels, start, Math.min(count, start + options.batchSize()), bm)), g));
-                }
-            }
+            images.forEach(options.batchSize(), m,
+                    (first, pixels) -> out.addAll(multimodal(model.network().encodeImage(pixels), g)));
         }
         return out;
     }
@@ -257,12 +253,5 @@ public final class FeatureExtractor {
             throw new ModelException(model.info().weights() + ": multimodal features need the text encoder's "
                     + "cross-attention, which this checkpoint does not have");
         }
-    }
-
-    /** Rows [start, end) of {@code array}, owned by {@code manager}. */
-    private static NDArray rows(NDArray array, int start, int end, NDManager manager) {
-        NDArray s = array.get(new NDIndex("{}:{}", start, end));
-        s.attach(manager);
-        return s;
     }
 }

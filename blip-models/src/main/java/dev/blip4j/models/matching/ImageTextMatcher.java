@@ -1,21 +1,20 @@
 package dev.blip4j.models.matching;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.DistinctImages;
+import dev.blip4j.models.ImageBatches;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Image-text matching with BLIP's two matching heads:
@@ -79,22 +78,28 @@ public final class ImageTextMatcher {
 
     /** Every image against every text. */
     public MatchMatrix match(List<RgbImage> images, List<String> texts) {
+        return match(ImageBatches.of(model, images), texts);
+    }
+
+    /**
+     * Every image against every text from normalised pixels [B, 3, S, S] (e.g. from
+     * {@link BlipModel#pixels}); the array is not closed.
+     */
+    public MatchMatrix matchPixels(NDArray pixels, List<String> texts) {
+        return match(ImageBatches.of(pixels), texts);
+    }
+
+    private MatchMatrix match(ImageBatches images, List<String> texts) {
         requireTexts(texts);
-        if (texts.isEmpty() || images.isEmpty()) {
-            return new Scores(images.size(), texts.size()).toMatrix(texts);
-        }
-        try (NDManager m = model.network().newManager()) {
-            TextSide text = textSide(m, texts);
-            Scores scores = new Scores(images.size(), texts.size());
-            int b = options.imageBatchSize();
-            for (int start = 0; start < images.size(); start += b) {
-                List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + b));
-                try (NDManager bm = m.newSubManager()) {
-                    scoreBatch(model.pixels(batch, bm), start, text, scores);
-                }
+        Scores scores = new Scores(images.size(), texts.size());
+        if (!texts.isEmpty()) {
+            try (NDManager m = model.network().newManager()) {
+                TextSide text = textSide(m, texts);
+                images.forEach(options.imageBatchSize(), m,
+                        (first, pixels) -> score(model.network().encodeImage(pixels), first, text, scores));
             }
-            return scores.toMatrix(texts);
         }
+        return scores.toMatrix(texts);
     }
 
     /**
@@ -111,77 +116,26 @@ public final class ImageTextMatcher {
             throw new InputException(images.size() + " images but " + texts.size() + " text lists");
         }
         texts.forEach(ImageTextMatcher::requireTexts);
-        List<List<Match>> out = new java.util.ArrayList<>(images.size());
+        List<List<Match>> out = new ArrayList<>(images.size());
         Blip net = model.network();
-        int b = options.imageBatchSize();
-        for (int start = 0; start < images.size(); start += b) {
-            int end = Math.min(images.size(), start + b);
-            boolean any = false;
-            for (int i = start; i < end; i++) {
-                any |= !texts.get(i).isEmpty();
-            }
-            if (!any) {
-                for (int i = start; i < end; i++) {
-                    out.add(List.of());
-                }
-                continue;
-            }
-            try (NDManager m = net.newManager()) {
-                NDArray states = net.encodeImage(model.pixels(images.subList(start, end), m));
-                for (int i = start; i < end; i++) {
-                    List<String> own = texts.get(i);
-                    if (own.isEmpty()) {
-                        out.add(List.of());
-                        continue;
-                    }
-                    try (NDManager im = m.newSubManager()) {
-                        NDArray image = states.get(new NDIndex("{}:{}", i - start, i - start + 1));
-                        image.attach(im);
-                        TextSide text = textSide(im, own);
-                        float[] itc = text.cosines(net, image);
-                        float[] itm = new float[own.size()];
-                        for (int r = 0; r < own.size(); r += options.textBatchSize()) {
-                            int rEnd = Math.min(own.size(), r + options.textBatchSize());
-                            NDIndex rows = new NDIndex("{}:{}", r, rEnd);
-                            NDArray logits = ItmScoring.logits(net, image, text.groundedIds().get(rows),
-                                    text.mask().get(rows));
-                            System.arraycopy(ItmScoring.probabilities(logits), 0, itm, r, rEnd - r);
+        try (NDManager m = net.newManager()) {
+            ImageBatches.of(model, images).forEach(options.imageBatchSize(), m, (first, pixels) -> {
+                int count = Math.toIntExact(pixels.getShape().get(0));
+                boolean any = texts.subList(first, first + count).stream().anyMatch(t -> !t.isEmpty());
+                NDArray states = any ? net.encodeImage(pixels) : null;
+                for (int i = 0; i < count; i++) {
+                    List<String> own = texts.get(first + i);
+                    Scores scores = new Scores(1, own.size());
+                    if (!own.isEmpty()) {
+                        try (NDManager im = pixels.getManager().newSubManager()) {
+                            score(Rows.slice(states, i, i + 1, im), 0, textSide(im, own), scores);
                         }
-                        List<Match> row = new java.util.ArrayList<>(own.size());
-                        for (int r = 0; r < own.size(); r++) {
-                            row.add(new Match(own.get(r), itm[r], itc[r]));
-                        }
-                        out.add(row);
                     }
+                    out.add(scores.toMatrix(own).matches(0));
                 }
-            }
+            });
         }
         return out;
-    }
-
-    /**
-     * Every image against every text from normalised pixels [B, 3, S, S] (e.g. from
-     * {@link BlipModel#pixels}); the array is not closed.
-     */
-    public MatchMatrix matchPixels(NDArray pixels, List<String> texts) {
-        requireTexts(texts);
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        if (texts.isEmpty() || count == 0) {
-            return new Scores(count, texts.size()).toMatrix(texts);
-        }
-        try (NDManager m = model.network().newManager()) {
-            TextSide text = textSide(m, texts);
-            Scores scores = new Scores(count, texts.size());
-            int b = options.imageBatchSize();
-            for (int start = 0; start < count; start += b) {
-                try (NDManager bm = m.newSubManager()) {
-                    NDArray batch = pixels.get(new NDIndex("{}:{}", start, Math.min(count, start + b)));
-                    batch.attach(bm);
-                    scoreBatch(batch, start, text, scores);
-                }
-            }
-            return scores.toMatrix(texts);
-        }
     }
 
     /**
@@ -201,42 +155,24 @@ public final class ImageTextMatcher {
         if (texts.isEmpty()) {
             return List.of();
         }
-        Map<RgbImage, Integer> index = new IdentityHashMap<>();
-        List<RgbImage> distinct = new ArrayList<>();
-        int[] imageOf = new int[images.size()];
-        for (int i = 0; i < imageOf.length; i++) {
-            RgbImage image = images.get(i);
-            if (image == null) {
-                throw new InputException("the image of pair " + i + " is null");
-            }
-            imageOf[i] = index.computeIfAbsent(image, img -> {
-                distinct.add(img);
-                return distinct.size() - 1;
-            });
-        }
+        DistinctImages distinct = DistinctImages.of(images);
         Blip net = model.network();
         float[] itm = new float[texts.size()];
         float[] itc = new float[texts.size()];
         try (NDManager m = net.newManager()) {
             TextSide text = textSide(m, texts);
-            NDList encoded = new NDList();
-            for (int start = 0; start < distinct.size(); start += options.imageBatchSize()) {
-                int end = Math.min(distinct.size(), start + options.imageBatchSize());
-                encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
-            }
-            NDArray states = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
+            NDArray states = distinct.encode(model, options.imageBatchSize(), m);
             NDArray features = options.itc() ? net.imageEmbedding(states) : null;
             for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
                 int end = Math.min(texts.size(), start + options.textBatchSize());
                 try (NDManager bm = m.newSubManager()) {
-                    int[] rows = Arrays.copyOfRange(imageOf, start, end);
                     NDIndex pairs = new NDIndex("{}:{}", start, end);
-                    NDArray logits = ItmScoring.logits(net, rows(states, rows, bm), text.groundedIds().get(pairs),
-                            text.mask().get(pairs));
+                    NDArray logits = ItmScoring.logits(net, distinct.ofPairs(states, start, end, bm),
+                            text.groundedIds().get(pairs), text.mask().get(pairs));
                     System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
                     if (options.itc()) {
-                        float[] cos = rows(features, rows, bm).mul(text.features().get(pairs)).sum(new int[] {1})
-                                .toFloatArray();
+                        float[] cos = distinct.ofPairs(features, start, end, bm).mul(text.features().get(pairs))
+                                .sum(new int[] {1}).toFloatArray();
                         System.arraycopy(cos, 0, itc, start, end - start);
                     } else {
                         Arrays.fill(itc, start, end, Float.NaN);
@@ -248,17 +184,6 @@ public final class ImageTextMatcher {
         for (int i = 0; i < itm.length; i++) {
             out.add(new Match(texts.get(i), itm[i], itc[i]));
         }
-        return out;
-    }
-
-    /** The given rows of {@code array}, in order, owned by {@code manager}. */
-    private static NDArray rows(NDArray array, int[] rows, NDManager manager) {
-        NDList parts = new NDList(rows.length);
-        for (int r : rows) {
-            parts.add(array.get(new NDIndex("{}:{}", r, r + 1)));
-        }
-        NDArray out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
-        out.attach(manager);
         return out;
     }
 
@@ -290,17 +215,13 @@ public final class ImageTextMatcher {
         if (!options.itc()) {
             return new TextSide(grounded, mask, null, texts.size());
         }
-        NDList features = new NDList();
-        for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
-            NDIndex rows = new NDIndex("{}:{}", start, Math.min(texts.size(), start + options.textBatchSize()));
-            features.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
-        }
-        return new TextSide(grounded, mask, NDArrays.concat(features), texts.size());
+        return new TextSide(grounded, mask, MatchingText.features(net, ids, mask, options.textBatchSize()),
+                texts.size());
     }
 
-    private void scoreBatch(NDArray pixels, int firstImage, TextSide text, Scores scores) {
+    /** ITC and ITM of image states [B, N, W] against every text, into rows {@code firstImage...} of {@code scores}. */
+    private void score(NDArray states, int firstImage, TextSide text, Scores scores) {
         Blip net = model.network();
-        NDArray states = net.encodeImage(pixels);
         int count = Math.toIntExact(states.getShape().get(0));
         int t = scores.texts;
         float[] itc = text.cosines(net, states);

@@ -1,7 +1,10 @@
 package dev.blip4j.models.matching;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.ModelException;
@@ -36,6 +39,25 @@ public final class MatchingText {
     /** [B, T] attention mask of an encoding, in {@code manager}. */
     public static NDArray mask(BatchEncoding e, NDManager manager) {
         return manager.create(e.flatAttentionMask(), new Shape(e.size(), e.width()));
+    }
+
+    /**
+     * ITC text features [B, embedDim] of token ids and mask [B, T], {@code batchSize} texts per
+     * pass, owned by the manager of the ids.
+     */
+    public static NDArray features(Blip net, NDArray ids, NDArray mask, int batchSize) {
+        long count = ids.getShape().get(0);
+        NDList features = new NDList();
+        for (long start = 0; start < count; start += batchSize) {
+            NDIndex rows = new NDIndex("{}:{}", start, Math.min(count, start + batchSize));
+            features.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
+        }
+        if (features.size() == 1) {
+            return features.get(0);
+        }
+        NDArray all = NDArrays.concat(features);
+        features.close();
+        return all;
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipException;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.features.ModelIdentity;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ItmScoring;
@@ -142,17 +143,9 @@ public final class ImageRetriever {
             if (rows.isEmpty()) {
                 return;
             }
-            long[] ids = grounded.ids()[0];
-            long[] mask = grounded.attentionMask()[0];
-            long[] flatIds = new long[positions.size() * ids.length];
-            long[] flatMask = new long[flatIds.length];
-            for (int r = 0; r < positions.size(); r++) {
-                System.arraycopy(ids, 0, flatIds, r * ids.length, ids.length);
-                System.arraycopy(mask, 0, flatMask, r * ids.length, ids.length);
-            }
-            Shape shape = new Shape(positions.size(), ids.length);
-            NDArray logits = ItmScoring.logits(net, NDArrays.concat(rows), m.create(flatIds, shape),
-                    m.create(flatMask, shape));
+            int[] query = new int[positions.size()]; // the one query against every candidate
+            NDArray logits = ItmScoring.logits(net, NDArrays.concat(rows), Rows.take(grounded.ids(), query, m),
+                    Rows.take(grounded.attentionMask(), query, m));
             float[] match = ItmScoring.matchLogits(logits);
             float[] prob = ItmScoring.probabilities(logits);
             for (int r = 0; r < positions.size(); r++) {

@@ -1,14 +1,12 @@
 package dev.blip4j.models.retrieval;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.ImageBatches;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.FirstToken;
 import dev.blip4j.models.matching.ItmScoring;
@@ -56,29 +54,18 @@ public final class RetrievalEvaluator {
     }
 
     public EvaluationScores evaluate(List<RgbImage> images, List<String> texts, int kTest) {
-        requireSet(images.size(), texts, kTest);
-        try (NDManager m = model.network().newManager()) {
-            NDList batches = new NDList();
-            for (int start = 0; start < images.size(); start += batchSize) {
-                List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + batchSize));
-                batches.add(model.network().encodeImage(model.pixels(batch, m)));
-            }
-            return scores(m, NDArrays.concat(batches), texts, kTest);
-        }
+        return evaluate(ImageBatches.of(model, images), texts, kTest);
     }
 
     /** As {@link #evaluate} from normalised pixels [B, 3, S, S]; the array is not closed. */
     public EvaluationScores evaluatePixels(NDArray pixels, List<String> texts, int kTest) {
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        requireSet(count, texts, kTest);
+        return evaluate(ImageBatches.of(pixels), texts, kTest);
+    }
+
+    private EvaluationScores evaluate(ImageBatches images, List<String> texts, int kTest) {
+        requireSet(images.size(), texts, kTest);
         try (NDManager m = model.network().newManager()) {
-            NDList batches = new NDList();
-            for (int start = 0; start < count; start += batchSize) {
-                NDArray slice = pixels.get(new NDIndex("{}:{}", start, Math.min(count, start + batchSize)));
-                slice.attach(m);
-                batches.add(model.network().encodeImage(slice));
-            }
-            return scores(m, NDArrays.concat(batches), texts, kTest);
+            return scores(m, images.encode(model.network(), batchSize, m), texts, kTest);
         }
     }
 
@@ -89,13 +76,9 @@ public final class RetrievalEvaluator {
         BatchEncoding enc = MatchingText.encode(model, texts);
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
-        NDList textFeat = new NDList();
-        for (int start = 0; start < count; start += 256) { // text_bs = 256, as the official loop
-            NDIndex rows = new NDIndex("{}:{}", start, Math.min(count, start + 256));
-            textFeat.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
-        }
+        NDArray textFeat = MatchingText.features(net, ids, mask, 256); // text_bs = 256, as the official loop
         NDArray imageFeat = net.imageEmbedding(states);
-        float[] sims = imageFeat.matMul(NDArrays.concat(textFeat).transpose()).toFloatArray();
+        float[] sims = imageFeat.matMul(textFeat.transpose()).toFloatArray();
         ScoreMatrix simMatrix = new ScoreMatrix(images, count, sims);
         long[][] grounded = enc.withFirstToken(firstToken.id(model.tokenizer())).ids();
         long[][] masks = enc.attentionMask();
@@ -106,9 +89,8 @@ public final class RetrievalEvaluator {
         for (int i = 0; i < images; i++) {
             int[] top = simMatrix.topK(i, kText);
             try (NDManager q = m.newSubManager()) {
-                NDArray image = states.get(new NDIndex("{}:{}", i, i + 1));
-                image.attach(q);
-                NDArray logits = ItmScoring.logits(net, image, rows(q, grounded, top), rows(q, masks, top));
+                NDArray logits = ItmScoring.logits(net, Rows.slice(states, i, i + 1, q), Rows.take(grounded, top, q),
+                        Rows.take(masks, top, q));
                 float[] match = ItmScoring.matchLogits(logits);
                 for (int r = 0; r < top.length; r++) {
                     i2t[i * count + top[r]] = match[r] + sims[i * count + top[r]];
@@ -125,16 +107,10 @@ public final class RetrievalEvaluator {
             for (int start = 0; start < top.length; start += batchSize) {
                 int[] part = Arrays.copyOfRange(top, start, Math.min(top.length, start + batchSize));
                 try (NDManager q = m.newSubManager()) {
-                    NDList chosen = new NDList();
-                    for (int i : part) {
-                        chosen.add(states.get(new NDIndex("{}:{}", i, i + 1)));
-                    }
-                    NDArray stack = NDArrays.concat(chosen);
-                    stack.attach(q);
-                    chosen.forEach(NDArray::close);
                     int[] same = new int[part.length];
                     Arrays.fill(same, j);
-                    NDArray logits = ItmScoring.logits(net, stack, rows(q, grounded, same), rows(q, masks, same));
+                    NDArray logits = ItmScoring.logits(net, Rows.take(states, part, q), Rows.take(grounded, same, q),
+                            Rows.take(masks, same, q));
                     float[] match = ItmScoring.matchLogits(logits);
                     for (int r = 0; r < part.length; r++) {
                         t2i[j * images + part[r]] = match[r] + sims[part[r] * count + j];
@@ -144,16 +120,6 @@ public final class RetrievalEvaluator {
         }
         return new EvaluationScores(simMatrix, new ScoreMatrix(images, count, i2t),
                 new ScoreMatrix(count, images, t2i), kTestAsked);
-    }
-
-    /** Rows {@code which} of a rectangular id matrix as a [which.length, width] array in {@code m}. */
-    static NDArray rows(NDManager m, long[][] all, int[] which) {
-        int width = all[0].length;
-        long[] flat = new long[which.length * width];
-        for (int r = 0; r < which.length; r++) {
-            System.arraycopy(all[which[r]], 0, flat, r * width, width);
-        }
-        return m.create(flat, new Shape(which.length, width));
     }
 
     private static void requireSet(int images, List<String> texts, int kTest) {

@@ -2,10 +2,10 @@ package dev.blip4j.models.retrieval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ItmScoring;
 import dev.blip4j.models.matching.MatchingText;
@@ -42,15 +42,9 @@ public final class TextRetriever {
         this.encoding = MatchingText.encode(model, this.texts);
         Blip net = model.network();
         this.dim = net.config().embedDim();
-        this.features = new float[this.texts.size() * dim];
         try (NDManager m = net.newManager()) {
-            NDArray ids = MatchingText.ids(encoding, m);
-            NDArray mask = MatchingText.mask(encoding, m);
-            for (int start = 0; start < this.texts.size(); start += 256) {
-                NDIndex rows = new NDIndex("{}:{}", start, Math.min(this.texts.size(), start + 256));
-                float[] f = net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))).toFloatArray();
-                System.arraycopy(f, 0, features, start * dim, f.length);
-            }
+            this.features = MatchingText.features(net, MatchingText.ids(encoding, m), MatchingText.mask(encoding, m), 256)
+                    .toFloatArray();
         }
     }
 
@@ -87,8 +81,8 @@ public final class TextRetriever {
                 for (int start = 0; start < n; start += options.batchSize()) {
                     int end = Math.min(n, start + options.batchSize());
                     int[] part = java.util.Arrays.copyOfRange(candidates, start, end);
-                    NDArray logits = ItmScoring.logits(net, states, RetrievalEvaluator.rows(m, grounded, part),
-                            RetrievalEvaluator.rows(m, masks, part));
+                    NDArray logits = ItmScoring.logits(net, states, Rows.take(grounded, part, m),
+                            Rows.take(masks, part, m));
                     float[] match = ItmScoring.matchLogits(logits);
                     float[] prob = ItmScoring.probabilities(logits);
                     for (int r = 0; r < part.length; r++) {
