@@ -64,20 +64,14 @@ public final class TaskArguments {
      * {@code min_length}, {@code repetition_penalty} (the names of the CLI options).
      */
     public GenerationConfig generation(GenerationConfig defaults) {
-        GenerationConfig.Builder g = defaults.toBuilder();
-        if (integer("beams") != null) {
-            g.numBeams(integer("beams"));
-        }
-        if (integer("max_length") != null) {
-            g.maxLength(integer("max_length"));
-        }
-        if (integer("min_length") != null) {
-            g.minLength(integer("min_length"));
-        }
-        if (decimal("repetition_penalty") != null) {
-            g.repetitionPenalty(decimal("repetition_penalty"));
-        }
-        return g.build();
+        Integer beams = integer("beams");
+        Integer maxLength = integer("max_length");
+        Integer minLength = integer("min_length");
+        Float penalty = decimal("repetition_penalty");
+        return defaults.withNumBeams(beams != null ? beams : defaults.numBeams())
+                .withLengths(minLength != null ? minLength : defaults.minLength(),
+                        maxLength != null ? maxLength : defaults.maxLength())
+                .withRepetitionPenalty(penalty != null ? penalty : defaults.repetitionPenalty());
     }
 
     public Path path(String key) {

@@ -250,7 +250,7 @@ final class BenchCommand implements Callable<Integer> {
                 yield new Workload(() -> matcher.matchPairs(inputs, texts), "pairs/s", List::of, 0, nothing);
             }
             case "caption" -> {
-                GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build()
+                GenerationConfig g = greedy ? GenerationConfig.defaults().withGreedy()
                         : GenerationConfig.captionDefaults();
                 Captioner captioner = new Captioner(model,
                         CaptionOptions.defaults().withGeneration(g).withBatchSize(batch));
@@ -261,7 +261,7 @@ final class BenchCommand implements Callable<Integer> {
                 yield new Workload(work, "captions/s", () -> tokens, captioner.promptIds().length, nothing);
             }
             case "caption-reference" -> {
-                GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build()
+                GenerationConfig g = greedy ? GenerationConfig.defaults().withGreedy()
                         : GenerationConfig.captionDefaults();
                 Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(g));
                 long[] prompt = captioner.promptIds();
@@ -340,7 +340,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private Map<String, Object> captionMemory(BlipModel model, List<RgbImage> images) {
         Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(
-                greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults()));
+                greedy ? GenerationConfig.defaults().withGreedy() : GenerationConfig.captionDefaults()));
         Map<String, Object> m = new LinkedHashMap<>();
         int every = memoryCaptions <= 2000 ? 100 : 1000;
         for (int i = 1; i <= memoryCaptions; i++) {

@@ -143,18 +143,16 @@ final class CaptionCommand implements Callable<Integer> {
     /** The options as the library takes them; values it refuses are usage errors (exit 2). */
     private CaptionOptions options() {
         try {
-            GenerationConfig generation = GenerationConfig.builder()
-                    .numBeams(greedy || sample ? 1 : beams)
-                    .maxLength(maxLength)
-                    .minLength(minLength)
-                    .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
-                    .sample(sample)
-                    .topP(sample ? topP : 1f)
-                    .topK(topK)
-                    .temperature(temperature)
-                    .numReturnSequences(numCaptions)
-                    .seed(seed)
-                    .build();
+            GenerationConfig generation = GenerationConfig.defaults()
+                    .withNumBeams(greedy || sample ? 1 : beams)
+                    .withLengths(minLength, maxLength)
+                    .withRepetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
+                    .withSample(sample)
+                    .withTopK(topK)
+                    .withTopP(sample ? topP : 1f)
+                    .withTemperature(temperature)
+                    .withNumReturnSequences(numCaptions)
+                    .withSeed(seed);
             return new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
         } catch (InputException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);

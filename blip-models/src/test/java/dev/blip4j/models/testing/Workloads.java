@@ -50,11 +50,11 @@ public final class Workloads {
         List<RgbImage> images = images(m);
         Captioner beam = new Captioner(m);
         Captioner greedy = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().greedy().maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20)));
         Captioner nucleus = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().nucleus(0.9f).seed(7).maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withNucleus(0.9f).withLengths(5, 20).withSeed(7)));
         Captioner threeBeams = new Captioner(m, CaptionOptions.defaults().withBatchSize(2)
-                .withGeneration(GenerationConfig.builder().numBeams(3).numReturnSequences(2).maxLength(20).build()));
+                .withGeneration(GenerationConfig.defaults().withNumBeams(3).withMaxLength(20).withNumReturnSequences(2)));
         return List.of(
                 new Workload("caption beam", () -> captions(beam.caption(images.subList(0, 1)))),
                 new Workload("caption greedy x3", () -> captions(greedy.caption(images))),
