@@ -1,5 +1,6 @@
 package dev.blip4j.models;
 
+import static dev.blip4j.models.testing.GoldenModels.images;
 import static dev.blip4j.models.testing.Arrays2.floats;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,11 +19,9 @@ import dev.blip4j.models.features.ImageFeatures;
 import dev.blip4j.models.features.MultimodalFeatures;
 import dev.blip4j.models.features.TextFeatures;
 import dev.blip4j.models.image.RgbImage;
-import dev.blip4j.models.matching.FirstToken;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.Match;
 import dev.blip4j.models.matching.MatchMatrix;
-import dev.blip4j.models.matching.MatchOptions;
 import dev.blip4j.models.retrieval.EvaluationScores;
 import dev.blip4j.models.retrieval.GalleryIndex;
 import dev.blip4j.models.retrieval.GalleryIndexer;
@@ -71,10 +70,6 @@ class HalfPrecisionTest {
 
     static BlipModel half(Golden g) {
         return BlipModel.builder(g.hf()).dtype(DataType.FLOAT16).load();
-    }
-
-    static List<RgbImage> images(BlipModel m) {
-        return List.of(m.readImage(Golden.image(0)), m.readImage(Golden.image(1)), m.readImage(Golden.image(2)));
     }
 
     @Test

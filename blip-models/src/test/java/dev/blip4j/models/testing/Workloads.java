@@ -40,14 +40,9 @@ public final class Workloads {
 
     private Workloads() {}
 
-    /** The golden images as a service would get them: decoded once, reused. */
-    public static List<RgbImage> images(BlipModel m) {
-        return List.of(m.readImage(Golden.image(0)), m.readImage(Golden.image(1)), m.readImage(Golden.image(2)));
-    }
-
     /** Captioning with beam search, greedy search, nucleus sampling and several captions per image. */
     public static List<Workload> captioning(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         Captioner beam = new Captioner(m);
         Captioner greedy = new Captioner(m, CaptionOptions.defaults()
                 .withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20)));
@@ -68,7 +63,7 @@ public final class Workloads {
      * calls a matcher makes; needs a model with ITC and ITM heads (the golden {@code itm} kind).
      */
     public static List<Workload> matching(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         List<String> texts = List.of("a cat", "four bears walking on the red street.", "");
         return List.of(new Workload("itc + itm scores", () -> {
             Blip net = m.network();
@@ -91,7 +86,7 @@ public final class Workloads {
      * logits of candidate answers), the calls VQA makes; needs the golden {@code vqa} kind.
      */
     public static List<Workload> answering(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         List<String> questions = List.of("what color is the horse?", "how many womans are there?",
                 "is the bird walking on the kitchen?");
         return List.of(new Workload("vqa answer logits", () -> {
