@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.blip4j.cli.MatchingCliTest.Run;
 import dev.blip4j.models.checkpoint.SafeTensors;
 import dev.blip4j.models.checkpoint.SafeTensorsFile;
@@ -175,16 +174,7 @@ class HalfPrecisionCliTest {
         List<String> args = CapFiltCommandTest.args(CapFiltCommandTest.pairs(dir), out, "--dtype", "float16");
         Run r = blip(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        float[] probs = golden("retrieval", "itm_probs");
-        List<String> all = Files.readAllLines(out.resolve("all.jsonl"));
-        assertEquals(24, all.size());
-        double max = 0;
-        for (int s = 0; s < 12; s++) {
-            JsonObject web = JsonParser.parseString(all.get(2 * s)).getAsJsonObject();
-            assertEquals("web", web.get("source").getAsString());
-            max = Math.max(max, close("web itm " + s, probs[s], web.get("itm").getAsDouble(), UNIT_TOLERANCE));
-            assertEquals(probs[s] >= 0.5, web.get("kept").getAsBoolean(), all.get(2 * s));
-        }
+        double max = CapFiltCommandTest.assertWebRowsAsTheGoldens(out, UNIT_TOLERANCE);
         System.out.printf("blip capfilt --dtype float16: web itm max |err| %.3g vs the goldens%n", max);
     }
 
