@@ -11,7 +11,9 @@ import dev.blip4j.models.matching.FirstToken;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.Match;
 import dev.blip4j.models.matching.MatchOptions;
+import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.testing.Golden;
+import dev.blip4j.models.testing.GoldenModels;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,7 +37,8 @@ class CapFiltHalfPrecisionTest {
 
     @Test
     void float16ScoresAndKeepsAsFloat32() throws IOException {
-        List<Sample> samples = CapFiltGoldenTest.read(CapFiltFixtures.goldenPairs(dir));
+        // images 0 and 1 with every caption, and image 2 with one: keeps the test to seconds
+        List<Sample> samples = CapFiltGoldenTest.read(CapFiltFixtures.goldenPairs(dir)).subList(0, 9);
         CapFiltOptions beams = CapFiltOptions.defaults().withBeams(3).withNumCaptions(2);
         CapFiltOptions nucleus = CapFiltOptions.defaults().withNumCaptions(2);
         try (BlipModel cap = BlipModel.load(Golden.of("caption").hf());
@@ -54,19 +57,20 @@ class CapFiltHalfPrecisionTest {
                     max[0], max[1], want.size());
 
             ImageTextMatcher rescore = new ImageTextMatcher(filt, MatchOptions.defaults().withFirstToken(FirstToken.ENC));
+            List<RgbImage> images = GoldenModels.images(filt);
             List<CandidateRow> sampled = new CapFilt(cap16, filt16, nucleus).process(samples);
             max = new double[2];
             int synthetic = 0;
             for (int r = 0; r < sampled.size(); r++) {
                 CandidateRow h = sampled.get(r);
                 int image = h.image().charAt("images/image".length()) - '0';
-                Match m = rescore.match(Golden.image(image), h.text());
+                Match m = rescore.match(images.get(image), h.text());
                 CandidateRow w = new CandidateRow(h.key(), h.image(), h.text(), h.source(), m.itm(), m.itc(),
                         m.itm() >= nucleus.threshold(), null, h.extra());
                 assertScoredAlike("nucleus row " + r, w, h, max);
                 synthetic += h.source() == Source.SYNTHETIC ? 1 : 0;
             }
-            assertEquals(24, synthetic);
+            assertEquals(18, synthetic);
             System.out.printf("capfilt float16, nucleus sampling: itm max |err| %.3g, itc max |err| %.3g vs float32"
                     + " scores of the same texts%n", max[0], max[1]);
         }
