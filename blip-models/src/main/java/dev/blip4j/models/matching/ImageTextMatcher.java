@@ -14,6 +14,7 @@ import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -76,6 +77,11 @@ public final class ImageTextMatcher {
         return match(List.of(image), texts).matches(0);
     }
 
+    /** Every image file against every text (see {@link BlipModel#readImages}). */
+    public MatchMatrix match(Collection<Path> images, List<String> texts) {
+        return match(model.readImages(images), texts);
+    }
+
     /** Every image against every text. */
     public MatchMatrix match(List<RgbImage> images, List<String> texts) {
         return match(ImageBatches.of(model, images), texts);
@@ -125,17 +131,30 @@ public final class ImageTextMatcher {
                 NDArray states = any ? net.encodeImage(pixels) : null;
                 for (int i = 0; i < count; i++) {
                     List<String> own = texts.get(first + i);
-                    Scores scores = new Scores(1, own.size());
-                    if (!own.isEmpty()) {
-                        try (NDManager im = pixels.getManager().newSubManager()) {
-                            score(Rows.slice(states, i, i + 1, im), 0, textSide(im, own), scores);
-                        }
-                    }
-                    out.add(scores.toMatrix(own).matches(0));
+                    out.add(own.isEmpty() ? List.of()
+                            : matchEncoded(states.get(new NDIndex("{}:{}", i, i + 1)), own));
                 }
             });
         }
         return out;
+    }
+
+    /**
+     * One image already through the ViT, states [1, N, W] as {@link Blip#encodeImage} makes them,
+     * against its texts: what {@link #match(RgbImage, List)} computes after the ViT, for a serving
+     * engine that encodes the images of many requests in one pass. The array is not closed.
+     */
+    public List<Match> matchEncoded(NDArray imageState, List<String> texts) {
+        requireTexts(texts);
+        Scores scores = new Scores(1, texts.size());
+        if (!texts.isEmpty()) {
+            try (NDManager im = model.network().newManager()) {
+                NDArray image = imageState.duplicate();
+                image.attach(im);
+                score(image, 0, textSide(im, texts), scores);
+            }
+        }
+        return scores.toMatrix(texts).matches(0);
     }
 
     /**
