@@ -197,7 +197,7 @@ public final class Blip implements AutoCloseable {
     }
 
     /** {@code F.normalize(x, dim=-1)}: x / max(||x||, 1e-12). */
-    static NDArray normalize(NDArray x) {
+    public static NDArray normalize(NDArray x) {
         return x.div(x.norm(new int[] {-1}, true).maximum(1e-12f));
     }
 

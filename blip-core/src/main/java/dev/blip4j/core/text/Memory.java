@@ -38,16 +38,21 @@ public final class Memory implements AutoCloseable {
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
+        if (stack.layers().stream().allMatch(layer -> layer.crossAttention() == null)) {
+            throw new IllegalStateException("this text stack has no cross-attention weights");
+        }
+        // Layers without cross-attention (every other one in BLIP-2's Q-Former) hold no keys.
         List<KeyValue> kv = new ArrayList<>(stack.layers().size());
         for (BertLayer layer : stack.layers()) {
             if (layer.crossAttention() == null) {
-                throw new IllegalStateException("this text stack has no cross-attention weights");
+                kv.add(null);
+                continue;
             }
             NDList projected = Scoped.keepAll(() -> layer.crossAttention().project(states).toList());
             kv.add(new KeyValue(projected.get(0), projected.get(1)));
         }
         NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.getDataType()));
-        return new Memory(List.copyOf(kv), bias, groups);
+        return new Memory(java.util.Collections.unmodifiableList(kv), bias, groups);
     }
 
     /**
@@ -71,12 +76,12 @@ public final class Memory implements AutoCloseable {
 
     /** Rows of the memory (images), before grouping. */
     public long rows() {
-        return layers.get(0).key().getShape().get(0);
+        return layers.stream().filter(java.util.Objects::nonNull).findFirst().orElseThrow().key().getShape().get(0);
     }
 
     @Override
     public void close() {
-        layers.forEach(KeyValue::close);
+        layers.stream().filter(java.util.Objects::nonNull).forEach(KeyValue::close);
         if (bias != null) {
             bias.close();
         }

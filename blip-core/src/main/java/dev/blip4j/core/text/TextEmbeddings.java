@@ -8,6 +8,8 @@ import dev.blip4j.core.nn.LayerNorm;
 
 /**
  * Word plus absolute position embeddings, then LayerNorm. BLIP's BERT has no token-type embeddings.
+ * BLIP-2's Q-Former puts its learned queries in front of the text, without positions; the
+ * LayerNorm then runs over both ({@code Qformer.py} {@code BertEmbeddings}).
  *
  * @param words [vocab, hidden]
  * @param positions [maxPositions, hidden]
@@ -19,10 +21,21 @@ public record TextEmbeddings(NDArray words, NDArray positions, LayerNorm norm) {
      * @param start position of the first token (the length of the cached prefix when decoding)
      */
     public NDArray forward(NDArray ids, int start) {
+        return norm.apply(tokens(ids, start));
+    }
+
+    /**
+     * @param queries [B, Q, H] learned query embeddings
+     * @param ids [B, T] token ids after the queries (positions count from 0), or null for queries alone
+     */
+    public NDArray forward(NDArray queries, NDArray ids) {
+        return norm.apply(ids == null ? queries : queries.concat(tokens(ids, 0), 1));
+    }
+
+    private NDArray tokens(NDArray ids, int start) {
         long length = ids.getShape().get(1);
         NDArray positionIds = ids.getManager().arange(start, start + (int) length, 1, DataType.INT64);
         NDArray x = Embedding.embedding(ids, words, SparseFormat.DENSE).singletonOrThrow();
-        x = x.addi(Embedding.embedding(positionIds, positions, SparseFormat.DENSE).singletonOrThrow());
-        return norm.apply(x);
+        return x.addi(Embedding.embedding(positionIds, positions, SparseFormat.DENSE).singletonOrThrow());
     }
 }

@@ -27,7 +27,20 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
     public NDArray forward(NDArray ids, NDArray mask, MedMode mode, Memory memory) {
-        return run(ids, mask, mode, memory, null);
+        return run(null, ids, mask, mode, memory, null);
+    }
+
+    /**
+     * Runs BLIP-2's Q-Former: learned queries in front of the text. Only the queries cross-attend
+     * (where a layer has cross-attention) and they take the layers' query feed-forward.
+     *
+     * @param queries [B, Q, H] query embeddings
+     * @param ids [B, T] token ids, or null for the queries alone
+     * @param mask [B, T] mask of the text (queries are always attended), or null
+     * @return [B, Q + T, H], the queries' states first
+     */
+    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, Memory memory) {
+        return run(queries, ids, mask, mode, memory, null);
     }
 
     /**
@@ -37,12 +50,14 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @return hidden states of the new tokens [R, t, H]
      */
     public NDArray step(NDArray ids, Memory memory, DecoderCache cache) {
-        return run(ids, null, MedMode.DECODER, memory, cache);
+        return run(null, ids, null, MedMode.DECODER, memory, cache);
     }
 
-    private NDArray run(NDArray ids, NDArray mask, MedMode mode, Memory memory, DecoderCache cache) {
+    private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, Memory memory,
+            DecoderCache cache) {
         int start = cache == null ? 0 : cache.length();
-        int length = (int) ids.getShape().get(1);
+        int length = ids == null ? 0 : (int) ids.getShape().get(1);
+        int q = queries == null ? 0 : (int) queries.getShape().get(1);
         if (start + length > config.maxPositions()) {
             throw new InputException("a text of " + (start + length) + " tokens does not fit the position table of "
                     + config.maxPositions());
@@ -50,9 +65,12 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
         if (mode.crossAttends() && memory == null) {
             throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
         }
+        NDManager manager = (queries != null ? queries : ids).getManager();
         NDArray out = Scoped.compute(() -> {
-            NDArray x = embeddings.forward(ids, start);
-            NDArray bias = selfAttentionBias(ids.getManager(), mask, mode.causal(), length, start, x.getDataType());
+            NDArray x = queries == null ? embeddings.forward(ids, start) : embeddings.forward(queries, ids);
+            NDArray fullMask = q == 0 || mask == null ? mask
+                    : manager.ones(new Shape(mask.getShape().get(0), q), mask.getDataType()).concat(mask, 1);
+            NDArray bias = selfAttentionBias(manager, fullMask, mode.causal(), q + length, start, x.getDataType());
             for (int i = 0; i < layers.size(); i++) {
                 BertLayer layer = layers.get(i);
                 NDArray in = x;
@@ -60,7 +78,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 x = Scoped.compute(() -> {
                     KeyValue fresh = layer.selfAttention().project(in);
                     KeyValue self = cache == null ? fresh : cache.append(index, fresh);
-                    return layer.forward(in, self, bias, mode, memory == null ? null : memory.layer(index));
+                    return layer.forward(in, self, bias, mode, memory == null ? null : memory.layer(index), q);
                 });
             }
             return x;
