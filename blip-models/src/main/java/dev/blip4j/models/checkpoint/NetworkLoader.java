@@ -92,25 +92,41 @@ public final class NetworkLoader {
     /** A BLIP-2 checkpoint of either layout, with LAVIS's separate ViT file when it needs one. */
     private static Loaded loadBlip2(ModelFiles files, Map<String, TensorData> raw, int storageTied, Integer imageSize,
             Device device, DataType dtype) {
-        Layout layout = raw.keySet().stream().anyMatch(k -> k.startsWith("vision_model.") || k.startsWith("qformer."))
+        Layout layout = blip2Layout(raw);
+        Blip2Hints hints = blip2Hints(files, layout);
+        Blip2Files.Merged merged = blip2Tensors(files, raw, layout, hints);
+        return loadBlip2(files.weights(), merged.tensors(), storageTied, merged.ignored(), layout, hints, imageSize,
+                device, dtype);
+    }
+
+    /** {@code vision_model.*} / {@code qformer.*} is transformers' naming, the rest LAVIS's. */
+    public static Layout blip2Layout(Map<String, TensorData> raw) {
+        return raw.keySet().stream().anyMatch(k -> k.startsWith("vision_model.") || k.startsWith("qformer."))
                 ? Layout.HUGGINGFACE : Layout.ORIGINAL;
+    }
+
+    /** {@code blip2_config.json} beside a LAVIS checkpoint, or a BLIP-2 {@code config.json} in an HF directory. */
+    public static Blip2Hints blip2Hints(ModelFiles files, Layout layout) {
         Path hfConfig = files.dir().resolve(ConfigFiles.HF_CONFIG);
-        Blip2Hints hints = layout == Layout.ORIGINAL ? ConfigFiles.blip2Original(files.dir())
+        return layout == Layout.ORIGINAL ? ConfigFiles.blip2Original(files.dir())
                 : ConfigFiles.isBlip2HuggingFace(hfConfig) ? ConfigFiles.blip2HuggingFace(hfConfig) : Blip2Hints.none();
-        int ignored = 0;
-        if (layout == Layout.ORIGINAL && raw.keySet().stream().noneMatch(k -> k.startsWith(Blip2Assembler.VISION))) {
-            Path vitFile = files.dir().resolve(Blip2Files.EVA_VIT_G);
-            Integer depth = hints.base().visionDepth();
-            long[] ln = raw.containsKey(Blip2Assembler.LN_VISION + ".weight")
-                    ? raw.get(Blip2Assembler.LN_VISION + ".weight").shape() : null;
-            if (depth == null && ln != null && ln[0] == Blip2Assembler.EVA_G_WIDTH) {
-                depth = Blip2Assembler.EVA_G_DEPTH;
-            }
-            Blip2Files.Merged merged = Blip2Files.withVit(raw, vitFile, depth);
-            raw = merged.tensors();
-            ignored = merged.ignored();
+    }
+
+    /**
+     * A BLIP-2 checkpoint's tensors, with LAVIS's separate {@code eva_vit_g.pth} merged in when a
+     * LAVIS checkpoint leaves the frozen ViT out.
+     */
+    public static Blip2Files.Merged blip2Tensors(ModelFiles files, Map<String, TensorData> raw, Layout layout,
+            Blip2Hints hints) {
+        if (layout == Layout.HUGGINGFACE || raw.keySet().stream().anyMatch(k -> k.startsWith(Blip2Assembler.VISION))) {
+            return new Blip2Files.Merged(raw, 0);
         }
-        return loadBlip2(files.weights(), raw, storageTied, ignored, layout, hints, imageSize, device, dtype);
+        Integer depth = hints.base().visionDepth();
+        TensorData ln = raw.get(Blip2Assembler.LN_VISION + ".weight");
+        if (depth == null && ln != null && ln.shape()[0] == Blip2Assembler.EVA_G_WIDTH) {
+            depth = Blip2Assembler.EVA_G_DEPTH;
+        }
+        return Blip2Files.withVit(raw, files.dir().resolve(Blip2Files.EVA_VIT_G), depth);
     }
 
     /**
