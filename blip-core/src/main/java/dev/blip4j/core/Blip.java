@@ -8,7 +8,7 @@ import dev.blip4j.core.nn.Scoped;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.LmHead;
 import dev.blip4j.core.text.MedMode;
-import dev.blip4j.core.text.Memory;
+import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.text.TextTransformer;
 import dev.blip4j.core.vision.VisionTransformer;
 
@@ -93,7 +93,7 @@ public final class Blip implements AutoCloseable {
      */
     public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask) {
         return Scoped.compute(() -> {
-            try (Memory memory = Memory.of(encoder(), in(images), imageMask, 1)) {
+            try (CrossKeyValues memory = CrossKeyValues.of(encoder(), in(images), imageMask, 1)) {
                 return out(encoder().forward(ids, mask, MedMode.MULTIMODAL, memory));
             }
         });
@@ -129,7 +129,7 @@ public final class Blip implements AutoCloseable {
     /** Decoder logits [B, T, vocab] of whole sequences in one pass (scoring, VQA ranking, losses). */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask) {
         return Scoped.compute(() -> {
-            try (Memory memory = Memory.of(decoder(), in(states), statesMask, 1)) {
+            try (CrossKeyValues memory = CrossKeyValues.of(decoder(), in(states), statesMask, 1)) {
                 return out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, memory)));
             }
         });

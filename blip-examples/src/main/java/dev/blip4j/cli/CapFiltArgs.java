@@ -1,7 +1,7 @@
 package dev.blip4j.cli;
 
 import dev.blip4j.models.BlipModel;
-import dev.blip4j.models.capfilt.CapFiltOptions;
+import dev.blip4j.capfilt.CapFiltOptions;
 import dev.blip4j.models.caption.CaptionOptions;
 import java.nio.file.Path;
 import java.util.List;

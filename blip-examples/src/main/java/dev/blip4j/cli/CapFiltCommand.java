@@ -1,11 +1,11 @@
 package dev.blip4j.cli;
 
 import dev.blip4j.models.BlipModel;
-import dev.blip4j.models.capfilt.CandidateRow.Source;
-import dev.blip4j.models.capfilt.CapFiltListener;
-import dev.blip4j.models.capfilt.CapFiltOptions;
-import dev.blip4j.models.capfilt.CapFiltRun;
-import dev.blip4j.models.capfilt.CapFiltSummary;
+import dev.blip4j.capfilt.CandidateRow.Source;
+import dev.blip4j.capfilt.CapFiltListener;
+import dev.blip4j.capfilt.CapFiltOptions;
+import dev.blip4j.capfilt.CapFiltRun;
+import dev.blip4j.capfilt.CapFiltSummary;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -42,7 +42,7 @@ final class LoadOptions {
         HubSettings hub = HubSettings.fromEnvironment();
         return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).dtype(dtype())
                 .hub(hub).offline(offline)
-                .downloadProgress(hub.progressBars() ? DownloadProgress.bars(new PrintWriter(System.err, true))
+                .downloadProgress(hub.progressBars() ? new DownloadBars(new PrintWriter(System.err, true))
                         : DownloadProgress.NONE);
     }
 

@@ -1,6 +1,5 @@
 package dev.blip4j.cli;
 
-import dev.blip4j.models.hub.ProgressBar;
 import java.io.PrintWriter;
 
 /**

@@ -6,7 +6,7 @@ import dev.blip4j.core.Blip;
 import dev.blip4j.core.generate.NextTokenModel;
 import dev.blip4j.core.text.DecoderCache;
 import dev.blip4j.core.text.DecoderSession;
-import dev.blip4j.core.text.Memory;
+import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.text.TextTransformer;
 
 /**
@@ -34,7 +34,7 @@ final class ReferenceDecoder implements NextTokenModel, AutoCloseable {
     @Override
     public float[][] next(long[][] tokens) {
         TextTransformer decoder = net.decoder();
-        try (Memory memory = Memory.of(decoder, repeated, null, 1)) {
+        try (CrossKeyValues memory = CrossKeyValues.of(decoder, repeated, null, 1)) {
             return DecoderSession.step(decoder, net.lmHead(), tokens, memory, cache, manager);
         }
     }

@@ -7,7 +7,7 @@ import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.vqa.Answer;
 import dev.blip4j.models.vqa.AnswerList;
 import dev.blip4j.models.vqa.RankedAnswer;
-import dev.blip4j.models.vqa.Ranking;
+import dev.blip4j.models.vqa.AnswerRanking;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
 import dev.blip4j.models.vqa.VqaOptions;
 import java.io.PrintWriter;
@@ -109,7 +109,7 @@ final class VqaCommand implements Callable<Integer> {
             AnswerList list = rank ? AnswerList.load(answers, m) : null;
             RgbImage img = m.readImage(image);
             if (rank) {
-                for (Ranking r : vqa.rank(img, questions, list)) {
+                for (AnswerRanking r : vqa.rank(img, questions, list)) {
                     List<Map<String, Object>> ranked = new ArrayList<>();
                     for (RankedAnswer a : r.top(n)) {
                         Map<String, Object> entry = new LinkedHashMap<>();

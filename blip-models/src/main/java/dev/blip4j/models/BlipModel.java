@@ -268,7 +268,7 @@ public final class BlipModel implements AutoCloseable {
                 settings = settings.withOffline(offline || settings.offline());
             }
             DownloadProgress progress = downloadProgress != null ? downloadProgress
-                    : settings.progressBars() ? DownloadProgress.stderr() : DownloadProgress.NONE;
+                    : settings.progressBars() ? DownloadProgress.logging() : DownloadProgress.NONE;
             return new HubModels(settings, progress);
         }
 

@@ -1,14 +1,14 @@
 package dev.blip4j.spark;
 
 import dev.blip4j.core.InputException;
-import dev.blip4j.models.capfilt.CandidateRow;
-import dev.blip4j.models.capfilt.CapFilt;
-import dev.blip4j.models.capfilt.CapFiltReport;
-import dev.blip4j.models.capfilt.CapFiltSummary;
-import dev.blip4j.models.capfilt.InputFile;
-import dev.blip4j.models.capfilt.Sample;
-import dev.blip4j.models.capfilt.SampleIterator;
-import dev.blip4j.models.capfilt.SampleReader;
+import dev.blip4j.capfilt.CandidateRow;
+import dev.blip4j.capfilt.CapFilt;
+import dev.blip4j.capfilt.CapFiltReport;
+import dev.blip4j.capfilt.CapFiltSummary;
+import dev.blip4j.capfilt.InputFile;
+import dev.blip4j.capfilt.Sample;
+import dev.blip4j.capfilt.SampleIterator;
+import dev.blip4j.capfilt.SampleReader;
 import dev.blip4j.models.image.ImageLoader;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;

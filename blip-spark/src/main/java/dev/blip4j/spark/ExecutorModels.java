@@ -2,7 +2,7 @@ package dev.blip4j.spark;
 
 import dev.blip4j.core.BlipEngine;
 import dev.blip4j.models.BlipModel;
-import dev.blip4j.models.capfilt.CapFilt;
+import dev.blip4j.capfilt.CapFilt;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,6 +1,6 @@
 package dev.blip4j.spark;
 
-import dev.blip4j.models.capfilt.CapFiltOptions;
+import dev.blip4j.capfilt.CapFiltOptions;
 import java.io.Serializable;
 
 /**

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.blip4j.cli.BlipCli;
-import dev.blip4j.models.capfilt.CapFiltOptions;
+import dev.blip4j.capfilt.CapFiltOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkCapFiltTest {
 
     static final Path GOLDEN = Path.of(System.getProperty("blip.testResources")).resolve("golden");
-    static final Path SHARDS = Path.of("../blip-models/src/test/resources/capfilt");
+    static final Path SHARDS = Path.of("../blip-capfilt/src/test/resources/capfilt");
 
     @TempDir
     static Path dir;

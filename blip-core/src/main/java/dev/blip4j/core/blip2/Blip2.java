@@ -7,7 +7,7 @@ import dev.blip4j.core.Blip;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
-import dev.blip4j.core.text.Memory;
+import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.vision.VisionTransformer;
 
 /**
@@ -89,7 +89,7 @@ public final class Blip2 implements AutoCloseable {
     /** The queries' outputs [B, Q, H] over image tokens [B, N, W] ({@code extract_features(mode='image')}). */
     public NDArray encodeQueries(NDArray imageStates) {
         return Scoped.compute(() -> {
-            try (Memory image = memory(imageStates, 1)) {
+            try (CrossKeyValues image = crossKeyValues(imageStates, 1)) {
                 return out(qformer.forward(QueryMode.IMAGE, null, null, image));
             }
         });
@@ -116,7 +116,7 @@ public final class Blip2 implements AutoCloseable {
         }
         int q = qformer.queries();
         return Scoped.compute(() -> {
-            try (Memory image = memory(imageStates, (int) (rows / images))) {
+            try (CrossKeyValues image = crossKeyValues(imageStates, (int) (rows / images))) {
                 return out(qformer.forward(QueryMode.MULTIMODAL, ids, mask, image).get(":, :{}", q));
             }
         });
@@ -153,8 +153,8 @@ public final class Blip2 implements AutoCloseable {
         return Scoped.compute(() -> queryEmbeddings.matMul(textEmbeddings.transpose()).max(new int[] {1}));
     }
 
-    private Memory memory(NDArray imageStates, int groups) {
-        return Memory.of(qformer.bert(), in(imageStates), null, groups);
+    private CrossKeyValues crossKeyValues(NDArray imageStates, int groups) {
+        return CrossKeyValues.of(qformer.bert(), in(imageStates), null, groups);
     }
 
     /** An input in the weights' type (the same array when it already is). */

@@ -2,7 +2,7 @@ package dev.blip4j.core.blip2;
 
 import ai.djl.ndarray.NDArray;
 import dev.blip4j.core.text.BertLayer;
-import dev.blip4j.core.text.Memory;
+import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.text.TextTransformer;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,7 @@ public record QFormer(TextTransformer bert, NDArray queryTokens) {
      *     each of its rows serves {@code groups} consecutive rows
      * @return [B, Q + T, H]: the queries' states, then the text's (either part absent by mode)
      */
-    public NDArray forward(QueryMode mode, NDArray ids, NDArray mask, Memory image) {
+    public NDArray forward(QueryMode mode, NDArray ids, NDArray mask, CrossKeyValues image) {
         if (!mode.queries()) {
             return bert.forward(ids, mask, mode.med(), null);
         }

@@ -30,12 +30,12 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
      * @param selfBias additive self-attention mask (padding, causality) or null
      * @param memory the image side of cross-attention, used when {@code mode.crossAttends()}
      */
-    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, Memory.Layer memory) {
+    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory) {
         return forward(x, self, selfBias, mode, memory, 0);
     }
 
     /** @param queries leading positions of {@code x} that are Q-Former queries, 0 for BLIP */
-    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, Memory.Layer memory,
+    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory,
             int queries) {
         x = selfAttention.forward(x, self, selfBias, 1);
         if (queries == 0) {
@@ -45,7 +45,7 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
         return queries == x.getShape().get(1) ? q : q.concat(feedForward(x.get(":, {}:", queries), ffn, ffnNorm), 1);
     }
 
-    private NDArray crossAttend(NDArray x, MedMode mode, Memory.Layer memory) {
+    private NDArray crossAttend(NDArray x, MedMode mode, CrossKeyValues.Layer memory) {
         return mode.crossAttends() && crossAttention != null
                 ? crossAttention.forward(x, memory.keyValue(), memory.bias(), memory.groups())
                 : x;

@@ -16,7 +16,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
     private final TextTransformer decoder;
     private final LmHead head;
     private final NDManager manager;
-    private final Memory memory;
+    private final CrossKeyValues memory;
     private final DecoderCache cache;
 
     /**
@@ -30,7 +30,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         this.manager = states.getManager().newSubManager();
         DataType dtype = head.decoder().weight().getDataType();
         NDArray typed = states.toType(dtype, false);
-        this.memory = Memory.of(decoder, typed, mask, rowsPerState);
+        this.memory = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
         if (typed != states) {
             typed.close();
         }
@@ -50,7 +50,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
      * @param manager owner of the step's temporary arrays (a sub-manager closed before returning)
      * @return [rows][vocab] float32 logits of the last position
      */
-    public static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, Memory memory,
+    public static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, CrossKeyValues memory,
             DecoderCache cache, NDManager manager) {
         int rows = tokens.length;
         int t = tokens[0].length;

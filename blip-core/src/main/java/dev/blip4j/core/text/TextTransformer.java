@@ -26,7 +26,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param memory what to cross-attend to; required when {@code mode.crossAttends()}
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
-    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, Memory memory) {
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
         return run(null, ids, mask, mode, memory, null);
     }
 
@@ -39,7 +39,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param mask [B, T] mask of the text (queries are always attended), or null
      * @return [B, Q + T, H], the queries' states first
      */
-    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, Memory memory) {
+    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
         return run(queries, ids, mask, mode, memory, null);
     }
 
@@ -49,11 +49,11 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param ids [R, t] the new tokens of every row
      * @return hidden states of the new tokens [R, t, H]
      */
-    public NDArray step(NDArray ids, Memory memory, DecoderCache cache) {
+    public NDArray step(NDArray ids, CrossKeyValues memory, DecoderCache cache) {
         return run(null, ids, null, MedMode.DECODER, memory, cache);
     }
 
-    private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, Memory memory,
+    private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory,
             DecoderCache cache) {
         int start = cache == null ? 0 : cache.length();
         int length = ids == null ? 0 : (int) ids.getShape().get(1);

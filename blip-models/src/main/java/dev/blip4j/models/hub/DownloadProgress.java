@@ -1,10 +1,13 @@
 package dev.blip4j.models.hub;
 
-import java.io.PrintWriter;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Told about each file a download fetches. The default draws a {@link ProgressBar} per file on
- * stderr, like huggingface_hub's tqdm bars.
+ * Told about each file a download fetches. The library's default logs a line when a file starts
+ * and when it ends (SLF4J, logger {@code dev.blip4j.models.hub}); the {@code blip} command draws
+ * progress bars instead, and an application can do what it likes.
  */
 public interface DownloadProgress {
 
@@ -30,31 +33,24 @@ public interface DownloadProgress {
         default void end() {}
     }
 
-    /** Progress bars on the given stream (stderr for the CLI and the library's default). */
-    static DownloadProgress bars(PrintWriter err) {
-        return (file, total, resumedFrom) -> new Transfer() {
-            private ProgressBar bar = new ProgressBar(err, file, total, resumedFrom, ProgressBar.Units.BYTES, null);
+    /** A log line per file at its start and its end, through SLF4J. */
+    static DownloadProgress logging() {
+        Logger log = LoggerFactory.getLogger(DownloadProgress.class.getPackageName());
+        return (file, total, resumedFrom) -> {
+            long started = System.nanoTime();
+            log.info(resumedFrom > 0 ? String.format(Locale.ROOT, "downloading %s (%,d bytes, resuming at %,d)", file,
+                    total, resumedFrom) : String.format(Locale.ROOT, "downloading %s (%,d bytes)", file, total));
+            return new Transfer() {
+                @Override
+                public void restart() {
+                    log.info("restarting {} from the beginning: the server ignored the range request", file);
+                }
 
-            @Override
-            public void advance(long bytes) {
-                bar.advance(bytes);
-            }
-
-            @Override
-            public void restart() {
-                bar.finish();
-                bar = new ProgressBar(err, file, total, 0, ProgressBar.Units.BYTES, null);
-            }
-
-            @Override
-            public void end() {
-                bar.finish();
-            }
+                @Override
+                public void end() {
+                    log.info(String.format(Locale.ROOT, "%s done in %.1f s", file, (System.nanoTime() - started) / 1e9));
+                }
+            };
         };
-    }
-
-    /** Bars on this process's stderr. */
-    static DownloadProgress stderr() {
-        return bars(new PrintWriter(System.err, true));
     }
 }

@@ -44,10 +44,10 @@ public final class HubModels {
         this.progress = progress;
     }
 
-    /** With this process's environment and progress bars on stderr (unless disabled there). */
+    /** With this process's environment, logging each download (unless progress is disabled there). */
     public static HubModels fromEnvironment() {
         HubSettings s = HubSettings.fromEnvironment();
-        return new HubModels(s, s.progressBars() ? DownloadProgress.stderr() : DownloadProgress.NONE);
+        return new HubModels(s, s.progressBars() ? DownloadProgress.logging() : DownloadProgress.NONE);
     }
 
     public HubSettings settings() {

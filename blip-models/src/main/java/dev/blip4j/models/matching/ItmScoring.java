@@ -3,7 +3,7 @@ package dev.blip4j.models.matching;
 import ai.djl.ndarray.NDArray;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.text.MedMode;
-import dev.blip4j.core.text.Memory;
+import dev.blip4j.core.text.CrossKeyValues;
 
 /**
  * The image-grounded encoder and ITM head over arrays, shared by matching, retrieval re-ranking
@@ -32,7 +32,7 @@ public final class ItmScoring {
      */
     public static NDArray groundedStates(Blip net, NDArray image, NDArray ids, NDArray mask) {
         int rows = Math.toIntExact(ids.getShape().get(0));
-        try (Memory memory = Memory.of(net.encoder(), image, null, rows)) {
+        try (CrossKeyValues memory = CrossKeyValues.of(net.encoder(), image, null, rows)) {
             return net.encoder().forward(ids, mask, MedMode.MULTIMODAL, memory);
         }
     }

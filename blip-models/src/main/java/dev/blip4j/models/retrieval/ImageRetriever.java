@@ -72,8 +72,8 @@ public final class ImageRetriever {
                     .toFloatArray();
             sims = index.similarities(q);
         }
-        int[] candidates = Ranking.candidates(sims, Math.max(options.k(), options.rerank()));
-        Ranking.Itm[] itm = new Ranking.Itm[candidates.length];
+        int[] candidates = HitRanking.candidates(sims, Math.max(options.k(), options.rerank()));
+        HitRanking.Itm[] itm = new HitRanking.Itm[candidates.length];
         List<String> problems = new ArrayList<>();
         if (options.rerank() > 0) {
             BatchEncoding grounded = enc.withFirstToken(options.firstToken().id(model.tokenizer()));
@@ -83,7 +83,7 @@ public final class ImageRetriever {
                         itm, problems);
             }
         }
-        return new SearchResult(Ranking.rank(sims, candidates, itm, options.k(), i -> index.images().get(i).path(),
+        return new SearchResult(HitRanking.rank(sims, candidates, itm, options.k(), i -> index.images().get(i).path(),
                 i -> null), problems);
     }
 
@@ -97,13 +97,13 @@ public final class ImageRetriever {
         try (NDManager m = net.newManager()) {
             sims = index.similarities(net.imageEmbedding(net.encodeImage(model.pixels(List.of(query), m))).toFloatArray());
         }
-        int[] candidates = Ranking.candidates(sims, options.k());
-        return new SearchResult(Ranking.rank(sims, candidates, new Ranking.Itm[candidates.length], options.k(),
+        int[] candidates = HitRanking.candidates(sims, options.k());
+        return new SearchResult(HitRanking.rank(sims, candidates, new HitRanking.Itm[candidates.length], options.k(),
                 i -> index.images().get(i).path(), i -> null), List.of());
     }
 
     /** ITM of the query against candidates {@code batch} (at positions {@code offset...}). */
-    private void rerank(int[] batch, int offset, BatchEncoding grounded, Ranking.Itm[] itm, List<String> problems) {
+    private void rerank(int[] batch, int offset, BatchEncoding grounded, HitRanking.Itm[] itm, List<String> problems) {
         Blip net = model.network();
         try (NDManager m = net.newManager()) {
             NDArray[] states = new NDArray[batch.length];
@@ -121,7 +121,7 @@ public final class ImageRetriever {
                         fromFiles.add(c);
                     }
                 } catch (BlipException e) {
-                    itm[offset + c] = new Ranking.Itm(0, 0, e.getMessage());
+                    itm[offset + c] = new HitRanking.Itm(0, 0, e.getMessage());
                     problems.add(e.getMessage());
                 }
             }
@@ -156,7 +156,7 @@ public final class ImageRetriever {
             float[] match = ItmScoring.matchLogits(logits);
             float[] prob = ItmScoring.probabilities(logits);
             for (int r = 0; r < positions.size(); r++) {
-                itm[offset + positions.get(r)] = new Ranking.Itm(match[r], prob[r], null);
+                itm[offset + positions.get(r)] = new HitRanking.Itm(match[r], prob[r], null);
             }
         }
     }

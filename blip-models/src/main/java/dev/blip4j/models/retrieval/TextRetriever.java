@@ -78,8 +78,8 @@ public final class TextRetriever {
                 }
                 sims[t] = (float) dot;
             }
-            int[] candidates = Ranking.candidates(sims, Math.max(options.k(), options.rerank()));
-            Ranking.Itm[] itm = new Ranking.Itm[candidates.length];
+            int[] candidates = HitRanking.candidates(sims, Math.max(options.k(), options.rerank()));
+            HitRanking.Itm[] itm = new HitRanking.Itm[candidates.length];
             int n = Math.min(options.rerank(), candidates.length);
             if (n > 0) {
                 long[][] grounded = encoding.withFirstToken(options.firstToken().id(model.tokenizer())).ids();
@@ -92,11 +92,11 @@ public final class TextRetriever {
                     float[] match = ItmScoring.matchLogits(logits);
                     float[] prob = ItmScoring.probabilities(logits);
                     for (int r = 0; r < part.length; r++) {
-                        itm[start + r] = new Ranking.Itm(match[r], prob[r], null);
+                        itm[start + r] = new HitRanking.Itm(match[r], prob[r], null);
                     }
                 }
             }
-            return new SearchResult(Ranking.rank(sims, candidates, itm, options.k(), i -> null, texts::get),
+            return new SearchResult(HitRanking.rank(sims, candidates, itm, options.k(), i -> null, texts::get),
                     new ArrayList<>());
         }
     }

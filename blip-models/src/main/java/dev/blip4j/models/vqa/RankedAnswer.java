@@ -8,6 +8,6 @@ package dev.blip4j.models.vqa;
  * @param score minus the label-smoothed (0.1) cross-entropy of the answer's tokens, summed
  *     ({@code log_probs_sum} in the official code); larger is better
  * @param probability {@code exp(score)} normalised over the candidates that were scored (the
- *     top-k by first-token probability): see {@link Ranking#probabilities()}
+ *     top-k by first-token probability): see {@link AnswerRanking#probabilities()}
  */
 public record RankedAnswer(String answer, int index, double score, double probability) {}

@@ -46,7 +46,7 @@ import java.util.stream.IntStream;
  *       pairs, padded together in the order given). A question answered alone is not padded.</li>
  *   <li>{@linkplain #rank(RgbImage, String, AnswerList) Rank} ({@code inference='rank'},
  *       {@code rank_answer}): the two-stage choice among the entries of an {@link AnswerList},
- *       with the question padding masked, so that batching does not matter; see {@link Ranking}.</li>
+ *       with the question padding masked, so that batching does not matter; see {@link AnswerRanking}.</li>
  * </ul>
  *
  * <p>The image is resized to the size the checkpoint was trained at (480 for the original VQA
@@ -192,33 +192,33 @@ public final class VisualQuestionAnswerer {
 
     // ---- rank ---------------------------------------------------------------------------------
 
-    public Ranking rank(Path image, String question, AnswerList answers) {
+    public AnswerRanking rank(Path image, String question, AnswerList answers) {
         return rank(model.readImage(image), question, answers);
     }
 
-    public Ranking rank(RgbImage image, String question, AnswerList answers) {
+    public AnswerRanking rank(RgbImage image, String question, AnswerList answers) {
         return rank(image, List.of(requireQuestion(question)), answers).get(0);
     }
 
     /** Ranks the list for each question about one image, which is encoded once. */
-    public List<Ranking> rank(RgbImage image, List<String> questions, AnswerList answers) {
+    public List<AnswerRanking> rank(RgbImage image, List<String> questions, AnswerList answers) {
         return rankAll(pairs(image, questions), answers);
     }
 
     /** Ranks the list for each image-question pair; each distinct image (by identity) is encoded once. */
-    public List<Ranking> rankAll(List<ImageQuestion> pairs, AnswerList answers) {
+    public List<AnswerRanking> rankAll(List<ImageQuestion> pairs, AnswerList answers) {
         requireAnswers(answers);
         return withImages(pairs, (states, rows, questions) -> rankEncoded(states, rows, questions, answers));
     }
 
     /** Rank mode over encoded images (arguments as {@link #answerEncoded}). */
-    List<Ranking> rankEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
+    List<AnswerRanking> rankEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
             AnswerList answers) {
         requireAnswers(answers);
         Blip net = model.network();
         int k = Math.min(options.candidates(), answers.size());
         long dec = model.tokenizer().decId();
-        List<Ranking> out = new ArrayList<>(questions.size());
+        List<AnswerRanking> out = new ArrayList<>(questions.size());
         for (int start = 0; start < questions.size(); start += options.batchSize()) {
             int end = Math.min(questions.size(), start + options.batchSize());
             List<String> chunk = questions.subList(start, end);
@@ -244,7 +244,7 @@ public final class VisualQuestionAnswerer {
                         candidateProbs[c] = first[candidates[c]];
                     }
                     float[] scores = score(q, i, candidates, answers);
-                    out.add(new Ranking(chunk.get(i), answers, first, candidates, candidateProbs, scores));
+                    out.add(new AnswerRanking(chunk.get(i), answers, first, candidates, candidateProbs, scores));
                 }
             }
         }

@@ -136,12 +136,12 @@ class AnswerListTest {
         VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(model);
         RgbImage image = model.readImage(Golden.image(1));
         List<String> questions = VqaGoldenTest.questions();
-        List<Ranking> rankings = vqa.rank(image, questions, list);
+        List<AnswerRanking> rankings = vqa.rank(image, questions, list);
         long t2 = System.nanoTime();
         System.out.printf("3,128 answers: tokenised in %.0f ms, 3 questions ranked (k=128) in %.0f ms%n",
                 (t1 - t0) / 1e6, (t2 - t1) / 1e6);
         assertEquals(3128, list.size());
-        for (Ranking r : rankings) {
+        for (AnswerRanking r : rankings) {
             assertEquals(128, r.k());
             float[] first = r.firstTokenProbabilities();
             assertEquals(3128, first.length);
@@ -157,7 +157,7 @@ class AnswerListTest {
             // Stage 2 does not depend on the rest of the list: the candidates alone, all scored,
             // give the same scores (the big list's padding is cut).
             List<String> chosen = Arrays.stream(r.candidates()).mapToObj(list::answer).toList();
-            Ranking alone = new VisualQuestionAnswerer(model, VqaOptions.defaults().withCandidates(128))
+            AnswerRanking alone = new VisualQuestionAnswerer(model, VqaOptions.defaults().withCandidates(128))
                     .rank(image, r.question(), AnswerList.of(chosen, model));
             float[] scores = r.scores();
             float[] aloneScores = alone.scores();

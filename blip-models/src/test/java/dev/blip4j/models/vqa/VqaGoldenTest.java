@@ -127,7 +127,7 @@ class VqaGoldenTest {
         }
     }
 
-    static void assertRanked(List<Ranking> rankings) {
+    static void assertRanked(List<AnswerRanking> rankings) {
         JsonObject rank = G.results().getAsJsonObject("rank");
         assertEquals(3, rankings.size());
         float[] firstToken = new float[3 * 8];
@@ -136,7 +136,7 @@ class VqaGoldenTest {
         float[] scores = new float[3 * K_TEST];
         long[] maxIds = new long[3];
         for (int i = 0; i < 3; i++) {
-            Ranking r = rankings.get(i);
+            AnswerRanking r = rankings.get(i);
             assertEquals(questions().get(i), r.question());
             assertEquals(K_TEST, r.k());
             System.arraycopy(r.firstTokenProbabilities(), 0, firstToken, i * 8, 8);
@@ -161,7 +161,7 @@ class VqaGoldenTest {
     }
 
     /** top(n): the golden scores sorted, with softmax-of-scores probabilities. */
-    static void assertTopMatchesGoldenScores(List<Ranking> rankings) {
+    static void assertTopMatchesGoldenScores(List<AnswerRanking> rankings) {
         float[] golden = G.tensor("rank.log_probs_sum").toFloatArray();
         long[] goldenIds = G.tensor("rank.topk_ids").toLongArray();
         for (int i = 0; i < 3; i++) {

@@ -96,7 +96,7 @@ class VqaInputsTest {
         String tooLong = "cat ".repeat(63).strip();
         AnswerList ok = AnswerList.of(List.of("no", fits), model);
         assertEquals(64, ok.encoding().width());
-        Ranking r = vqa(2).rank(image0, questions.get(0), ok);
+        AnswerRanking r = vqa(2).rank(image0, questions.get(0), ok);
         assertEquals(2, r.k());
         assertTrue(Float.isFinite(r.scores()[0]) && Float.isFinite(r.scores()[1]));
 
@@ -123,8 +123,8 @@ class VqaInputsTest {
         List<String> after = new ArrayList<>(answerList);
         after.add("Yes");
         VisualQuestionAnswerer vqa = vqa(5);
-        Ranking first = vqa.rank(image0, questions.get(0), AnswerList.of(before, model));
-        Ranking last = vqa.rank(image0, questions.get(0), AnswerList.of(after, model));
+        AnswerRanking first = vqa.rank(image0, questions.get(0), AnswerList.of(before, model));
+        AnswerRanking last = vqa.rank(image0, questions.get(0), AnswerList.of(after, model));
         assertEquals("yes", VqaGoldenTest.G.results().getAsJsonObject("rank").getAsJsonArray("answers").get(0)
                 .getAsString());
         assertEquals(0, first.best().index());
@@ -150,7 +150,7 @@ class VqaInputsTest {
 
     @Test
     void kIsCappedAtTheListSizeAndMustBePositive() {
-        Ranking r = new VisualQuestionAnswerer(model).rank(image0, questions.get(0), AnswerList.of(answerList, model));
+        AnswerRanking r = new VisualQuestionAnswerer(model).rank(image0, questions.get(0), AnswerList.of(answerList, model));
         assertEquals(8, r.k(), "default k 128 capped at 8 answers");
         assertEquals(7, r.best().index(), "with every answer scored the winner is still the golden one");
         assertThrows(InputException.class, () -> VqaOptions.defaults().withCandidates(0));
@@ -162,8 +162,8 @@ class VqaInputsTest {
     void rankingDoesNotDependOnBatching() {
         AnswerList answers = AnswerList.of(answerList, model);
         List<ImageQuestion> pairs = VqaGoldenTest.goldenPairs(model);
-        List<Ranking> together = vqa(4).rankAll(pairs, answers);
-        List<Ranking> alone = new VisualQuestionAnswerer(model,
+        List<AnswerRanking> together = vqa(4).rankAll(pairs, answers);
+        List<AnswerRanking> alone = new VisualQuestionAnswerer(model,
                 VqaOptions.defaults().withCandidates(4).withBatchSize(1)).rankAll(pairs, answers);
         for (int i = 0; i < 3; i++) {
             assertArrayEquals(together.get(i).candidates(), alone.get(i).candidates());
@@ -200,7 +200,7 @@ class VqaInputsTest {
             assertEquals(want.score(), answer.score(), 1e-6);
             assertEquals(model.tokenizer().decode(want.ids()), answer.text());
         }
-        Ranking ranked = vqa.rank(image0, "", AnswerList.of(answerList, model));
+        AnswerRanking ranked = vqa.rank(image0, "", AnswerList.of(answerList, model));
         assertEquals(4, ranked.k());
         assertTrue(Double.isFinite(ranked.best().score()));
         assertEquals(answerList.get(ranked.best().index()), ranked.best().answer());
@@ -251,7 +251,7 @@ class VqaInputsTest {
         assertEquals(new GoldenAnswers().answer(0), shared.get(0).text());
 
         AnswerList answers = AnswerList.of(answerList, model);
-        List<Ranking> ranked = vqa.rank(image0, questions, answers);
+        List<AnswerRanking> ranked = vqa.rank(image0, questions, answers);
         assertEquals(3, ranked.size());
         assertEquals(7, ranked.get(0).best().index(), "question 0 about image 0 ranks as in the golden");
     }
@@ -290,14 +290,14 @@ class VqaInputsTest {
         AnswerList answers = AnswerList.of(answerList, model);
         List<ImageQuestion> pairs = VqaGoldenTest.goldenPairs(model);
         List<List<Answer>> wantAnswers = vqa.answerAll(pairs);
-        List<Ranking> wantRanks = vqa.rankAll(pairs, answers);
+        List<AnswerRanking> wantRanks = vqa.rankAll(pairs, answers);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 futures.add(pool.submit(() -> {
                     List<List<Answer>> got = vqa.answerAll(pairs);
-                    List<Ranking> ranks = vqa.rankAll(pairs, answers);
+                    List<AnswerRanking> ranks = vqa.rankAll(pairs, answers);
                     for (int i = 0; i < 3; i++) {
                         assertArrayEquals(wantAnswers.get(i).get(0).tokenIds(), got.get(i).get(0).tokenIds());
                         assertArrayEquals(wantRanks.get(i).scores(), ranks.get(i).scores(), 1e-6f);
