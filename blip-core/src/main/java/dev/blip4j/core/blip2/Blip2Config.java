@@ -12,14 +12,15 @@ import java.util.List;
  * and 256-wide ITC projections.
  *
  * @param vision the frozen ViT; its final LayerNorm is LAVIS's {@code ln_vision}
+ * @param lnVisionEps {@code ln_vision}'s epsilon (torch's default 1e-5; the blocks use 1e-6)
  * @param qformer the Q-Former's BERT; {@code encoderWidth} is the ViT width
  * @param queries learned query tokens ({@code num_query_token})
  * @param crossAttentionLayers the Q-Former layers whose queries cross-attend to the image
  * @param embedDim ITC projection width
  * @param maxTextLength tokens a text is cut to for matching ({@code max_txt_len}, 32 in LAVIS)
  */
-public record Blip2Config(VisionConfig vision, TextConfig qformer, int queries, List<Integer> crossAttentionLayers,
-        int embedDim, int maxTextLength) {
+public record Blip2Config(VisionConfig vision, float lnVisionEps, TextConfig qformer, int queries,
+        List<Integer> crossAttentionLayers, int embedDim, int maxTextLength) {
 
     public Blip2Config {
         crossAttentionLayers = List.copyOf(crossAttentionLayers);

@@ -99,7 +99,7 @@ public final class Blip2Assembler {
         Float temperature = w.has("temp") ? temperature(w) : null;
         parts.finish();
         int maxText = hints.maxTextLength() != null ? hints.maxTextLength() : MAX_TEXT_LENGTH;
-        Blip2Config config = parts.named(() -> new Blip2Config(visionConfig, bert.config(), (int) tokens[1],
+        Blip2Config config = parts.named(() -> new Blip2Config(visionConfig, lnEps, bert.config(), (int) tokens[1],
                 crossLayers, embedDim, maxText));
         return new Blip2(manager, config, vision, qformer, visionProj, textProj, itmHead, temperature);
     }
