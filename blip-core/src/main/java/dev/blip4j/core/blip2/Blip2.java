@@ -4,10 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
-import dev.blip4j.core.InputException;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
-import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.vision.VisionTransformer;
 
 /**
@@ -88,11 +86,7 @@ public final class Blip2 implements AutoCloseable {
 
     /** The queries' outputs [B, Q, H] over image tokens [B, N, W] ({@code extract_features(mode='image')}). */
     public NDArray encodeQueries(NDArray imageStates) {
-        return Scoped.compute(() -> {
-            try (CrossKeyValues image = crossKeyValues(imageStates, 1)) {
-                return out(qformer.forward(QueryMode.IMAGE, null, null, image));
-            }
-        });
+        return Scoped.compute(() -> out(qformer.forward(QueryMode.IMAGE, null, null, in(imageStates))));
     }
 
     /** Unimodal text states [B, T, H] ({@code [CLS]} first; ITC's text side). */
@@ -109,17 +103,9 @@ public final class Blip2 implements AutoCloseable {
      *     image for every text, or one per text)
      */
     public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray imageStates) {
-        long rows = ids.getShape().get(0);
-        long images = imageStates.getShape().get(0);
-        if (images == 0 || rows % images != 0) {
-            throw new InputException(rows + " texts cannot be spread over " + images + " images");
-        }
         int q = qformer.queries();
-        return Scoped.compute(() -> {
-            try (CrossKeyValues image = crossKeyValues(imageStates, (int) (rows / images))) {
-                return out(qformer.forward(QueryMode.MULTIMODAL, ids, mask, image).get(":, :{}", q));
-            }
-        });
+        return Scoped.compute(
+                () -> out(qformer.forward(QueryMode.MULTIMODAL, ids, mask, in(imageStates)).get(":, :{}", q)));
     }
 
     /** {@code normalize(vision_proj(queries))}, [B, Q, D]: one ITC vector per query. */
@@ -151,10 +137,6 @@ public final class Blip2 implements AutoCloseable {
      */
     public static NDArray itc(NDArray queryEmbeddings, NDArray textEmbeddings) {
         return Scoped.compute(() -> queryEmbeddings.matMul(textEmbeddings.transpose()).max(new int[] {1}));
-    }
-
-    private CrossKeyValues crossKeyValues(NDArray imageStates, int groups) {
-        return CrossKeyValues.of(qformer.bert(), in(imageStates), null, groups);
     }
 
     /** An input in the weights' type (the same array when it already is). */

@@ -2,7 +2,6 @@ package dev.blip4j.core.blip2;
 
 import ai.djl.ndarray.NDArray;
 import dev.blip4j.core.text.BertLayer;
-import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.text.TextTransformer;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,16 +36,16 @@ public record QFormer(TextTransformer bert, NDArray queryTokens) {
     /**
      * @param ids [B, T] token ids ({@code [CLS]} first), unless the mode has no text
      * @param mask [B, T] attention mask, or null when nothing is padded
-     * @param image the image tokens projected for cross-attention, unless the mode has no queries;
-     *     each of its rows serves {@code groups} consecutive rows
+     * @param image [S, N, W] image tokens in the weights' type, unless the mode has no queries; each
+     *     row serves B / S consecutive rows (B = S without text)
      * @return [B, Q + T, H]: the queries' states, then the text's (either part absent by mode)
      */
-    public NDArray forward(QueryMode mode, NDArray ids, NDArray mask, CrossKeyValues image) {
+    public NDArray forward(QueryMode mode, NDArray ids, NDArray mask, NDArray image) {
         if (!mode.queries()) {
-            return bert.forward(ids, mask, mode.med(), null);
+            return bert.forward(ids, mask, mode.med(), null, null);
         }
-        long rows = mode.text() ? ids.getShape().get(0) : image.rows() * image.groups();
+        long rows = (mode.text() ? ids : image).getShape().get(0);
         NDArray queries = queryTokens.repeat(0, rows);
-        return bert.forward(queries, mode.text() ? ids : null, mask, mode.med(), image);
+        return bert.forward(queries, mode.text() ? ids : null, mask, mode.med(), image, null);
     }
 }

@@ -28,26 +28,26 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
      * @param x [R, T, H]
      * @param self keys and values of every position {@code x} may attend to (cached prefix included)
      * @param selfBias additive self-attention mask (padding, causality) or null
-     * @param memory the image side of cross-attention, used when {@code mode.crossAttends()}
+     * @param other the image (or question) side of cross-attention, used when {@code mode.crossAttends()}
      */
-    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory) {
-        return forward(x, self, selfBias, mode, memory, 0);
+    NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer other) {
+        return forward(x, self, selfBias, mode, other, 0);
     }
 
     /** @param queries leading positions of {@code x} that are Q-Former queries, 0 for BLIP */
-    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory,
+    NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer other,
             int queries) {
         x = selfAttention.forward(x, self, selfBias, 1);
         if (queries == 0) {
-            return feedForward(crossAttend(x, mode, memory), ffn, ffnNorm);
+            return feedForward(crossAttend(x, mode, other), ffn, ffnNorm);
         }
-        NDArray q = feedForward(crossAttend(x.get(":, :{}", queries), mode, memory), queryFfn, queryFfnNorm);
+        NDArray q = feedForward(crossAttend(x.get(":, :{}", queries), mode, other), queryFfn, queryFfnNorm);
         return queries == x.getShape().get(1) ? q : q.concat(feedForward(x.get(":, {}:", queries), ffn, ffnNorm), 1);
     }
 
-    private NDArray crossAttend(NDArray x, MedMode mode, CrossKeyValues.Layer memory) {
+    private NDArray crossAttend(NDArray x, MedMode mode, CrossKeyValues.Layer other) {
         return mode.crossAttends() && crossAttention != null
-                ? crossAttention.forward(x, memory.keyValue(), memory.bias(), memory.groups())
+                ? crossAttention.forward(x, other.keyValue(), other.bias(), other.groups())
                 : x;
     }
 

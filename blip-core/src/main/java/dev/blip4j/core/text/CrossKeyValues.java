@@ -13,10 +13,10 @@ import java.util.List;
  * Building it once per image and reusing it at every decoding step is exact and removes most of
  * the cost of captioning.
  */
-public final class CrossKeyValues implements AutoCloseable {
+final class CrossKeyValues implements AutoCloseable {
 
-    /** One layer's view of the memory. */
-    public record Layer(KeyValue keyValue, NDArray bias, int groups) {}
+    /** One layer's view of the other modality. */
+    record Layer(KeyValue keyValue, NDArray bias, int groups) {}
 
     private final List<KeyValue> layers;
     private final NDArray bias;
@@ -32,17 +32,17 @@ public final class CrossKeyValues implements AutoCloseable {
      * @param stack the text stack that will attend (its cross-attention projections are used)
      * @param states [B, N, width] image or question states
      * @param mask [B, N] with 1 for real tokens, or null when every token counts (images)
-     * @param groups consecutive text rows per memory row, e.g. the beams of one image
+     * @param groups consecutive text rows per state row, e.g. the beams of one image
      */
-    public static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
+    static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
+        List<KeyValue> kv = new ArrayList<>(stack.layers().size());
         if (stack.layers().stream().allMatch(layer -> layer.crossAttention() == null)) {
             throw new IllegalStateException("this text stack has no cross-attention weights");
         }
         // Layers without cross-attention (every other one in BLIP-2's Q-Former) hold no keys.
-        List<KeyValue> kv = new ArrayList<>(stack.layers().size());
         for (BertLayer layer : stack.layers()) {
             if (layer.crossAttention() == null) {
                 kv.add(null);
@@ -66,17 +66,8 @@ public final class CrossKeyValues implements AutoCloseable {
                 .toType(dtype, false);
     }
 
-    public Layer layer(int index) {
+    Layer layer(int index) {
         return new Layer(layers.get(index), bias, groups);
-    }
-
-    public int groups() {
-        return groups;
-    }
-
-    /** Rows of the memory (images), before grouping. */
-    public long rows() {
-        return layers.stream().filter(java.util.Objects::nonNull).findFirst().orElseThrow().key().getShape().get(0);
     }
 
     @Override

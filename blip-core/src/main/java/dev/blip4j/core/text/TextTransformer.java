@@ -18,29 +18,56 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
         layers = List.copyOf(layers);
     }
 
+    /** Whether the layers can attend to another modality (an image-grounded encoder, or a decoder). */
+    public boolean crossAttends() {
+        return layers.stream().anyMatch(layer -> layer.crossAttention() != null);
+    }
+
     /**
      * Runs whole sequences.
      *
      * @param ids [B, T] token ids
      * @param mask [B, T] 1 for tokens, 0 for padding; null when nothing is padded
-     * @param memory what to cross-attend to; required when {@code mode.crossAttends()}
+     * @param states [S, N, width] what to cross-attend to, in the weights' type, when
+     *     {@code mode.crossAttends()} (else null): S divides B, and each state row serves B / S
+     *     consecutive text rows, its keys and values computed once for all of them
+     * @param statesMask [S, N] 1 for real state tokens, or null when every token counts (images)
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
-    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
-        return run(null, ids, mask, mode, memory, null);
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, NDArray states, NDArray statesMask) {
+        return forward(null, ids, mask, mode, states, statesMask);
     }
 
     /**
      * Runs BLIP-2's Q-Former: learned queries in front of the text. Only the queries cross-attend
-     * (where a layer has cross-attention) and they take the layers' query feed-forward.
+     * (in the layers that have cross-attention) and they take the layers' query feed-forward.
      *
-     * @param queries [B, Q, H] query embeddings
+     * @param queries [B, Q, H] query embeddings, or null for text alone
      * @param ids [B, T] token ids, or null for the queries alone
      * @param mask [B, T] mask of the text (queries are always attended), or null
      * @return [B, Q + T, H], the queries' states first
      */
-    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
-        return run(queries, ids, mask, mode, memory, null);
+    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, NDArray states,
+            NDArray statesMask) {
+        if (!mode.crossAttends()) {
+            return run(queries, ids, mask, mode, null, null);
+        }
+        if (states == null) {
+            throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+        }
+        long rows = (queries != null ? queries : ids).getShape().get(0);
+        long stateRows = states.getShape().get(0);
+        if (stateRows < 1 || rows % stateRows != 0) {
+            throw new InputException(rows + " text rows cannot share " + stateRows
+                    + " rows of states to attend to: the text rows must be a multiple of the state rows");
+        }
+        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, Math.toIntExact(rows / stateRows))) {
+            return run(queries, ids, mask, mode, other, null);
+        }
+    }
+
+    NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other) {
+        return run(null, ids, mask, mode, other, null);
     }
 
     /**
@@ -49,11 +76,11 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param ids [R, t] the new tokens of every row
      * @return hidden states of the new tokens [R, t, H]
      */
-    public NDArray step(NDArray ids, CrossKeyValues memory, DecoderCache cache) {
-        return run(null, ids, null, MedMode.DECODER, memory, cache);
+    NDArray step(NDArray ids, CrossKeyValues other, DecoderCache cache) {
+        return run(null, ids, null, MedMode.DECODER, other, cache);
     }
 
-    private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory,
+    private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other,
             DecoderCache cache) {
         int start = cache == null ? 0 : cache.length();
         int length = ids == null ? 0 : (int) ids.getShape().get(1);
@@ -62,7 +89,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
             throw new InputException("a text of " + (start + length) + " tokens does not fit the position table of "
                     + config.maxPositions());
         }
-        if (mode.crossAttends() && memory == null) {
+        if (mode.crossAttends() && other == null) {
             throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
         }
         NDManager manager = (queries != null ? queries : ids).getManager();
@@ -78,7 +105,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 x = Scoped.compute(() -> {
                     KeyValue fresh = layer.selfAttention().project(in);
                     KeyValue self = cache == null ? fresh : cache.append(index, fresh);
-                    return layer.forward(in, self, bias, mode, memory == null ? null : memory.layer(index), q);
+                    return layer.forward(in, self, bias, mode, other == null ? null : other.layer(index), q);
                 });
             }
             return x;

@@ -44,7 +44,7 @@ public final class Captioner {
         this.model = model;
         this.options = options;
         this.promptIds = promptIds(model, options.prompt());
-        int positions = model.network().decoder().config().maxPositions();
+        int positions = model.network().decoderPositions();
         if (options.generation().maxLength() > positions) {
             throw new InputException("max length " + options.generation().maxLength()
                     + " exceeds the decoder's position table of " + positions);
@@ -159,7 +159,7 @@ public final class Captioner {
     /** {@code tokenizer(prompt).input_ids[:, :-1]} with {@code [DEC]} in place of {@code [CLS]}. */
     static long[] promptIds(BlipModel model, String prompt) {
         BlipTokenizer tokenizer = model.tokenizer();
-        int positions = model.network().decoder().config().maxPositions();
+        int positions = model.network().decoderPositions();
         long[] ids = tokenizer.encode(prompt, positions + 2).withFirstToken(tokenizer.decId()).ids();
         long[] withoutSep = Arrays.copyOf(ids, ids.length - 1);
         if (withoutSep.length >= positions) {
