@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.blip2.Blip2;
@@ -127,6 +128,14 @@ public final class BlipModel implements AutoCloseable {
             throw new ModelException(info.weights() + " is a BLIP checkpoint, not a BLIP-2 one");
         }
         return blip2;
+    }
+
+    /**
+     * The network as image-text matching, features and search use it, BLIP or BLIP-2: images
+     * with Q ITC embeddings (Q = 1 in BLIP), texts with one, and ITM logits.
+     */
+    public ImageTextNetwork imageTextNetwork() {
+        return blip2 != null ? blip2 : network;
     }
 
     /** Whether this is a BLIP-2 checkpoint (then {@link #blip2()} holds the network). */

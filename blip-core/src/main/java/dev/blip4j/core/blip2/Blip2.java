@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
 import dev.blip4j.core.vision.VisionTransformer;
@@ -24,7 +25,7 @@ import dev.blip4j.core.vision.VisionTransformer;
  * <p>Immutable and safe to share between threads. Like {@link Blip}, every method takes and
  * returns float32 arrays whatever the weights' type, and allocates in the manager of its inputs.
  */
-public final class Blip2 implements AutoCloseable {
+public final class Blip2 implements ImageTextNetwork, AutoCloseable {
 
     private final NDManager manager;
     private final Blip2Config config;
@@ -123,20 +124,20 @@ public final class Blip2 implements AutoCloseable {
         return textEmbeddings(textStates.get(":, 0:1, :")).squeeze(1);
     }
 
+    /** ITC image embeddings [B, Q, D] of image tokens: the queries' {@link #queryEmbeddings}. */
+    @Override
+    public NDArray imageEmbeddings(NDArray imageStates) {
+        return Scoped.compute(() -> queryEmbeddings(encodeQueries(imageStates)));
+    }
+
+    @Override
+    public NDArray itmLogits(NDArray imageStates, NDArray ids, NDArray mask) {
+        return Scoped.compute(() -> itmLogits(encodeMultimodal(ids, mask, imageStates)));
+    }
+
     /** ITM logits [R, 2] (index 1 = match): {@code itm_head} on each query's multimodal output, averaged. */
     public NDArray itmLogits(NDArray multimodalQueries) {
         return Scoped.compute(() -> out(itmHead.apply(in(multimodalQueries)).mean(new int[] {1})));
-    }
-
-    /**
-     * ITC similarities [B, T]: for each image and text, the largest over the image's queries of
-     * their dot product (cosine: both sides are normalised).
-     *
-     * @param queryEmbeddings [B, Q, D]
-     * @param textEmbeddings [T, D]
-     */
-    public static NDArray itc(NDArray queryEmbeddings, NDArray textEmbeddings) {
-        return Scoped.compute(() -> queryEmbeddings.matMul(textEmbeddings.transpose()).max(new int[] {1}));
     }
 
     /** An input in the weights' type (the same array when it already is). */
