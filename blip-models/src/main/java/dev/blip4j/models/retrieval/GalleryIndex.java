@@ -149,20 +149,7 @@ public final class GalleryIndex {
         if (query.length != dim) {
             throw new InputException("query embedding has " + query.length + " values, the index " + dim);
         }
-        float[] out = new float[images.size()];
-        for (int i = 0; i < out.length; i++) {
-            float best = Float.NEGATIVE_INFINITY;
-            for (int v = 0; v < perImage; v++) {
-                double dot = 0;
-                int base = (i * perImage + v) * dim;
-                for (int d = 0; d < dim; d++) {
-                    dot += (double) embeddings[base + d] * query[d];
-                }
-                best = Math.max(best, (float) dot);
-            }
-            out[i] = best;
-        }
-        return out;
+        return ItcScores.best(embeddings, perImage, query, dim);
     }
 
     /**
