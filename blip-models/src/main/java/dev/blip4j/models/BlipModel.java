@@ -13,6 +13,7 @@ import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.ModelFiles;
 import dev.blip4j.models.checkpoint.ModelInfo;
 import dev.blip4j.models.checkpoint.NetworkLoader;
+import dev.blip4j.models.checkpoint.RandomBlip2Checkpoint;
 import dev.blip4j.models.checkpoint.RandomCheckpoint;
 import dev.blip4j.models.hub.DownloadProgress;
 import dev.blip4j.models.hub.HubModels;
@@ -101,6 +102,24 @@ public final class BlipModel implements AutoCloseable {
                     ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
         } catch (RuntimeException e) {
             loaded.network().close();
+            throw e;
+        }
+    }
+
+    /**
+     * A BLIP-2 first stage with seeded random weights ({@link RandomBlip2Checkpoint}), with BLIP-2's
+     * tokenizer (bert-base-uncased plus {@code [DEC]}).
+     */
+    public static BlipModel random(RandomBlip2Checkpoint spec, Device device, DataType dtype) {
+        Path name = Path.of("random-blip2-" + spec.size().name().toLowerCase(java.util.Locale.ROOT) + "-seed"
+                + spec.seed() + ".pth");
+        NetworkLoader.Loaded loaded = NetworkLoader.loadBlip2(name, spec.tensors(), 0, 0, Layout.ORIGINAL, spec.hints(),
+                null, device, dtype);
+        try {
+            return new BlipModel(null, loaded.blip2(), BlipTokenizer.bertBaseUncasedBlip2(),
+                    ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
+        } catch (RuntimeException e) {
+            loaded.close();
             throw e;
         }
     }
