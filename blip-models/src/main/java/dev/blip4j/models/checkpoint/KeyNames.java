@@ -24,7 +24,8 @@ public final class KeyNames {
      */
     private record Rename(Pattern hf, Pattern official, String toOfficial, String toHf, boolean blipModelOnly) {}
 
-    private static final List<Rename> BLIP_RENAMES = List.of(
+    /** The ViT's blocks and embeddings, named alike by BLIP and BLIP-2 (EVA's ViT is BLIP's with other biases). */
+    private static final List<Rename> VIT_RENAMES = List.of(
             rename("vision_model.embeddings.class_embedding", "visual_encoder.cls_token"),
             rename("vision_model.embeddings.position_embedding", "visual_encoder.pos_embed"),
             rename("vision_model.embeddings.patch_embedding.{p}", "visual_encoder.patch_embed.proj.{p}"),
@@ -32,10 +33,12 @@ public final class KeyNames {
             rename("vision_model.encoder.layers.{n}.layer_norm2.{p}", "visual_encoder.blocks.{n}.norm2.{p}"),
             rename("vision_model.encoder.layers.{n}.self_attn.qkv.{p}", "visual_encoder.blocks.{n}.attn.qkv.{p}"),
             rename("vision_model.encoder.layers.{n}.self_attn.projection.{p}", "visual_encoder.blocks.{n}.attn.proj.{p}"),
-            rename("vision_model.encoder.layers.{n}.mlp.{p}", "visual_encoder.blocks.{n}.mlp.{p}"),
+            rename("vision_model.encoder.layers.{n}.mlp.{p}", "visual_encoder.blocks.{n}.mlp.{p}"));
+
+    private static final List<Rename> BLIP_RENAMES = concat(VIT_RENAMES, List.of(
             rename("vision_model.post_layernorm.{p}", "visual_encoder.norm.{p}"),
             new Rename(template("text_model.{p}"), template("text_encoder.{p}"),
-                    replacement("text_encoder.{p}"), replacement("text_model.{p}"), true));
+                    replacement("text_encoder.{p}"), replacement("text_model.{p}"), true)));
 
     /**
      * Keys an inference model does not use: momentum encoders and queues of pre-training and
@@ -59,15 +62,7 @@ public final class KeyNames {
      * {@code self_attn.qkv.bias} (with zeros for the keys), which loads here as
      * {@code attn.qkv.bias}. First match wins, so the specific rules come before {@code qformer.{p}}.
      */
-    private static final List<Rename> BLIP2_RENAMES = List.of(
-            rename("vision_model.embeddings.class_embedding", "visual_encoder.cls_token"),
-            rename("vision_model.embeddings.position_embedding", "visual_encoder.pos_embed"),
-            rename("vision_model.embeddings.patch_embedding.{p}", "visual_encoder.patch_embed.proj.{p}"),
-            rename("vision_model.encoder.layers.{n}.layer_norm1.{p}", "visual_encoder.blocks.{n}.norm1.{p}"),
-            rename("vision_model.encoder.layers.{n}.layer_norm2.{p}", "visual_encoder.blocks.{n}.norm2.{p}"),
-            rename("vision_model.encoder.layers.{n}.self_attn.qkv.{p}", "visual_encoder.blocks.{n}.attn.qkv.{p}"),
-            rename("vision_model.encoder.layers.{n}.self_attn.projection.{p}", "visual_encoder.blocks.{n}.attn.proj.{p}"),
-            rename("vision_model.encoder.layers.{n}.mlp.{p}", "visual_encoder.blocks.{n}.mlp.{p}"),
+    private static final List<Rename> BLIP2_RENAMES = concat(VIT_RENAMES, List.of(
             rename("vision_model.post_layernorm.{p}", "ln_vision.{p}"),
             rename("qformer.layernorm.{p}", "Qformer.bert.embeddings.LayerNorm.{p}"),
             rename("embeddings.word_embeddings.{p}", "Qformer.bert.embeddings.word_embeddings.{p}"),
@@ -77,7 +72,7 @@ public final class KeyNames {
                     "Qformer.bert.encoder.layer.{n}.crossattention.self.{p}"),
             rename("qformer.{p}", "Qformer.bert.{p}"),
             rename("vision_projection.{p}", "vision_proj.{p}"),
-            rename("text_projection.{p}", "text_proj.{p}"));
+            rename("text_projection.{p}", "text_proj.{p}")));
 
     /**
      * BLIP-2 keys first-stage inference does not use: the Q-Former's language-model head (its
@@ -101,6 +96,12 @@ public final class KeyNames {
         this.ignored = ignored;
     }
 
+
+    private static List<Rename> concat(List<Rename> first, List<Rename> then) {
+        List<Rename> all = new java.util.ArrayList<>(first);
+        all.addAll(then);
+        return List.copyOf(all);
+    }
 
     private static Rename rename(String hf, String official) {
         return new Rename(template(hf), template(official), replacement(official), replacement(hf), false);

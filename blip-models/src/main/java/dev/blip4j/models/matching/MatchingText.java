@@ -33,6 +33,14 @@ public final class MatchingText {
     }
 
     /**
+     * The texts as retrieval cuts them: {@link #MAX_LENGTH} tokens for BLIP and for BLIP-2 alike
+     * (LAVIS's {@code compute_sim_matrix} tokenizes with {@code max_length=35}, not {@code max_txt_len}).
+     */
+    public static BatchEncoding encodeForRetrieval(BlipModel model, List<String> texts) {
+        return model.tokenizer().encodeBatch(texts, MAX_LENGTH, Padding.MAX_LENGTH);
+    }
+
+    /**
      * The id of the image-grounded text's first token. BLIP-2 has no {@code [ENC]}: its ITM reads the
      * text as tokenized, {@code [CLS]} first, whatever {@code first} asks.
      */

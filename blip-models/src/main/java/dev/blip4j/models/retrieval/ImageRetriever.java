@@ -34,7 +34,7 @@ import java.util.List;
  *   <li>image → images: cosine of ITC image embeddings (no re-ranking: ITM scores image-text pairs).</li>
  * </ul>
  * With BLIP-2 (LAVIS's {@code compute_sim_matrix}): the text's score with an image is the largest over
- * the image's query vectors of the cosine, texts are cut at {@code max_txt_len} (32), re-ranking
+ * the image's query vectors of the cosine (texts cut at 35 tokens, as there), re-ranking
  * adds the ITM match logit averaged over the queries, {@code [CLS]} first; image → images is not
  * defined.
  * Re-ranking needs each candidate's token states: read from the index when it kept them, else
@@ -70,7 +70,7 @@ public final class ImageRetriever {
             MatchingText.requireMatchingHeads(model, "ITM re-ranking");
         }
         ImageTextNetwork net = model.imageTextNetwork();
-        BatchEncoding enc = MatchingText.encode(model, List.of(query));
+        BatchEncoding enc = MatchingText.encodeForRetrieval(model, List.of(query));
         float[] sims;
         try (NDManager m = net.newManager()) {
             float[] q = net.textEmbedding(net.encodeText(MatchingText.ids(enc, m), MatchingText.mask(enc, m)))

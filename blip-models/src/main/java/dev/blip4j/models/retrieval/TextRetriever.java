@@ -39,7 +39,7 @@ public final class TextRetriever {
         }
         this.model = model;
         this.texts = List.copyOf(texts);
-        this.encoding = MatchingText.encode(model, this.texts);
+        this.encoding = MatchingText.encodeForRetrieval(model, this.texts);
         ImageTextNetwork net = model.imageTextNetwork();
         this.dim = model.isBlip2() ? model.blip2().config().embedDim() : model.network().config().embedDim();
         this.features = new float[this.texts.size() * dim];

@@ -19,9 +19,11 @@ import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.Match;
 import dev.blip4j.models.matching.MatchMatrix;
+import dev.blip4j.models.retrieval.EvaluationScores;
 import dev.blip4j.models.retrieval.GalleryIndex;
 import dev.blip4j.models.retrieval.GalleryIndexer;
 import dev.blip4j.models.retrieval.ImageRetriever;
+import dev.blip4j.models.retrieval.RetrievalEvaluator;
 import dev.blip4j.models.retrieval.IndexListener;
 import dev.blip4j.models.retrieval.IndexOptions;
 import dev.blip4j.models.retrieval.SearchHit;
@@ -164,6 +166,21 @@ class Blip2TasksGoldenTest {
         InputException e = assertThrows(InputException.class,
                 () -> retriever.searchSimilar(images.get(0), SearchOptions.defaults()));
         assertTrue(e.getMessage().contains("BLIP-2"), e.getMessage());
+    }
+
+    /** LAVIS's compute_sim_matrix: query-max ITC, and the top k_test re-scored with the ITM logit plus it. */
+    @Test
+    void retrievalEvaluationIsLavisComputeSimMatrix() {
+        EvaluationScores s = new RetrievalEvaluator(model).evaluate(images, captions, 4);
+        G.assertClose("itc_sim", s.sims().values(), 3, 4);
+        float[] itc = G.tensor("itc_sim").toFloatArray();
+        float[] match = GoldenModels.lastIndex(G.tensor("itm_logits").toFloatArray(), 2, 1);
+        float[] want = new float[12];
+        for (int k = 0; k < 12; k++) {
+            want[k] = match[k] + itc[k];
+        }
+        assertCloseAs(G, "itm_logits", "blip2 evaluation i2t (k_test 4: every pair)", want, s.i2t().values());
+        assertCloseAs(G, "itm_logits", "blip2 evaluation t2i", s.t2i().transpose().values(), s.i2t().values());
     }
 
     /** K of a hit on golden/images/imageK.png. */
