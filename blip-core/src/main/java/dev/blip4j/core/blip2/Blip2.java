@@ -121,7 +121,7 @@ public final class Blip2 implements ImageTextNetwork, AutoCloseable {
 
     /** ITC text embedding: {@code normalize(text_proj(text [CLS]))}, [B, D]. */
     public NDArray textEmbedding(NDArray textStates) {
-        return textEmbeddings(textStates.get(":, 0:1, :")).squeeze(1);
+        return Scoped.compute(() -> textEmbeddings(textStates.get(":, 0:1, :")).squeeze(1));
     }
 
     /** ITC image embeddings [B, Q, D] of image tokens: the queries' {@link #queryEmbeddings}. */

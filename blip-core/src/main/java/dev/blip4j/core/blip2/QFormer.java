@@ -44,8 +44,11 @@ public record QFormer(TextTransformer bert, NDArray queryTokens) {
         if (!mode.queries()) {
             return bert.forward(ids, mask, mode.med(), null, null);
         }
-        long rows = (mode.text() ? ids : image).getShape().get(0);
-        NDArray queries = queryTokens.repeat(0, rows);
+        NDArray input = mode.text() ? ids : image;
+        NDArray queries = queryTokens.repeat(0, input.getShape().get(0));
+        // The queries are weights: what is computed from them belongs to the call's manager, as
+        // everything else the call makes, not to the weights' long-lived one.
+        queries.attach(input.getManager());
         return bert.forward(queries, mode.text() ? ids : null, mask, mode.med(), image, null);
     }
 }
