@@ -3,6 +3,7 @@ package dev.blip4j.core.text;
 import ai.djl.ndarray.NDArray;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Mlp;
+import java.util.List;
 
 /**
  * One layer of BLIP's MED, used in all three {@link MedMode}s: self-attention, then
@@ -26,18 +27,18 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
 
     /**
      * @param x [R, T, H]
-     * @param self keys and values of every position {@code x} may attend to (cached prefix included)
-     * @param selfBias additive self-attention mask (padding, causality) or null
-     * @param other the image (or question) side of cross-attention, used when {@code mode.crossAttends()}
+     * @param self per run of rows (one run for a batch), the keys and values of every position those
+     *     rows may attend to (cached prefix included) and the self-attention mask (padding, causality)
+     * @param other per run of rows, the image (or question) side of cross-attention; used when
+     *     {@code mode.crossAttends()}
      */
-    NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer other) {
-        return forward(x, self, selfBias, mode, other, 0);
+    NDArray forward(NDArray x, List<AttendedKeys> self, MedMode mode, List<AttendedKeys> other) {
+        return forward(x, self, mode, other, 0);
     }
 
     /** @param queries leading positions of {@code x} that are Q-Former queries, 0 for BLIP */
-    NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer other,
-            int queries) {
-        x = selfAttention.forward(x, self, selfBias, 1);
+    NDArray forward(NDArray x, List<AttendedKeys> self, MedMode mode, List<AttendedKeys> other, int queries) {
+        x = selfAttention.forward(x, self);
         if (queries == 0) {
             return feedForward(crossAttend(x, mode, other), ffn, ffnNorm);
         }
@@ -45,10 +46,8 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
         return queries == x.getShape().get(1) ? q : q.concat(feedForward(x.get(":, {}:", queries), ffn, ffnNorm), 1);
     }
 
-    private NDArray crossAttend(NDArray x, MedMode mode, CrossKeyValues.Layer other) {
-        return mode.crossAttends() && crossAttention != null
-                ? crossAttention.forward(x, other.keyValue(), other.bias(), other.groups())
-                : x;
+    private NDArray crossAttend(NDArray x, MedMode mode, List<AttendedKeys> other) {
+        return mode.crossAttends() && crossAttention != null ? crossAttention.forward(x, other) : x;
     }
 
     private static NDArray feedForward(NDArray x, Mlp ffn, LayerNorm norm) {

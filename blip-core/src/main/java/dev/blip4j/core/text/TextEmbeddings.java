@@ -21,21 +21,32 @@ public record TextEmbeddings(NDArray words, NDArray positions, LayerNorm norm) {
      * @param start position of the first token (the length of the cached prefix when decoding)
      */
     public NDArray forward(NDArray ids, int start) {
-        return norm.apply(tokens(ids, start));
+        return forward(ids, positionIds(ids, start));
+    }
+
+    /**
+     * @param ids [B, T] token ids
+     * @param positionIds [T], or [B, T] when rows start at different positions (rows of several
+     *     decoding calls stepped together)
+     */
+    public NDArray forward(NDArray ids, NDArray positionIds) {
+        return norm.apply(tokens(ids, positionIds));
     }
 
     /**
      * @param queries [B, Q, H] learned query embeddings
      * @param ids [B, T] token ids after the queries (positions count from 0), or null for queries alone
      */
-    public NDArray forward(NDArray queries, NDArray ids) {
-        return norm.apply(ids == null ? queries : queries.concat(tokens(ids, 0), 1));
+    public NDArray forwardWithQueries(NDArray queries, NDArray ids) {
+        return norm.apply(ids == null ? queries : queries.concat(tokens(ids, positionIds(ids, 0)), 1));
     }
 
-    private NDArray tokens(NDArray ids, int start) {
-        long length = ids.getShape().get(1);
-        NDArray positionIds = ids.getManager().arange(start, start + (int) length, 1, DataType.INT64);
+    private NDArray tokens(NDArray ids, NDArray positionIds) {
         NDArray x = Embedding.embedding(ids, words, SparseFormat.DENSE).singletonOrThrow();
         return x.addi(Embedding.embedding(positionIds, positions, SparseFormat.DENSE).singletonOrThrow());
+    }
+
+    private static NDArray positionIds(NDArray ids, int start) {
+        return ids.getManager().arange(start, start + (int) ids.getShape().get(1), 1, DataType.INT64);
     }
 }
