@@ -62,9 +62,10 @@ final class ServeBench {
         for (int i = 0; i < requests; i++) {
             work.add(images.get(i % images.size()));
         }
-        // The direct modes run on a service's model thread, as the served ones do: on this project's
-        // loaded 2-core machine the same tiny caption with 2 intra-op threads took from ~0.2 s to ~10 s
-        // depending on which Java thread ran it, so modes on different kinds of thread would not compare.
+        // The direct modes run on a service's model thread, as the served ones do. On an oversubscribed
+        // machine OpenMP's spinning workers made the same tiny caption take from 0.2 s to 10 s depending
+        // on the Java thread that ran it (OMP_WAIT_POLICY=PASSIVE evens it out); one kind of thread for
+        // every mode keeps them comparable.
         List<Row> rows = new ArrayList<>();
         List<long[]> single = new ArrayList<>();
         int batchAgrees;

@@ -212,6 +212,7 @@ public final class BlipServer implements AutoCloseable {
             String path = Request.getPathInContext(request);
             Route route = ROUTES.stream().filter(r -> r.path().equals(path)).findFirst().orElse(null);
             String endpoint = route == null ? "other" : route.path();
+            boolean read = false;
             try {
                 if (route == null) {
                     throw new HttpError(404, "no endpoint " + path + " (GET /openapi.json lists them)");
@@ -229,6 +230,7 @@ public final class BlipServer implements AutoCloseable {
                     return true;
                 }
                 Endpoints tasks = available(response);
+                read = true;
                 RequestFields fields = reader.read(request, route.fields());
                 CompletableFuture<Object> result = task(route, tasks).apply(fields);
                 // A request waits for its batch without a byte moving: an idle timeout (Jetty shortens
@@ -243,6 +245,9 @@ public final class BlipServer implements AutoCloseable {
                     }
                 });
             } catch (RuntimeException | Error e) {
+                if (!read && request.getLength() != 0 && !RequestReader.drain(request)) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                }
                 fail(response, callback, endpoint, start, e);
             }
             return true;
@@ -313,6 +318,10 @@ public final class BlipServer implements AutoCloseable {
         String message = e.getMessage();
         if (e instanceof HttpError h) {
             status = h.status();
+            if (status == 413) {
+                // the rest of the body was never read: this connection cannot carry another request
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
         } else if (e instanceof ServiceException s) {
             status = s.reason() == ServiceException.Reason.DEADLINE ? 504 : 503;
             if (s.reason() == ServiceException.Reason.QUEUE_FULL) {

@@ -33,6 +33,8 @@ import org.eclipse.jetty.util.Fields;
 final class RequestReader {
 
     private static final int JSON_NESTING = 32;
+    /** How much of a body past the limit is read and dropped so that the 413 reaches the client. */
+    private static final long DRAIN_BYTES = 16L << 20;
 
     private final long maxBytes;
 
@@ -72,20 +74,51 @@ final class RequestReader {
 
     private byte[] body(Request request) {
         long declared = request.getLength();
-        if (declared > maxBytes) {
-            throw new HttpError(413, "the request body has " + declared + " bytes, more than the " + maxBytes
-                    + " this server takes (--max-body-bytes)");
-        }
         try (InputStream in = Content.Source.asInputStream(request)) {
+            if (declared > maxBytes + DRAIN_BYTES) {
+                throw tooLarge(declared + " bytes");
+            }
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
             if (bytes.length > maxBytes) {
-                throw new HttpError(413, "the request body is larger than the " + maxBytes
-                        + " bytes this server takes (--max-body-bytes)");
+                drain(in);
+                throw tooLarge(declared >= 0 ? declared + " bytes" : "more bytes");
             }
             return bytes;
         } catch (IOException e) {
             throw HttpError.badRequest("cannot read the request body: " + e.getMessage());
         }
+    }
+
+    /**
+     * Reads and drops what is left of a body that will not be used (within reason), so that the
+     * connection can carry the answer: a socket closed on unread bytes is reset, and a reset can
+     * take the answer with it before the client reads it.
+     *
+     * @return whether the whole body was read (else the connection must close after the answer)
+     */
+    static boolean drain(Request request) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            return drain(in);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean drain(InputStream in) throws IOException {
+        byte[] drop = new byte[1 << 16];
+        long dropped = 0;
+        for (int n; (n = in.read(drop)) > 0; ) {
+            dropped += n;
+            if (dropped > DRAIN_BYTES) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private HttpError tooLarge(String size) {
+        return new HttpError(413, "the request body has " + size + ", more than the " + maxBytes
+                + " this server takes (--max-body-bytes)");
     }
 
     private static JsonObject json(byte[] body) {
