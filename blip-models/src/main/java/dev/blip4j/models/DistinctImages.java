@@ -55,7 +55,7 @@ public final class DistinctImages {
 
     /** ViT token states [distinct images, N, W], {@code batchSize} images per pass, owned by {@code manager}. */
     public NDArray encode(BlipModel model, int batchSize, NDManager manager) {
-        return ImageBatches.of(model, images).encode(model.network(), batchSize, manager);
+        return ImageBatches.of(model, images).encode(model.imageTextNetwork(), batchSize, manager);
     }
 
     /** The rows of {@code perImage} [distinct images, ...] of pairs {@code [from, to)}, owned by {@code manager}. */

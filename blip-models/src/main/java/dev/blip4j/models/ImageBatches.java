@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.models.image.RgbImage;
 import java.util.List;
 
@@ -61,7 +61,7 @@ public final class ImageBatches {
     }
 
     /** ViT token states [size, N, W] of every image, {@code batchSize} per pass, owned by {@code manager}. */
-    public NDArray encode(Blip net, int batchSize, NDManager manager) {
+    public NDArray encode(ImageTextNetwork net, int batchSize, NDManager manager) {
         NDList states = new NDList();
         forEach(batchSize, manager, (first, pixels) -> {
             NDArray s = net.encodeImage(pixels);

@@ -1,6 +1,8 @@
 package dev.blip4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -33,6 +35,7 @@ public final class Weights {
     private final Set<String> used = new LinkedHashSet<>();
     private final Map<TensorData, NDArray> arrays = new IdentityHashMap<>();
     private final Map<List<Object>, Linear> fused = new LinkedHashMap<>();
+    private final List<NDArray> computed = new java.util.ArrayList<>();
     private final Set<String> ignored = new TreeSet<>();
 
     /**
@@ -41,6 +44,12 @@ public final class Weights {
      * @param dtype floating type the weights are kept in (float32 unless asked otherwise)
      */
     public Weights(String source, Map<String, TensorData> raw, Layout layout, NDManager manager, DataType dtype) {
+        this(source, raw, layout, KeyNames.BLIP, manager, dtype);
+    }
+
+    /** @param names the model family's names (BLIP's or BLIP-2's) */
+    public Weights(String source, Map<String, TensorData> raw, Layout layout, KeyNames names, NDManager manager,
+            DataType dtype) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
             // DJL 0.36's PyTorch engine aborts the whole process (std::terminate) when an array is
             // cast to bfloat16, so it is refused here rather than crashing the JVM.
@@ -52,8 +61,8 @@ public final class Weights {
         this.dtype = dtype;
         this.tensors = new LinkedHashMap<>();
         for (Map.Entry<String, TensorData> e : raw.entrySet()) {
-            String name = KeyNames.official(e.getKey(), layout);
-            if (KeyNames.ignored(name)) {
+            String name = names.toOfficial(e.getKey(), layout);
+            if (names.isIgnored(name)) {
                 ignored.add(e.getKey());
                 continue;
             }
@@ -161,6 +170,24 @@ public final class Weights {
         });
     }
 
+    /**
+     * One [n * width] array of [width] tensors end to end, a null name standing for zeros (EVA's
+     * {@code cat(q_bias, zeros, v_bias)}); the parts exist as arrays only while they are joined.
+     */
+    public NDArray joined(long width, String... names) {
+        NDList parts = new NDList();
+        try {
+            for (String name : names) {
+                parts.add(name == null ? manager.zeros(new Shape(width), dtype) : part(name, width));
+            }
+            NDArray out = NDArrays.concat(parts);
+            computed.add(out);
+            return out;
+        } finally {
+            parts.close();
+        }
+    }
+
     /** A tensor compared by identity: tied weights are one stored tensor under several names. */
     private record Identity(TensorData tensor) {
         @Override
@@ -212,7 +239,8 @@ public final class Weights {
         long fusedCount = fused.values().stream()
                 .mapToLong(l -> l.weight().getShape().size() + (l.bias() == null ? 0 : l.bias().getShape().size()))
                 .sum();
-        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum() + fusedCount;
+        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum() + fusedCount
+                + computed.stream().mapToLong(a -> a.getShape().size()).sum();
     }
 
     private void checkShape(String name, long[] actual, long[] expected) {

@@ -2,7 +2,7 @@ package dev.blip4j.models.retrieval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.ImageBatches;
@@ -24,7 +24,9 @@ import java.util.List;
  * for every text its top {@code k_test} images, re-scored with {@code itm_head(...)[:, 1] + sim} (the
  * raw logit of "match" plus the cosine), every other pair -100. Texts are cut and padded to 35 tokens
  * and the image-grounded text starts with {@code [ENC]} (default; the released {@code BLIP_ITM} would
- * use {@code [CLS]}). Feed the result to {@link RecallAtK#compute}.
+ * use {@code [CLS]}). Feed the result to {@link RecallAtK#compute}. With BLIP-2 it is LAVIS's
+ * {@code compute_sim_matrix}: the similarity is the largest over the image's queries, the ITM logit is
+ * averaged over the queries, and the text keeps {@code [CLS]}.
  *
  * <p>The image token states of the whole set stay in (native) memory while the matrices are built,
  * as in the official code: about 1.7 MB per image at 384 px with ViT-B.
@@ -71,23 +73,24 @@ public final class RetrievalEvaluator {
 
     private EvaluationScores evaluate(ImageBatches images, List<String> texts, int kTest) {
         requireSet(images.size(), texts, kTest);
-        try (NDManager m = model.network().newManager()) {
-            return scores(m, images.encode(model.network(), batchSize, m), texts, kTest);
+        ImageTextNetwork net = model.imageTextNetwork();
+        try (NDManager m = net.newManager()) {
+            return scores(m, images.encode(net, batchSize, m), texts, kTest);
         }
     }
 
     private EvaluationScores scores(NDManager m, NDArray states, List<String> texts, int kTestAsked) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         int images = Math.toIntExact(states.getShape().get(0));
         int count = texts.size();
-        BatchEncoding enc = MatchingText.encode(model, texts);
+        BatchEncoding enc = MatchingText.encodeForRetrieval(model, texts);
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
         NDArray textFeat = MatchingText.features(net, ids, mask, 256); // text_bs = 256, as the official loop
-        NDArray imageFeat = net.imageEmbedding(states);
-        float[] sims = imageFeat.matMul(textFeat.transpose()).toFloatArray();
+        // BLIP: the cosine of the two ITC vectors; BLIP-2: the largest over the image's queries.
+        float[] sims = ImageTextNetwork.itc(net.imageEmbeddings(states), textFeat).toFloatArray();
         ScoreMatrix simMatrix = new ScoreMatrix(images, count, sims);
-        long[][] grounded = enc.withFirstToken(firstToken.id(model.tokenizer())).ids();
+        long[][] grounded = enc.withFirstToken(MatchingText.firstTokenId(model, firstToken)).ids();
         long[][] masks = enc.attentionMask();
 
         float[] i2t = new float[images * count];

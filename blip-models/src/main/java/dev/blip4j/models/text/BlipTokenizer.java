@@ -63,7 +63,7 @@ public final class BlipTokenizer implements AutoCloseable {
         this.sepId = ids.get("sep");
         this.maskId = ids.get("mask");
         this.decId = ids.get("dec");
-        this.encId = ids.get("enc");
+        this.encId = ids.getOrDefault("enc", -1L);
         this.vocabSize = prepared.vocabSize();
         this.prefixCut = PrefixCut.of(prepared);
         this.decoding = new BertDecoding(ids.values().stream().mapToLong(Long::longValue).toArray(),
@@ -121,7 +121,7 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if the file is missing, malformed, not WordPiece, or has other ids
      */
     public static BlipTokenizer fromTokenizerJson(Path tokenizerJson) {
-        return new BlipTokenizer(TokenizerSources.tokenizerJson(tokenizerJson));
+        return new BlipTokenizer(TokenizerSources.tokenizerJson(tokenizerJson, true));
     }
 
     /**
@@ -133,7 +133,7 @@ public final class BlipTokenizer implements AutoCloseable {
      *     BERT special token
      */
     public static BlipTokenizer fromVocab(Path vocabTxt) {
-        return new BlipTokenizer(TokenizerSources.vocab(vocabTxt));
+        return new BlipTokenizer(TokenizerSources.vocab(vocabTxt, true));
     }
 
     /**
@@ -143,7 +143,15 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if nothing usable is found
      */
     public static BlipTokenizer from(Path path) {
-        return new BlipTokenizer(TokenizerSources.any(path));
+        return new BlipTokenizer(TokenizerSources.any(path, true));
+    }
+
+    /**
+     * As {@link #from(Path)} for BLIP-2, whose tokenizer adds {@code [DEC]} but no {@code [ENC]}
+     * ({@code Blip2Base.init_tokenizer}).
+     */
+    public static BlipTokenizer forBlip2(Path path) {
+        return new BlipTokenizer(TokenizerSources.any(path, false));
     }
 
     /**
@@ -151,7 +159,12 @@ public final class BlipTokenizer implements AutoCloseable {
      * blip4j) plus {@code [DEC]} = 30522 and {@code [ENC]} = 30523.
      */
     public static BlipTokenizer bertBaseUncased() {
-        return new BlipTokenizer(TokenizerSources.bertBaseUncased());
+        return new BlipTokenizer(TokenizerSources.bertBaseUncased(true));
+    }
+
+    /** BLIP-2's tokenizer: bert-base-uncased plus {@code [DEC]} = 30522 alone. */
+    public static BlipTokenizer bertBaseUncasedBlip2() {
+        return new BlipTokenizer(TokenizerSources.bertBaseUncased(false));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -187,14 +200,22 @@ public final class BlipTokenizer implements AutoCloseable {
         return decId;
     }
 
+    /** Whether the tokenizer has {@code [ENC]} (BLIP's do, BLIP-2's do not). */
+    public boolean hasEnc() {
+        return encId >= 0;
+    }
+
     /** Id of {@code [ENC]}, BLIP's multimodal encoder token ({@code tokenizer.enc_token_id}). */
     public long encId() {
+        if (encId < 0) {
+            throw new ModelException(source + ": this tokenizer has no [ENC] (BLIP-2's adds only [DEC])");
+        }
         return encId;
     }
 
     /**
      * The number of token ids, {@code [DEC]} and {@code [ENC]} included: the text models'
-     * embedding rows ({@code len(tokenizer)}, 30524 for BLIP).
+     * embedding rows ({@code len(tokenizer)}, 30524 for BLIP, 30523 for BLIP-2).
      */
     public int vocabSize() {
         return vocabSize;

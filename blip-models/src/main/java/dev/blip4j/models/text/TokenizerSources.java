@@ -18,7 +18,8 @@ import java.util.Locale;
 /**
  * Where a {@link BlipTokenizer} comes from, each read into the {@code tokenizer.json} it runs on:
  * a HuggingFace {@code tokenizer.json}, a WordPiece {@code vocab.txt}, a model directory holding
- * either, or bert-base-uncased's vocabulary shipped in the jar.
+ * either, or bert-base-uncased's vocabulary shipped in the jar. BLIP adds {@code [DEC]} and
+ * {@code [ENC]} to the vocabulary, BLIP-2 only {@code [DEC]} ({@code enc} false).
  */
 final class TokenizerSources {
 
@@ -31,29 +32,29 @@ final class TokenizerSources {
 
     private TokenizerSources() {}
 
-    static Source tokenizerJson(Path file) {
+    static Source tokenizerJson(Path file, boolean enc) {
         String name = file.toString();
-        return new Source(TokenizerJson.prepare(TokenizerJson.parse(readText(file), name), name), name);
+        return new Source(TokenizerJson.prepare(TokenizerJson.parse(readText(file), name), name, enc), name);
     }
 
-    static Source vocab(Path file) {
+    static Source vocab(Path file, boolean enc) {
         try {
-            return vocab(Files.readAllBytes(file), file.toString());
+            return vocab(Files.readAllBytes(file), file.toString(), enc);
         } catch (IOException e) {
             throw new ModelException("cannot read vocabulary " + file + ": " + e, e);
         }
     }
 
     /** A {@code tokenizer.json}, a {@code vocab.txt}, or a directory holding one ({@code tokenizer.json} preferred). */
-    static Source any(Path path) {
+    static Source any(Path path, boolean enc) {
         if (Files.isDirectory(path)) {
             Path json = path.resolve(TOKENIZER_JSON);
             if (Files.isRegularFile(json)) {
-                return tokenizerJson(json);
+                return tokenizerJson(json, enc);
             }
             Path vocab = path.resolve(VOCAB_TXT);
             if (Files.isRegularFile(vocab)) {
-                return vocab(vocab);
+                return vocab(vocab, enc);
             }
             throw new ModelException("no " + TOKENIZER_JSON + " or " + VOCAB_TXT + " in directory " + path);
         }
@@ -62,28 +63,28 @@ final class TokenizerSources {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".json")) {
-            return tokenizerJson(path);
+            return tokenizerJson(path, enc);
         }
         if (name.endsWith(".txt")) {
-            return vocab(path);
+            return vocab(path, enc);
         }
-        return readText(path).stripLeading().startsWith("{") ? tokenizerJson(path) : vocab(path);
+        return readText(path).stripLeading().startsWith("{") ? tokenizerJson(path, enc) : vocab(path, enc);
     }
 
-    static Source bertBaseUncased() {
+    static Source bertBaseUncased(boolean enc) {
         String name = "classpath:" + BERT_BASE_UNCASED_RESOURCE;
         try (InputStream in = TokenizerSources.class.getResourceAsStream(BERT_BASE_UNCASED_RESOURCE)) {
             if (in == null) {
                 throw new ModelException("resource " + BERT_BASE_UNCASED_RESOURCE
                         + " is missing from the classpath (blip-models jar)");
             }
-            return vocab(in.readAllBytes(), name);
+            return vocab(in.readAllBytes(), name, enc);
         } catch (IOException e) {
             throw new ModelException("cannot read " + name + ": " + e, e);
         }
     }
 
-    private static Source vocab(byte[] bytes, String name) {
+    private static Source vocab(byte[] bytes, String name, boolean enc) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -98,7 +99,7 @@ final class TokenizerSources {
         // load_vocab(); a final line break does not start another token.
         List<String> tokens = new BufferedReader(new StringReader(text)).lines().toList();
         JsonObject root = TokenizerJson.fromVocab(tokens, name);
-        return new Source(TokenizerJson.prepare(root, name), name);
+        return new Source(TokenizerJson.prepare(root, name, enc), name);
     }
 
     private static String readText(Path path) {

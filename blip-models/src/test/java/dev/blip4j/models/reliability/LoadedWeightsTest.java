@@ -55,7 +55,7 @@ class LoadedWeightsTest {
     @MethodSource("loads")
     void liveArraysAreExactlyTheNetworksWeights(String kind, Layout layout, DataType dtype) {
         Golden g = Golden.of(kind);
-        assertOnlyTheNetworkStaysAlive(kind + " " + layout + " " + dtype, () -> {
+        assertOnlyTheNetworkStaysAlive(kind + " " + layout + " " + dtype, dtype, () -> {
             BlipModel.Builder builder = layout == Layout.ORIGINAL
                     ? BlipModel.builder(g.original()).tokenizer(Golden.root().resolve("tokenizer/vocab.txt"))
                     : BlipModel.builder(g.hf());
@@ -63,14 +63,23 @@ class LoadedWeightsTest {
         });
     }
 
+    /** BLIP-2's first stage: the EVA ViT and the Q-Former, whose attention is fused the same way. */
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT32", "FLOAT16"})
+    void blip2LiveArraysAreExactlyTheNetworksWeights(DataType dtype) {
+        assertOnlyTheNetworkStaysAlive("blip2 ORIGINAL " + dtype, dtype, () -> BlipModel.builder(
+                Golden.of("blip2").original()).tokenizer(Golden.root().resolve("tokenizer/vocab.txt")).dtype(dtype)
+                .load());
+    }
+
     /** Pre-training ties encoder and decoder everywhere but self-attention: tied weights are fused and kept once. */
     @ParameterizedTest
     @EnumSource(value = DataType.class, names = {"FLOAT32", "FLOAT16"})
     void tiedPreTrainingWeightsAreKeptOnce(DataType dtype) {
-        int tied = assertOnlyTheNetworkStaysAlive("random tiny pre-trained " + dtype,
+        int tied = assertOnlyTheNetworkStaysAlive("random tiny pre-trained " + dtype, dtype,
                 () -> BlipModel.random(new RandomCheckpoint(RandomCheckpoint.Size.TINY, BlipKind.PRETRAIN, 3), null,
                         dtype));
-        int itm = assertOnlyTheNetworkStaysAlive("random tiny ITM " + dtype,
+        int itm = assertOnlyTheNetworkStaysAlive("random tiny ITM " + dtype, dtype,
                 () -> BlipModel.random(new RandomCheckpoint(RandomCheckpoint.Size.TINY, BlipKind.ITM, 3), null, dtype));
         // the decoder adds only its self-attention (8 arrays per layer) and the LM head (5)
         assertEquals(itm + 2 * 8 + 5, tied, "pre-trained vs ITM");
@@ -94,13 +103,13 @@ class LoadedWeightsTest {
     }
 
     /** Loads, checks, closes; returns how many arrays the network holds. */
-    private static int assertOnlyTheNetworkStaysAlive(String what, Supplier<BlipModel> load) {
+    private static int assertOnlyTheNetworkStaysAlive(String what, DataType dtype, Supplier<BlipModel> load) {
         Snapshot before = NativeArrays.snapshot();
         int count;
         try (BlipModel model = load.get()) {
-            DataType dtype = model.network().dtype();
+            Object network = model.imageTextNetwork();
             Set<String> live = before.leakedBy(NativeArrays.snapshot()).arrays();
-            Set<String> reachable = uids(model.network());
+            Set<String> reachable = uids(network);
             Set<String> stray = new HashSet<>(live);
             stray.removeAll(reachable);
             Set<String> missing = new HashSet<>(reachable);
