@@ -143,18 +143,16 @@ final class CaptionCommand implements Callable<Integer> {
         Decoding.refuseInert(spec, sample, "--top-p", "--top-k", "--temperature", "--seed");
         Decoding.refuseContradictions(spec, greedy, sample);
         return OptionValues.check(spec.commandLine(), () -> {
-            GenerationConfig generation = GenerationConfig.builder()
-                    .numBeams(greedy || sample ? 1 : beams)
-                    .maxLength(maxLength)
-                    .minLength(minLength)
-                    .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
-                    .sample(sample)
-                    .topP(sample ? topP : 1f)
-                    .topK(topK)
-                    .temperature(temperature)
-                    .numReturnSequences(numCaptions)
-                    .seed(seed)
-                    .build();
+            GenerationConfig generation = GenerationConfig.defaults()
+                    .withNumBeams(greedy || sample ? 1 : beams)
+                    .withLengths(minLength, maxLength)
+                    .withRepetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
+                    .withSample(sample)
+                    .withTopK(topK)
+                    .withTopP(sample ? topP : 1f)
+                    .withTemperature(temperature)
+                    .withNumReturnSequences(numCaptions)
+                    .withSeed(seed);
             return new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
         });
     }

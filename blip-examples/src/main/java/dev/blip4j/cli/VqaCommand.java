@@ -101,12 +101,11 @@ final class VqaCommand implements Callable<Integer> {
         }
         VqaOptions options = OptionValues.check(spec.commandLine(), () -> {
             GenerationConfig defaults = VqaOptions.defaultGeneration();
-            GenerationConfig generation = defaults.toBuilder()
-                    .numBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
-                    .maxLength(maxLength != null ? maxLength : defaults.maxLength())
-                    .minLength(minLength != null ? minLength : defaults.minLength())
-                    .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty())
-                    .build();
+            GenerationConfig generation = defaults
+                    .withNumBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
+                    .withLengths(minLength != null ? minLength : defaults.minLength(),
+                            maxLength != null ? maxLength : defaults.maxLength())
+                    .withRepetitionPenalty(repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty());
             return new VqaOptions(generation, k != null ? k : VqaOptions.DEFAULT_CANDIDATES, batchSize);
         });
         PrintWriter out = spec.commandLine().getOut();

@@ -278,7 +278,7 @@ class VqaCommandTest {
         assertTrue(r.err().contains("--question"), r.err());
 
         r = run("vqa", "--model", hf, "--image", image(0), "--question", "what?", "--max-length", "100");
-        assertEquals(BlipCli.EXIT_INPUT, r.code());
+        assertEquals(BlipCli.EXIT_USAGE, r.code()); // an option out of the model's range, as caption's
         assertTrue(r.err().contains("position table"), r.err());
     }
 
@@ -288,7 +288,7 @@ class VqaCommandTest {
                 "what?", "--greedy", "--max-length", "4", "--min-length", "4", "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject row = JsonParser.parseString(r.out()).getAsJsonArray().get(0).getAsJsonObject();
-        GenerationConfig greedy = GenerationConfig.builder().greedy().maxLength(4).minLength(4).build();
+        GenerationConfig greedy = GenerationConfig.defaults().withGreedy().withLengths(4, 4);
         try (BlipModel model = BlipModel.load(VQA.resolve("hf"))) {
             Answer want = new VisualQuestionAnswerer(model, VqaOptions.defaults().withGeneration(greedy))
                     .answer(Path.of(image(2)), "what?");

@@ -37,13 +37,7 @@ public final class Generator {
         if (inputSeeds != null && inputSeeds.length != inputs) {
             throw new IllegalArgumentException(inputSeeds.length + " seeds for " + inputs + " inputs");
         }
-        long[] seeds = inputSeeds;
-        if (seeds == null) {
-            seeds = new long[inputs];
-            for (int i = 0; i < inputs; i++) {
-                seeds[i] = Seeds.mix(config.seed(), i);
-            }
-        }
+        long[] seeds = inputSeeds != null ? inputSeeds : Seeds.of(config.seed(), 0, inputs);
         int vocab = model.vocabSize();
         double scores = (double) inputs * config.rowsPerInput() * config.maxLength() * Math.max(vocab, 1);
         if (scores > MAX_SCORES) {

@@ -36,15 +36,20 @@ final class CrossKeyValues implements AutoCloseable {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
         List<KeyValue> kv = new ArrayList<>(stack.layers().size());
+        if (stack.layers().stream().allMatch(layer -> layer.crossAttention() == null)) {
+            throw new IllegalStateException("this text stack has no cross-attention weights");
+        }
+        // Layers without cross-attention (every other one in BLIP-2's Q-Former) hold no keys.
         for (BertLayer layer : stack.layers()) {
             if (layer.crossAttention() == null) {
-                throw new IllegalStateException("this text stack has no cross-attention weights");
+                kv.add(null);
+                continue;
             }
             NDList projected = Scoped.keepAll(() -> layer.crossAttention().project(states).toList());
             kv.add(new KeyValue(projected.get(0), projected.get(1)));
         }
         NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.getDataType()));
-        return new CrossKeyValues(List.copyOf(kv), bias, groups);
+        return new CrossKeyValues(java.util.Collections.unmodifiableList(kv), bias, groups);
     }
 
     /**
@@ -65,7 +70,7 @@ final class CrossKeyValues implements AutoCloseable {
 
     @Override
     public void close() {
-        layers.forEach(KeyValue::close);
+        layers.stream().filter(java.util.Objects::nonNull).forEach(KeyValue::close);
         if (bias != null) {
             bias.close();
         }

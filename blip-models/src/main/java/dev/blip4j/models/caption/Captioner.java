@@ -8,6 +8,7 @@ import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.SearchListener;
+import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.DecodingRoute;
@@ -102,7 +103,8 @@ public final class Captioner {
         List<List<Caption>> out = new ArrayList<>(images.size());
         for (int start = 0; start < images.size(); start += options.batchSize()) {
             int end = Math.min(images.size(), start + options.batchSize());
-            long[] batchSeeds = seeds == null ? derivedSeeds(start, end) : Arrays.copyOfRange(seeds, start, end);
+            long[] batchSeeds = seeds == null ? Seeds.of(options.generation().seed(), start, end)
+                    : Arrays.copyOfRange(seeds, start, end);
             try (NDManager m = model.network().newManager()) {
                 NDArray states = model.network().encodeImage(model.pixels(images.subList(start, end), m));
                 out.addAll(generate(states, batchSeeds, listener, DecodingRoute.ALONE));
@@ -126,8 +128,8 @@ public final class Captioner {
         try (NDManager m = model.network().newManager()) {
             NDArray local = pixels.duplicate();
             local.attach(m);
-            return generate(model.network().encodeImage(local), seeds == null ? derivedSeeds(0, rows) : seeds, null,
-                    DecodingRoute.ALONE);
+            long[] rowSeeds = seeds == null ? Seeds.of(options.generation().seed(), 0, rows) : seeds;
+            return generate(model.network().encodeImage(local), rowSeeds, null, DecodingRoute.ALONE);
         }
     }
 
@@ -146,14 +148,6 @@ public final class Captioner {
             throw new IllegalArgumentException((seeds == null ? "no" : seeds.length) + " seeds for " + rows + " images");
         }
         return generate(imageStates, seeds, null, route);
-    }
-
-    private long[] derivedSeeds(int start, int end) {
-        long[] s = new long[end - start];
-        for (int i = start; i < end; i++) {
-            s[i - start] = dev.blip4j.core.generate.Seeds.mix(options.generation().seed(), i);
-        }
-        return s;
     }
 
     private List<List<Caption>> generate(NDArray states, long[] seeds, SearchListener listener, DecodingRoute route) {

@@ -22,9 +22,7 @@ import dev.blip4j.core.vision.VisionTransformer;
 import dev.blip4j.models.config.ConfigHints;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -44,7 +42,6 @@ public final class BlipAssembler {
     private final Weights w;
     private final ConfigHints hints;
     private final Layout layout;
-    private final Map<NDArray, Linear> fusedKeyValues = new IdentityHashMap<>();
 
     private BlipAssembler(Weights w, ConfigHints hints, Layout layout) {
         this.w = w;
@@ -61,6 +58,11 @@ public final class BlipAssembler {
         return new BlipAssembler(weights, hints, layout).build(imageSize, manager);
     }
 
+    /** The ViT and BERT builders alone, for BLIP-2's assembler; heads must be in {@code hints}. */
+    static BlipAssembler parts(Weights weights, ConfigHints hints, Layout layout) {
+        return new BlipAssembler(weights, hints, layout);
+    }
+
     private Blip build(Integer imageSize, ai.djl.ndarray.NDManager manager) {
         if (!w.has(VISION + "patch_embed.proj.weight")) {
             if (w.names().stream().anyMatch(n -> n.startsWith("visual_encoder.blocks.") || n.contains("nlvr"))) {
@@ -70,7 +72,7 @@ public final class BlipAssembler {
                     + VISION + "patch_embed.proj.weight' (keys start with: " + sample() + ")");
         }
         VisionConfig visionConfig = named(() -> visionConfig(imageSize));
-        VisionTransformer vision = vision(visionConfig);
+        VisionTransformer vision = vision(visionConfig, VISION + "norm", visionConfig.layerNormEps());
 
         TextTransformer encoder = w.has(ENCODER + "embeddings.word_embeddings.weight") ? text(ENCODER) : null;
         TextTransformer decoder = w.has(DECODER + "embeddings.word_embeddings.weight") ? text(DECODER) : null;
@@ -96,8 +98,7 @@ public final class BlipAssembler {
             throw new ModelException(w.source() + ": the VQA answer decoder attends to " + decoder.config().encoderWidth()
                     + "-wide states but the question encoder produces " + encoder.config().hidden());
         }
-        w.requireAllUsed();
-        fusedKeyValues.keySet().forEach(NDArray::close);
+        finish();
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
         return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead);
@@ -126,7 +127,7 @@ public final class BlipAssembler {
 
     // ---- vision ---------------------------------------------------------------------------------
 
-    private VisionConfig visionConfig(Integer imageSizeOverride) {
+    VisionConfig visionConfig(Integer imageSizeOverride) {
         long[] patch = w.shape(VISION + "patch_embed.proj.weight");
         if (patch.length != 4 || patch[1] != 3 || patch[2] != patch[3]) {
             throw new ModelException(w.source() + ": tensor '" + VISION + "patch_embed.proj.weight' has shape "
@@ -172,7 +173,11 @@ public final class BlipAssembler {
         return grid;
     }
 
-    private VisionTransformer vision(VisionConfig c) {
+    /**
+     * @param finalNorm the LayerNorm after the blocks: BLIP's {@code visual_encoder.norm}, BLIP-2's
+     *     {@code ln_vision}
+     */
+    VisionTransformer vision(VisionConfig c, String finalNorm, float finalNormEps) {
         int width = c.width();
         int patch = c.patchSize();
         NDArray patchWeight = w.array(VISION + "patch_embed.proj.weight", width, 3, patch, patch);
@@ -191,28 +196,51 @@ public final class BlipAssembler {
             String p = VISION + "blocks." + i + ".";
             blocks.add(new VisionBlock(
                     w.layerNorm(p + "norm1", width, c.layerNormEps()),
-                    w.linear(p + "attn.qkv", 3L * width, width),
+                    qkv(p + "attn.", width),
                     w.linear(p + "attn.proj", width, width),
                     c.heads(),
                     w.layerNorm(p + "norm2", width, c.layerNormEps()),
                     new Mlp(w.linear(p + "mlp.fc1", c.mlpWidth(), width), w.linear(p + "mlp.fc2", width, c.mlpWidth()))));
         }
         return new VisionTransformer(c, patchWeight, patchBias, cls, pos, blocks,
-                w.layerNorm(VISION + "norm", width, c.layerNormEps()));
+                w.layerNorm(finalNorm, width, finalNormEps));
+    }
+
+    /**
+     * The fused query/key/value projection. EVA (BLIP-2's ViT) has biases for queries and values
+     * only; as one Linear its bias is {@code cat(q_bias, 0, v_bias)}, exactly what LAVIS computes.
+     */
+    private Linear qkv(String p, int width) {
+        if (!w.has(p + "q_bias") && !w.has(p + "v_bias")) {
+            return w.linear(p + "qkv", 3L * width, width);
+        }
+        if (w.has(p + "qkv.bias")) {
+            throw new ModelException(w.source() + ": '" + p + "qkv.bias' next to '" + p + "q_bias'/'v_bias'");
+        }
+        NDArray bias = w.joined(width, p + "q_bias", null, p + "v_bias");
+        return new Linear(w.array(p + "qkv.weight", 3L * width, width), bias);
     }
 
     // ---- text -----------------------------------------------------------------------------------
 
     private TextTransformer text(String prefix) {
+        return text(prefix, true);
+    }
+
+    /**
+     * @param uniform whether every layer must have cross-attention when any has (BLIP's MED); the
+     *     Q-Former has it every {@code cross_attention_freq}-th layer
+     */
+    TextTransformer text(String prefix, boolean uniform) {
         long[] words = requireShape(prefix + "embeddings.word_embeddings.weight", 2);
         int vocab = (int) words[0];
         int hidden = (int) words[1];
         int maxPositions = (int) requireShape(prefix + "embeddings.position_embeddings.weight", 2)[0];
         int layers = countIndexed(prefix + "encoder.layer.");
         int intermediate = (int) requireShape(prefix + "encoder.layer.0.intermediate.dense.weight", 2)[0];
-        boolean cross = w.has(prefix + "encoder.layer.0.crossattention.self.key.weight");
-        int encoderWidth = cross ? (int) requireShape(prefix + "encoder.layer.0.crossattention.self.key.weight", 2)[1]
-                : hidden;
+        String firstCross = firstCrossAttention(prefix, layers);
+        boolean cross = firstCross != null;
+        int encoderWidth = cross ? (int) requireShape(firstCross, 2)[1] : hidden;
         agree("text vocab_size (" + prefix + ")", hints.vocabSize(), vocab);
         agree("text hidden_size (" + prefix + ")", hints.hidden(), hidden);
         agree("text num_hidden_layers (" + prefix + ")", hints.layers(), layers);
@@ -233,26 +261,41 @@ public final class BlipAssembler {
         for (int i = 0; i < layers; i++) {
             String p = prefix + "encoder.layer." + i + ".";
             boolean hasCross = w.has(p + "crossattention.self.key.weight");
-            if (hasCross != cross) {
+            if (uniform && hasCross != cross) {
                 throw new ModelException(w.source() + ": layer " + p + " " + (hasCross ? "has" : "lacks")
                         + " cross-attention unlike layer 0");
             }
+            boolean queries = w.has(p + "intermediate_query.dense.weight");
             stack.add(new BertLayer(
                     attention(p + "attention.", hidden, hidden, heads, eps),
-                    cross ? attention(p + "crossattention.", hidden, encoderWidth, heads, eps) : null,
-                    new Mlp(w.linear(p + "intermediate.dense", intermediate, hidden),
-                            w.linear(p + "output.dense", hidden, intermediate)),
-                    w.layerNorm(p + "output.LayerNorm", hidden, eps)));
+                    hasCross ? attention(p + "crossattention.", hidden, encoderWidth, heads, eps) : null,
+                    ffn(p + "intermediate.dense", p + "output.dense", hidden, intermediate),
+                    w.layerNorm(p + "output.LayerNorm", hidden, eps),
+                    queries ? ffn(p + "intermediate_query.dense", p + "output_query.dense", hidden, intermediate) : null,
+                    queries ? w.layerNorm(p + "output_query.LayerNorm", hidden, eps) : null));
         }
         return new TextTransformer(c, embeddings, stack);
     }
 
+    private Mlp ffn(String in, String out, int hidden, int intermediate) {
+        return new Mlp(w.linear(in, intermediate, hidden), w.linear(out, hidden, intermediate));
+    }
+
+    /** The key weight of the first layer with cross-attention, or null. */
+    private String firstCrossAttention(String prefix, int layers) {
+        for (int i = 0; i < layers; i++) {
+            String key = prefix + "encoder.layer." + i + ".crossattention.self.key.weight";
+            if (w.has(key)) {
+                return key;
+            }
+        }
+        return null;
+    }
+
     private BertAttention attention(String p, int hidden, int inputWidth, int heads, float eps) {
-        Linear key = w.linear(p + "self.key", hidden, inputWidth);
-        Linear value = w.linear(p + "self.value", hidden, inputWidth);
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
-        Linear keyValue = fusedKeyValues.computeIfAbsent(key.weight(), k -> Linear.fuse(key, value));
+        Linear keyValue = w.fused(hidden, inputWidth, p + "self.key", p + "self.value");
         return new BertAttention(w.linear(p + "self.query", hidden, hidden), keyValue,
                 w.linear(p + "output.dense", hidden, hidden), w.layerNorm(p + "output.LayerNorm", hidden, eps), heads);
     }
@@ -272,8 +315,8 @@ public final class BlipAssembler {
         }
         String biasName = w.has(LM_HEAD + "bias") ? LM_HEAD + "bias" : LM_HEAD + "decoder.bias";
         NDArray bias = w.array(biasName, vocab);
-        if (w.has(LM_HEAD + "decoder.bias")) {
-            w.array(LM_HEAD + "decoder.bias", vocab);
+        if (w.has(LM_HEAD + "decoder.bias") && !biasName.equals(LM_HEAD + "decoder.bias")) {
+            w.skip(LM_HEAD + "decoder.bias", vocab);
         }
         return new LmHead(w.linear(LM_HEAD + "transform.dense", hidden, hidden),
                 w.layerNorm(LM_HEAD + "transform.LayerNorm", hidden, c.layerNormEps()),
@@ -282,11 +325,16 @@ public final class BlipAssembler {
 
     // ---- helpers --------------------------------------------------------------------------------
 
+    /** Fails on tensors no part took, and frees the separate key weights that were fused. */
+    void finish() {
+        w.requireAllUsed();
+    }
+
     /**
      * Runs a config record's constructor, whose checks (positive sizes, heads dividing the width,
      * image size a multiple of the patch) know no file: the message gets the checkpoint's name.
      */
-    private <T> T named(java.util.function.Supplier<T> build) {
+    <T> T named(java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (ModelException e) {
@@ -298,7 +346,7 @@ public final class BlipAssembler {
         }
     }
 
-    private long[] requireShape(String name, int dims) {
+    long[] requireShape(String name, int dims) {
         long[] shape = w.shape(name);
         if (shape == null) {
             throw new ModelException(w.source() + ": missing tensor '" + name + "'");
@@ -310,7 +358,7 @@ public final class BlipAssembler {
         return shape;
     }
 
-    private int countIndexed(String prefix) {
+    int countIndexed(String prefix) {
         Pattern p = Pattern.compile("^" + Pattern.quote(prefix) + "(\\d+)\\..*");
         int max = -1;
         for (String n : w.names()) {
@@ -338,7 +386,7 @@ public final class BlipAssembler {
                 + " beside the checkpoint");
     }
 
-    private void agree(String what, Integer configured, int found) {
+    void agree(String what, Integer configured, int found) {
         if (configured != null && configured != found) {
             throw new ModelException(w.source() + ": configuration says " + what + " = " + configured
                     + " but the checkpoint's tensors have " + found);

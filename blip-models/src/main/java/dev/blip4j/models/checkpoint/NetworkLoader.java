@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.blip2.Blip2;
+import dev.blip4j.models.config.Blip2Hints;
 import dev.blip4j.models.config.ConfigFiles;
 import dev.blip4j.models.config.ConfigHints;
 import java.nio.file.Files;
@@ -23,8 +25,28 @@ import java.util.Set;
  */
 public final class NetworkLoader {
 
-    /** A loaded network and what was found. */
-    public record Loaded(Blip network, ModelInfo info) {}
+    /**
+     * A loaded network and what was found.
+     *
+     * @param network a BLIP network, null for BLIP-2
+     * @param blip2 a BLIP-2 network, null for BLIP
+     */
+    public record Loaded(Blip network, Blip2 blip2, ModelInfo info) {
+
+        public Loaded(Blip network, ModelInfo info) {
+            this(network, null, info);
+        }
+
+        /** Closes whichever network was loaded. */
+        public void close() {
+            if (network != null) {
+                network.close();
+            }
+            if (blip2 != null) {
+                blip2.close();
+            }
+        }
+    }
 
     private NetworkLoader() {}
 
@@ -34,7 +56,7 @@ public final class NetworkLoader {
      * @param dtype FLOAT32, or FLOAT16/BFLOAT16 to halve the weights' memory
      */
     public static Loaded load(ModelFiles files, Integer imageSize, Device device, DataType dtype) {
-        BlipTensors selection = new BlipTensors(files.weights().toString());
+        Selection selection = new Selection(files.weights().toString());
         Map<String, TensorData> raw;
         int storageTied = 0;
         if (files.isSafetensors()) {
@@ -43,6 +65,9 @@ public final class NetworkLoader {
             StateDict sd = TorchCheckpoint.read(files.weights(), selection);
             raw = sd.tensors();
             storageTied = sd.sharedTensorCount();
+        }
+        if (selection.blip2) {
+            return loadBlip2(files, raw, storageTied, selection.ignored, imageSize, device, dtype);
         }
         Layout layout = selection.layout;
         ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
@@ -75,12 +100,79 @@ public final class NetworkLoader {
         }
     }
 
+    /** A BLIP-2 checkpoint of either layout, with LAVIS's separate ViT file when it needs one. */
+    private static Loaded loadBlip2(ModelFiles files, Map<String, TensorData> raw, int storageTied, int ignoredUnread,
+            Integer imageSize, Device device, DataType dtype) {
+        Layout layout = blip2Layout(raw);
+        Blip2Hints hints = blip2Hints(files, layout);
+        Blip2Files.Merged merged = blip2Tensors(files, raw, layout, hints);
+        return loadBlip2(files.weights(), merged.tensors(), storageTied, ignoredUnread + merged.ignored(), layout, hints,
+                imageSize, device, dtype);
+    }
+
+    /** {@code vision_model.*} / {@code qformer.*} is transformers' naming, the rest LAVIS's. */
+    public static Layout blip2Layout(Map<String, TensorData> raw) {
+        return blip2Layout(raw.keySet());
+    }
+
+    private static Layout blip2Layout(Collection<String> names) {
+        return names.stream().anyMatch(k -> k.startsWith("vision_model.") || k.startsWith("qformer."))
+                ? Layout.HUGGINGFACE : Layout.ORIGINAL;
+    }
+
+    /** {@code blip2_config.json} beside a LAVIS checkpoint, or a BLIP-2 {@code config.json} in an HF directory. */
+    public static Blip2Hints blip2Hints(ModelFiles files, Layout layout) {
+        Path hfConfig = files.dir().resolve(ConfigFiles.HF_CONFIG);
+        return layout == Layout.ORIGINAL ? ConfigFiles.blip2Original(files.dir())
+                : ConfigFiles.isBlip2HuggingFace(hfConfig) ? ConfigFiles.blip2HuggingFace(hfConfig) : Blip2Hints.none();
+    }
+
+    /**
+     * A BLIP-2 checkpoint's tensors, with LAVIS's separate {@code eva_vit_g.pth} merged in when a
+     * LAVIS checkpoint leaves the frozen ViT out.
+     */
+    public static Blip2Files.Merged blip2Tensors(ModelFiles files, Map<String, TensorData> raw, Layout layout,
+            Blip2Hints hints) {
+        if (layout == Layout.HUGGINGFACE || raw.keySet().stream().anyMatch(k -> k.startsWith(Blip2Assembler.VISION))) {
+            return new Blip2Files.Merged(raw, 0);
+        }
+        Integer depth = hints.base().visionDepth();
+        TensorData ln = raw.get(Blip2Assembler.LN_VISION + ".weight");
+        if (depth == null && ln != null && ln.shape()[0] == Blip2Assembler.EVA_G_WIDTH) {
+            depth = Blip2Assembler.EVA_G_DEPTH;
+        }
+        return Blip2Files.withVit(raw, files.dir().resolve(Blip2Files.EVA_VIT_G), depth);
+    }
+
+    /**
+     * Builds a BLIP-2 network of a state dict already in memory (e.g. a {@link RandomCheckpoint}).
+     *
+     * @param ignoredElsewhere tensors already left out before (from a separate ViT file)
+     */
+    public static Loaded loadBlip2(Path source, Map<String, TensorData> raw, int storageTied, int ignoredElsewhere,
+            Layout layout, Blip2Hints hints, Integer imageSize, Device device, DataType dtype) {
+        NDManager manager = BlipEngine.newManager(device);
+        try {
+            Weights weights = new Weights(source.getFileName().toString(), raw, layout, KeyNames.BLIP2, manager, dtype);
+            Blip2 network = Blip2Assembler.assemble(weights, hints, layout, imageSize, manager);
+            long[] pos = weights.shape(Blip2Assembler.VISION + "pos_embed");
+            int grid = (int) Math.round(Math.sqrt(pos[1] - 1));
+            ModelInfo info = new ModelInfo(source, layout, null, weights.parameterCount(),
+                    weights.ignored().size() + ignoredElsewhere, Math.max(storageTied, weights.tiedCount()),
+                    grid * network.config().vision().patchSize(), network.config());
+            return new Loaded(null, network, info);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
     /**
      * The checkpoint's tensors under their stored names, as loading reads them (tensors that share
      * storage in a {@code .pth} are the same instance; those inference ignores are left out).
      */
     public static Map<String, TensorData> readTensors(ModelFiles files) {
-        BlipTensors selection = new BlipTensors(files.weights().toString());
+        Selection selection = new Selection(files.weights().toString());
         return files.isSafetensors() ? SafeTensors.read(files.weights(), selection).tensors()
                 : TorchCheckpoint.read(files.weights(), selection).tensors();
     }
@@ -97,38 +189,46 @@ public final class NetworkLoader {
     }
 
     /**
-     * The tensors a BLIP network takes, chosen from the names alone: those inference ignores
-     * (momentum encoders, queues) are not read, and a name no BLIP network takes refuses the file
-     * before a byte of tensor data is read.
+     * The tensors a BLIP or BLIP-2 network takes, chosen from the names alone: those inference
+     * ignores (momentum encoders, queues) are not read, and a name no network of the family takes
+     * refuses the file before a byte of tensor data is read.
      */
-    private static final class BlipTensors implements TensorSelection {
+    private static final class Selection implements TensorSelection {
         private final String source;
         private Layout layout;
+        private boolean blip2;
         private int ignored;
 
-        BlipTensors(String source) {
+        Selection(String source) {
             this.source = source;
         }
 
         @Override
         public Set<String> select(List<String> names) {
-            layout = layoutOf(names, source);
-            if (names.stream().anyMatch(n -> n.contains("crossattention.self0") || n.startsWith("cls_head."))) {
+            blip2 = Blip2Assembler.isBlip2(names);
+            layout = blip2 ? blip2Layout(names) : layoutOf(names, source);
+            if (!blip2 && names.stream().anyMatch(n -> n.contains("crossattention.self0") || n.startsWith("cls_head."))) {
                 throw new ModelException(source + ": NLVR2 checkpoints (two-image cross-attention) are not supported");
             }
+            KeyNames table = blip2 ? KeyNames.BLIP2 : KeyNames.BLIP;
             Set<String> wanted = new LinkedHashSet<>();
             List<String> unknown = new ArrayList<>();
+            List<String> unknownOfficial = new ArrayList<>();
             for (String name : names) {
-                String official = KeyNames.official(name, layout);
-                if (KeyNames.ignored(official)) {
+                String official = table.toOfficial(name, layout);
+                if (table.isIgnored(official)) {
                     ignored++;
-                } else if (KeyNames.known(official)) {
+                } else if (table.isKnown(official)) {
                     wanted.add(name);
                 } else {
                     unknown.add(name);
+                    unknownOfficial.add(official);
                 }
             }
             if (!unknown.isEmpty()) {
+                if (blip2) {
+                    Blip2Assembler.refuseVariants(source, unknownOfficial);
+                }
                 throw Weights.unexpected(source, unknown);
             }
             return wanted;

@@ -74,6 +74,47 @@ class HostileCheckpointLoadingTest {
     }
 
     /**
+     * BLIP-2's tensors are chosen by name before reading too: an unknown name refuses a checkpoint,
+     * and LAVIS's separate {@code eva_vit_g.pth}, without its (corrupt) bytes being read; known
+     * BLIP-2 names such as EVA's {@code q_bias} and the Q-Former's {@code output_query} still load.
+     */
+    @Test
+    void blip2TensorsAreChosenByNameBeforeTheirBytesAreRead() throws IOException {
+        dev.blip4j.models.testing.Golden blip2 = dev.blip4j.models.testing.Golden.of("blip2");
+        Map<String, TensorData> all = TorchCheckpoint.read(blip2.original()).tensors();
+        List<Crafted.View> extra = List.of(
+                new Crafted.View("Qformer.bert.evil", "FloatStorage", "one", 1, 0, new long[] {16384, 16384}, new long[] {0, 0}),
+                Crafted.View.of("Qformer.bert.encoder.layer.0.crossattention.gate", "corrupt", 4));
+        Path folder = Files.createDirectories(dir.resolve("blip2"));
+        Files.copy(blip2.original().resolveSibling("blip2_config.json"), folder.resolve("blip2_config.json"));
+        Path f = write(folder.resolve("model.pth"), all, extra, Map.of("one", Crafted.floats(1), "corrupt", new byte[16]),
+                "corrupt");
+        ModelException e = assertThrows(ModelException.class, () -> load(f));
+        assertEquals(f + ": 2 unexpected tensor(s) for this architecture: Qformer.bert.evil,"
+                + " Qformer.bert.encoder.layer.0.crossattention.gate", e.getMessage());
+
+        Map<String, TensorData> qformer = new LinkedHashMap<>();
+        Map<String, TensorData> vit = new LinkedHashMap<>();
+        all.forEach((k, t) -> {
+            if (k.startsWith("visual_encoder.")) {
+                vit.put(k.substring("visual_encoder.".length()), t);
+            } else {
+                qformer.put(k, t);
+            }
+        });
+        Path lavis = Files.createDirectories(dir.resolve("lavis"));
+        Files.copy(blip2.original().resolveSibling("blip2_config.json"), lavis.resolve("blip2_config.json"));
+        write(lavis.resolve("blip2_pretrained.pth"), qformer, List.of(), Map.of());
+        Path vitFile = write(lavis.resolve(Blip2Files.EVA_VIT_G), vit,
+                List.of(Crafted.View.of("blocks.0.attn.evil", "corrupt", 4)), Map.of("corrupt", new byte[16]), "corrupt");
+        e = assertThrows(ModelException.class, () -> load(lavis));
+        assertEquals(vitFile + ": 1 unexpected tensor(s) for this architecture: blocks.0.attn.evil", e.getMessage());
+        assertTrue(all.keySet().stream().anyMatch(k -> k.endsWith(".attn.q_bias"))
+                && all.keySet().stream().anyMatch(k -> k.contains(".output_query.")), "the golden holds BLIP-2's own names");
+        load(blip2.original()).close();
+    }
+
+    /**
      * What refusing each hostile file costs: four 1 GiB broadcasts of one float under unknown names,
      * the same under names the decoder takes, and three 1.5 GiB storages of deflated zeros (4 MB on
      * disk). Before the fixes each cost gigabytes or the heap.
@@ -145,6 +186,11 @@ class HostileCheckpointLoadingTest {
         for (String config : List.of("blip_config.json", "med_config.json")) {
             Files.copy(Golden.pth("caption").resolveSibling(config), folder.resolve(config));
         }
+        return write(folder.resolve("model.pth"), tensors, extra, storages, bombs);
+    }
+
+    private static Path write(Path file, Map<String, TensorData> tensors, List<Crafted.View> extra,
+            Map<String, byte[]> storages, String... bombs) throws IOException {
         List<Crafted.View> views = new ArrayList<>();
         Map<String, byte[]> data = new LinkedHashMap<>();
         for (Map.Entry<String, TensorData> t : tensors.entrySet()) {
@@ -170,7 +216,7 @@ class HostileCheckpointLoadingTest {
                 zip.deflatedZeros("archive/data/" + bomb, 1536);
             }
         }
-        return zip.write(folder.resolve("model.pth"));
+        return zip.write(file);
     }
 
     /**

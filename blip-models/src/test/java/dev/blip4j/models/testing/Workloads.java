@@ -40,21 +40,16 @@ public final class Workloads {
 
     private Workloads() {}
 
-    /** The golden images as a service would get them: decoded once, reused. */
-    public static List<RgbImage> images(BlipModel m) {
-        return List.of(m.readImage(Golden.image(0)), m.readImage(Golden.image(1)), m.readImage(Golden.image(2)));
-    }
-
     /** Captioning with beam search, greedy search, nucleus sampling and several captions per image. */
     public static List<Workload> captioning(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         Captioner beam = new Captioner(m);
         Captioner greedy = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().greedy().maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20)));
         Captioner nucleus = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().nucleus(0.9f).seed(7).maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withNucleus(0.9f).withLengths(5, 20).withSeed(7)));
         Captioner threeBeams = new Captioner(m, CaptionOptions.defaults().withBatchSize(2)
-                .withGeneration(GenerationConfig.builder().numBeams(3).numReturnSequences(2).maxLength(20).build()));
+                .withGeneration(GenerationConfig.defaults().withNumBeams(3).withMaxLength(20).withNumReturnSequences(2)));
         return List.of(
                 new Workload("caption beam", () -> captions(beam.caption(images.subList(0, 1)))),
                 new Workload("caption greedy x3", () -> captions(greedy.caption(images))),
@@ -68,7 +63,7 @@ public final class Workloads {
      * calls a matcher makes; needs a model with ITC and ITM heads (the golden {@code itm} kind).
      */
     public static List<Workload> matching(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         List<String> texts = List.of("a cat", "four bears walking on the red street.", "");
         return List.of(new Workload("itc + itm scores", () -> {
             Blip net = m.network();
@@ -91,7 +86,7 @@ public final class Workloads {
      * logits of candidate answers), the calls VQA makes; needs the golden {@code vqa} kind.
      */
     public static List<Workload> answering(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         List<String> questions = List.of("what color is the horse?", "how many womans are there?",
                 "is the bird walking on the kitchen?");
         return List.of(new Workload("vqa answer logits", () -> {
