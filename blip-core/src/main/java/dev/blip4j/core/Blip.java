@@ -5,12 +5,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
+import dev.blip4j.core.text.CrossAttentionProbe;
+import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.LmHead;
 import dev.blip4j.core.text.MedMode;
-import dev.blip4j.core.text.CrossKeyValues;
+import dev.blip4j.core.text.NlvrHead;
 import dev.blip4j.core.text.TextTransformer;
 import dev.blip4j.core.vision.VisionTransformer;
+import java.util.List;
 
 /**
  * A BLIP network as in the paper's figure 2: a ViT image encoder and a multimodal mixture of
@@ -37,12 +40,22 @@ public final class Blip implements AutoCloseable {
     private final Linear visionProj;
     private final Linear textProj;
     private final Linear itmHead;
+    private final NlvrHead nlvrHead;
 
     /**
      * @param manager owns every weight; closed with the model
      */
     public Blip(NDManager manager, BlipConfig config, VisionTransformer vision, TextTransformer textEncoder,
             TextTransformer textDecoder, LmHead lmHead, Linear visionProj, Linear textProj, Linear itmHead) {
+        this(manager, config, vision, textEncoder, textDecoder, lmHead, visionProj, textProj, itmHead, null);
+    }
+
+    /**
+     * @param nlvrHead NLVR2's classifier, whose text encoder attends to two images (null for BLIP's other kinds)
+     */
+    public Blip(NDManager manager, BlipConfig config, VisionTransformer vision, TextTransformer textEncoder,
+            TextTransformer textDecoder, LmHead lmHead, Linear visionProj, Linear textProj, Linear itmHead,
+            NlvrHead nlvrHead) {
         this.manager = manager;
         this.config = config;
         this.vision = vision;
@@ -52,6 +65,7 @@ public final class Blip implements AutoCloseable {
         this.visionProj = visionProj;
         this.textProj = textProj;
         this.itmHead = itmHead;
+        this.nlvrHead = nlvrHead;
         if ((textDecoder == null) != (lmHead == null)) {
             throw new ModelException("a text decoder needs its LM head and the other way round");
         }
@@ -92,8 +106,34 @@ public final class Blip implements AutoCloseable {
      * @param imageMask [B, N] or null when every image token is attended (always, for BLIP)
      */
     public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask) {
+        return encodeMultimodal(ids, mask, images, imageMask, null);
+    }
+
+    /**
+     * As {@link #encodeMultimodal(NDArray, NDArray, NDArray, NDArray)}, with the cross-attention
+     * probabilities of one layer shown to {@code probe} (Grad-CAM), or to none when it is null.
+     */
+    public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask,
+            CrossAttentionProbe probe) {
+        return grounded(ids, mask, List.of(images), imageMask, probe);
+    }
+
+    /**
+     * NLVR2's text states [B, T, H], grounded in two images at once: every layer's twinned
+     * cross-attention attends to {@code first} and to {@code second}, rows aligned with the texts.
+     *
+     * @param first [B, N, W] image tokens of the first image of each pair
+     * @param second [B, N, W] image tokens of the second image
+     */
+    public NDArray encodeMultimodalPair(NDArray ids, NDArray mask, NDArray first, NDArray second) {
+        return grounded(ids, mask, List.of(first, second), null, null);
+    }
+
+    private NDArray grounded(NDArray ids, NDArray mask, List<NDArray> images, NDArray imageMask,
+            CrossAttentionProbe probe) {
         return Scoped.compute(() -> {
-            try (CrossKeyValues memory = CrossKeyValues.of(encoder(), in(images), imageMask, 1)) {
+            List<NDArray> typed = images.stream().map(this::in).toList();
+            try (CrossKeyValues memory = CrossKeyValues.of(encoder(), typed, imageMask, 1, probe)) {
                 return out(encoder().forward(ids, mask, MedMode.MULTIMODAL, memory));
             }
         });
@@ -117,6 +157,14 @@ public final class Blip implements AutoCloseable {
         return Scoped.compute(() -> out(itm.apply(in(firstToken(multimodalStates)))));
     }
 
+    /** NLVR2 logits [B, 2] (index 1 = "true") from the states of {@link #encodeMultimodalPair}. */
+    public NDArray nlvrLogits(NDArray pairStates) {
+        if (nlvrHead == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no NLVR2 cls_head");
+        }
+        return Scoped.compute(() -> out(nlvrHead.apply(in(firstToken(pairStates)))));
+    }
+
     /**
      * Prepares the decoder to generate over {@code states} (image tokens, or VQA question states).
      *
@@ -128,8 +176,17 @@ public final class Blip implements AutoCloseable {
 
     /** Decoder logits [B, T, vocab] of whole sequences in one pass (scoring, VQA ranking, losses). */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask) {
+        return decoderLogits(ids, mask, states, statesMask, null);
+    }
+
+    /**
+     * As {@link #decoderLogits(NDArray, NDArray, NDArray, NDArray)}, with the cross-attention
+     * probabilities of one decoder layer shown to {@code probe} (Grad-CAM of a caption), or to none when null.
+     */
+    public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask,
+            CrossAttentionProbe probe) {
         return Scoped.compute(() -> {
-            try (CrossKeyValues memory = CrossKeyValues.of(decoder(), in(states), statesMask, 1)) {
+            try (CrossKeyValues memory = CrossKeyValues.of(decoder(), List.of(in(states)), statesMask, 1, probe)) {
                 return out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, memory)));
             }
         });
@@ -173,6 +230,10 @@ public final class Blip implements AutoCloseable {
 
     public boolean hasItm() {
         return itmHead != null;
+    }
+
+    public boolean hasNlvr() {
+        return nlvrHead != null;
     }
 
     private Linear head(Linear head, String name) {

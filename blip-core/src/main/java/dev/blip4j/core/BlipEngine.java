@@ -3,6 +3,8 @@ package dev.blip4j.core;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.util.function.Function;
 
 /**
  * The one place blip4j touches DJL's engine. It pins the PyTorch engine and switches DJL to
@@ -18,6 +20,9 @@ public final class BlipEngine {
             System.setProperty("ai.djl.offline", "true");
         }
     }
+
+    /** DJL's PyTorch engine allows one gradient collector in the whole process at a time. */
+    private static final Object GRADIENTS = new Object();
 
     private BlipEngine() {}
 
@@ -65,5 +70,19 @@ public final class BlipEngine {
         }
         engine();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
+
+    /**
+     * Runs {@code work} with autograd recording on this thread (the only place blip4j computes
+     * gradients: Grad-CAM), then closes the collector, which turns recording off again. Calls from
+     * several threads take turns, because DJL allows one collector per process; inference elsewhere
+     * is unaffected, since no weight requires a gradient.
+     */
+    public static <T> T withGradients(Function<GradientCollector, T> work) {
+        synchronized (GRADIENTS) {
+            try (GradientCollector collector = engine().newGradientCollector()) {
+                return work.apply(collector);
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import dev.blip4j.core.nn.Attention;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
+import java.util.function.UnaryOperator;
 
 /**
  * BERT's attention sublayer, post-norm: {@code norm(x + output(attention(query(x), keys, values)))}.
@@ -30,10 +31,20 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
      *     image attend to that image's keys without copying them
      */
     public NDArray forward(NDArray x, KeyValue kv, NDArray bias, int groups) {
+        return residual(x, attend(x, kv, bias, groups, null));
+    }
+
+    /**
+     * The sublayer's contribution before the residual and the norm: {@code output(attention(...))},
+     * [R, T, H]. NLVR2's twinned cross-attention combines two of these under one norm.
+     *
+     * @param probe sees (and may replace) the attention probabilities, see {@link Attention#attend}; null for none
+     */
+    public NDArray attend(NDArray x, KeyValue kv, NDArray bias, int groups, UnaryOperator<NDArray> probe) {
         NDArray q = Attention.splitHeads(query.apply(x), heads);
         NDArray context;
         if (groups == 1) {
-            context = Attention.attend(q, kv.key(), kv.value(), bias);
+            context = Attention.attend(q, kv.key(), kv.value(), bias, probe);
         } else {
             long rows = q.getShape().get(0);
             long t = q.getShape().get(2);
@@ -41,11 +52,16 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
             NDArray grouped = q.reshape(rows / groups, groups, heads, t, d)
                     .transpose(0, 2, 1, 3, 4)
                     .reshape(rows / groups, heads, groups * t, d);
-            context = Attention.attend(grouped, kv.key(), kv.value(), bias)
+            context = Attention.attend(grouped, kv.key(), kv.value(), bias, probe)
                     .reshape(rows / groups, heads, groups, t, d)
                     .transpose(0, 2, 1, 3, 4)
                     .reshape(rows, heads, t, d);
         }
-        return norm.apply(x.add(output.apply(Attention.mergeHeads(context))));
+        return output.apply(Attention.mergeHeads(context));
+    }
+
+    /** {@code norm(x + delta)}: BERT's residual connection and post-norm. */
+    public NDArray residual(NDArray x, NDArray delta) {
+        return norm.apply(x.add(delta));
     }
 }

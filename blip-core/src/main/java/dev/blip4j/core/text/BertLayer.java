@@ -7,11 +7,17 @@ import dev.blip4j.core.nn.Mlp;
 /**
  * One layer of BLIP's MED, used in all three {@link MedMode}s: self-attention, then
  * cross-attention to the image when the mode asks for it, then the feed-forward block. Encoder
- * and decoder layers differ only in their weights, never in code.
+ * and decoder layers differ only in their weights, never in code; NLVR2's layers only in having
+ * a twinned {@link CrossAttention}.
  *
  * @param crossAttention null in a text-only stack
  */
-public record BertLayer(BertAttention selfAttention, BertAttention crossAttention, Mlp ffn, LayerNorm ffnNorm) {
+public record BertLayer(BertAttention selfAttention, CrossAttention crossAttention, Mlp ffn, LayerNorm ffnNorm) {
+
+    /** A layer whose cross-attention (null for none) attends to one memory, as in BLIP's MED. */
+    public BertLayer(BertAttention selfAttention, BertAttention crossAttention, Mlp ffn, LayerNorm ffnNorm) {
+        this(selfAttention, crossAttention == null ? null : CrossAttention.single(crossAttention), ffn, ffnNorm);
+    }
 
     /**
      * @param x [R, T, H]
@@ -22,7 +28,7 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
     public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory) {
         x = selfAttention.forward(x, self, selfBias, 1);
         if (mode.crossAttends()) {
-            x = crossAttention.forward(x, memory.keyValue(), memory.bias(), memory.groups());
+            x = crossAttention.forward(x, memory);
         }
         return ffnNorm.apply(x.add(ffn.apply(x)));
     }

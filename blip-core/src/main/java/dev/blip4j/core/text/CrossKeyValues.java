@@ -3,29 +3,43 @@ package dev.blip4j.core.text;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import dev.blip4j.core.ModelException;
 import dev.blip4j.core.nn.Scoped;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The other modality a text attends to through cross-attention (image tokens, or the question
- * states for VQA answers), projected to keys and values once for every layer of a stack.
- * Building it once per image and reusing it at every decoding step is exact and removes most of
- * the cost of captioning.
+ * states for VQA answers; NLVR2's two images), projected to keys and values once for every layer
+ * of a stack. Building it once per image and reusing it at every decoding step is exact and
+ * removes most of the cost of captioning.
  */
 public final class CrossKeyValues implements AutoCloseable {
 
-    /** One layer's view of the memory. */
-    public record Layer(KeyValue keyValue, NDArray bias, int groups) {}
+    /**
+     * One layer's view of the memory.
+     *
+     * @param keyValues keys and values of each memory, in the order of the layer's attention blocks
+     * @param probe what sees this layer's attention probabilities, or null
+     */
+    public record Layer(List<KeyValue> keyValues, NDArray bias, int groups, UnaryOperator<NDArray> probe) {
 
-    private final List<KeyValue> layers;
+        public KeyValue keyValue(int memory) {
+            return keyValues.get(memory);
+        }
+    }
+
+    private final List<List<KeyValue>> layers;
     private final NDArray bias;
     private final int groups;
+    private final CrossAttentionProbe probe;
 
-    private CrossKeyValues(List<KeyValue> layers, NDArray bias, int groups) {
+    private CrossKeyValues(List<List<KeyValue>> layers, NDArray bias, int groups, CrossAttentionProbe probe) {
         this.layers = layers;
         this.bias = bias;
         this.groups = groups;
+        this.probe = probe;
     }
 
     /**
@@ -35,19 +49,44 @@ public final class CrossKeyValues implements AutoCloseable {
      * @param groups consecutive text rows per memory row, e.g. the beams of one image
      */
     public static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
+        return of(stack, List.of(states), mask, groups, null);
+    }
+
+    /**
+     * @param states one [B, N, width] array per attention block of the stack's cross-attention:
+     *     one for BLIP, NLVR2's two images for its twinned stack
+     * @param mask [B, N] applied to every memory, or null
+     * @param probe sees the cross-attention probabilities of one layer, or null
+     */
+    public static CrossKeyValues of(TextTransformer stack, List<NDArray> states, NDArray mask, int groups,
+            CrossAttentionProbe probe) {
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
-        List<KeyValue> kv = new ArrayList<>(stack.layers().size());
+        if (probe != null && probe.layer() >= stack.layers().size()) {
+            throw new IllegalArgumentException("no layer " + probe.layer() + " in a stack of " + stack.layers().size());
+        }
+        List<List<KeyValue>> layers = new ArrayList<>(stack.layers().size());
         for (BertLayer layer : stack.layers()) {
-            if (layer.crossAttention() == null) {
+            CrossAttention cross = layer.crossAttention();
+            if (cross == null) {
                 throw new IllegalStateException("this text stack has no cross-attention weights");
             }
-            NDList projected = Scoped.keepAll(() -> layer.crossAttention().project(states).toList());
-            kv.add(new KeyValue(projected.get(0), projected.get(1)));
+            if (cross.memories() != states.size()) {
+                throw new ModelException("this text stack attends to " + cross.memories() + " image(s) per text"
+                        + (cross.memories() == 2 ? " (NLVR2)" : "") + ", not " + states.size());
+            }
+            List<KeyValue> kv = new ArrayList<>(states.size());
+            for (int i = 0; i < states.size(); i++) {
+                BertAttention block = cross.blocks().get(i);
+                NDArray memory = states.get(i);
+                NDList projected = Scoped.keepAll(() -> block.project(memory).toList());
+                kv.add(new KeyValue(projected.get(0), projected.get(1)));
+            }
+            layers.add(List.copyOf(kv));
         }
-        NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.getDataType()));
-        return new CrossKeyValues(List.copyOf(kv), bias, groups);
+        NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.get(0).getDataType()));
+        return new CrossKeyValues(List.copyOf(layers), bias, groups, probe);
     }
 
     /**
@@ -62,7 +101,8 @@ public final class CrossKeyValues implements AutoCloseable {
     }
 
     public Layer layer(int index) {
-        return new Layer(layers.get(index), bias, groups);
+        boolean probed = probe != null && probe.layer() == index;
+        return new Layer(layers.get(index), bias, groups, probed ? probe.probabilities() : null);
     }
 
     public int groups() {
@@ -71,12 +111,12 @@ public final class CrossKeyValues implements AutoCloseable {
 
     /** Rows of the memory (images), before grouping. */
     public long rows() {
-        return layers.get(0).key().getShape().get(0);
+        return layers.get(0).get(0).key().getShape().get(0);
     }
 
     @Override
     public void close() {
-        layers.forEach(KeyValue::close);
+        layers.forEach(kv -> kv.forEach(KeyValue::close));
         if (bias != null) {
             bias.close();
         }

@@ -70,6 +70,10 @@ public final class BlipConverter {
     public static HfConversion convert(Path checkpoint, Path tokenizer, BlipKind kind, Integer imageSize, Path out) {
         try (BlipModel model = BlipModel.builder(checkpoint).tokenizer(tokenizer).imageSize(imageSize).load()) {
             Set<BlipKind> kinds = model.info().config().kinds();
+            if (kinds.contains(BlipKind.NLVR)) {
+                throw new ModelException(checkpoint + ": an NLVR2 checkpoint cannot be converted: transformers has no "
+                        + "NLVR2 model (BLIP_NLVR's twinned cross-attention); blip4j loads the .pth as it is");
+            }
             BlipKind target = kind != null ? kind : defaultKind(kinds);
             if (!kinds.contains(target)) {
                 throw new InputException(checkpoint + " is a " + names(kinds) + " checkpoint; it cannot be written as "
@@ -117,6 +121,7 @@ public final class BlipConverter {
             case VQA -> List.of("BlipForQuestionAnswering");
             case FEATURE -> List.of("BlipModel");
             case PRETRAIN -> List.of("BlipForConditionalGeneration", "BlipForImageTextRetrieval");
+            case NLVR -> throw new ModelException("transformers has no NLVR2 model to write");
         };
     }
 
