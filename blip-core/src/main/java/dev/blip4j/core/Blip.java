@@ -83,7 +83,8 @@ public final class Blip implements AutoCloseable {
     /**
      * The element type the weights are kept in. Whatever it is, the methods here take and return
      * float32 arrays: inputs are cast on the way in and results on the way out, so a half-precision
-     * model is a drop-in replacement.
+     * model is a drop-in replacement. Inside {@link BlipEngine#withGradients} (Grad-CAM) results keep
+     * the weights' type instead, since DJL's casts would cut them off from their gradient.
      */
     public DataType dtype() {
         return vision.patchWeight().getDataType();
@@ -248,9 +249,12 @@ public final class Blip implements AutoCloseable {
         return x.toType(dtype(), false);
     }
 
-    /** A result as float32 (the same array when it already is). */
+    /**
+     * A result as float32 (the same array when it already is). DJL's casts are not recorded by
+     * autograd, so while gradients are recorded (Grad-CAM) results keep the weights' type.
+     */
     private static NDArray out(NDArray x) {
-        return x.toType(DataType.FLOAT32, false);
+        return BlipEngine.recordingGradients() ? x : x.toType(DataType.FLOAT32, false);
     }
 
     private static NDArray firstToken(NDArray states) {

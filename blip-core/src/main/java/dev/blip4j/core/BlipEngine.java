@@ -23,6 +23,7 @@ public final class BlipEngine {
 
     /** DJL's PyTorch engine allows one gradient collector in the whole process at a time. */
     private static final Object GRADIENTS = new Object();
+    private static final ThreadLocal<Boolean> RECORDING = ThreadLocal.withInitial(() -> false);
 
     private BlipEngine() {}
 
@@ -81,8 +82,16 @@ public final class BlipEngine {
     public static <T> T withGradients(Function<GradientCollector, T> work) {
         synchronized (GRADIENTS) {
             try (GradientCollector collector = engine().newGradientCollector()) {
+                RECORDING.set(true);
                 return work.apply(collector);
+            } finally {
+                RECORDING.set(false);
             }
         }
+    }
+
+    /** Whether this thread is inside {@link #withGradients}. */
+    public static boolean recordingGradients() {
+        return RECORDING.get();
     }
 }

@@ -54,14 +54,12 @@ public final class GradCam {
         }
     }
 
-    /**
-     * From the maps of every token side by side, [tokens x patches] row-major, over a square grid of patches.
-     */
-    public static GradCam of(int layer, List<String> tokens, float[] maps, int[] words) {
-        int patches = tokens.isEmpty() ? 0 : maps.length / tokens.size();
+    /** From the maps of every token side by side, [tokens x patches] row-major, over a square grid of patches. */
+    public static GradCam of(int layer, int patches, List<String> tokens, float[] maps, int[] words) {
         int grid = (int) Math.round(Math.sqrt(patches));
-        if (grid * grid != patches || patches * tokens.size() != maps.length) {
-            throw new InputException(maps.length + " values are not " + tokens.size() + " maps over a square grid");
+        if (grid * grid != patches || (long) patches * tokens.size() != maps.length) {
+            throw new InputException(maps.length + " values are not " + tokens.size() + " maps over a square grid of "
+                    + patches + " patches");
         }
         float[][] rows = new float[tokens.size()][];
         for (int t = 0; t < rows.length; t++) {

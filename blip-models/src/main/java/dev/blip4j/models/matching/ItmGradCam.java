@@ -106,11 +106,13 @@ public final class ItmGradCam {
         NDArray logits = BlipEngine.withGradients(gradients -> {
             NDArray l = net.itmLogits(net.encodeMultimodal(idArray, null, imageStates, null, leaf.at(layer)));
             gradients.backward(l.get(":, 1").sum());
-            return l.stopGradient();
+            return l.stopGradient().toType(DataType.FLOAT32, false);
         });
         double itm = logits.softmax(-1).getFloat(0, 1);
-        float[] maps = leaf.gradCam().toType(DataType.FLOAT32, false).toFloatArray();
+        NDArray cam = leaf.gradCam();
+        int patches = Math.toIntExact(cam.getShape().get(2));
+        float[] maps = cam.toType(DataType.FLOAT32, false).toFloatArray();
         int[] words = IntStream.range(1, ids.length - 1).toArray();
-        return new MatchGradCam(text, itm, GradCam.of(layer, tokenizer.tokens(ids), maps, words));
+        return new MatchGradCam(text, itm, GradCam.of(layer, patches, tokenizer.tokens(ids), maps, words));
     }
 }

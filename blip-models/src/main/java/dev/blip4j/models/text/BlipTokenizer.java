@@ -599,7 +599,8 @@ public final class BlipTokenizer implements AutoCloseable {
         return 0;
     }
 
-    private boolean isSpecialId(long id) {
+    /** Whether {@code id} is one of BLIP's special tokens ({@code [PAD] [UNK] [CLS] [SEP] [MASK] [DEC] [ENC]}). */
+    public boolean isSpecialId(long id) {
         return Arrays.binarySearch(specialIds, id) >= 0;
     }
 
