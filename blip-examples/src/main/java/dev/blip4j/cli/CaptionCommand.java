@@ -6,6 +6,7 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -73,6 +74,15 @@ final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "images per forward pass (default: ${DEFAULT-VALUE})")
     int batchSize;
 
+    @Option(names = "--gradcam", paramLabel = "DIR",
+            description = "also write blip4j's Grad-CAM of each caption to DIR: which patches each generated word "
+                    + "came from, <image stem>.<caption index>.words.png and one picture per word; --json adds the maps")
+    Path gradCamDir;
+
+    @Option(names = "--gradcam-layer", paramLabel = "N",
+            description = "the decoder layer Grad-CAM reads (default: the middle one, 6 of 12)")
+    Integer gradCamLayer;
+
     @Parameters(paramLabel = "IMAGE_OR_DIR", arity = "1..*", description = "image files or folders of images")
     List<Path> inputs;
 
@@ -88,8 +98,12 @@ final class CaptionCommand implements Callable<Integer> {
         List<List<Map<String, Object>>> perFile = new ArrayList<>();
         files.forEach(f -> perFile.add(new ArrayList<>()));
         boolean failed = false;
+        if (gradCamLayer != null && gradCamDir == null) {
+            throw new ParameterException(spec.commandLine(), "--gradcam-layer needs --gradcam DIR");
+        }
         try (BlipModel m = model.load()) {
             Captioner captioner = captioner(m, options);
+            int layer = gradCamLayer(captioner, m);
             Progress progress = new Progress(err, files.size(), "img");
             for (int start = 0; start < files.size(); start += batchSize) {
                 int end = Math.min(files.size(), start + batchSize);
@@ -117,12 +131,18 @@ final class CaptionCommand implements Callable<Integer> {
                 }
                 for (int i = 0; i < loaded.size(); i++) {
                     Path file = files.get(loaded.get(i));
-                    for (Caption c : captions.get(i)) {
+                    for (int k = 0; k < captions.get(i).size(); k++) {
+                        Caption c = captions.get(i).get(k);
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("image", file.toString());
                         row.put("caption", c.text());
                         row.put("token_ids", c.tokenIds());
                         row.put("score", c.score());
+                        if (gradCamDir != null) {
+                            GradCam cam = captioner.gradCam(images.get(i), c, layer);
+                            GradCamOutput.write(gradCamDir, file, k, images.get(i), cam);
+                            row.put("gradcam", GradCamOutput.json(cam));
+                        }
                         perFile.get(loaded.get(i)).add(row);
                         if (!common.json) {
                             out.println(file + "\t" + c.text());
@@ -159,6 +179,16 @@ final class CaptionCommand implements Callable<Integer> {
         } catch (InputException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+    }
+
+    /** The decoder layer for --gradcam: the one asked for, which must exist (bad usage otherwise), or the default. */
+    private int gradCamLayer(Captioner captioner, BlipModel m) {
+        int layers = m.network().decoder().layers().size();
+        if (gradCamLayer != null && (gradCamLayer < 0 || gradCamLayer >= layers)) {
+            throw new ParameterException(spec.commandLine(), "--gradcam-layer " + gradCamLayer
+                    + " does not exist: the decoder has layers 0 to " + (layers - 1));
+        }
+        return gradCamLayer != null ? gradCamLayer : captioner.defaultGradCamLayer();
     }
 
     /** Options that only the loaded model can check (a prompt or length past its positions) are usage errors too. */

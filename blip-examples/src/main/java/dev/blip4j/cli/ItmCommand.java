@@ -1,8 +1,12 @@
 package dev.blip4j.cli;
 
+import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ImageTextMatcher;
+import dev.blip4j.models.matching.ItmGradCam;
 import dev.blip4j.models.matching.Match;
+import dev.blip4j.models.matching.MatchGradCam;
 import dev.blip4j.models.matching.MatchOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -15,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "itm", mixinStandardHelpOptions = true, description = "Score how well texts match an image: ITM match probability and ITC cosine.")
@@ -37,22 +42,45 @@ final class ItmCommand implements Callable<Integer> {
                     + "training and evaluation (default: ${DEFAULT-VALUE})")
     String firstToken;
 
+    @Option(names = "--gradcam", paramLabel = "DIR",
+            description = "also write Grad-CAM heat maps (LAVIS's recipe) of each text over the image to DIR: "
+                    + "<image stem>.<text index>.words.png and one picture per word; --json adds the maps")
+    Path gradCamDir;
+
+    @Option(names = "--gradcam-layer", paramLabel = "N",
+            description = "the text encoder layer Grad-CAM reads (default: 6 of 12 as LAVIS, else the middle one)")
+    Integer gradCamLayer;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         MatchOptions options = MatchOptions.defaults().withFirstToken(FirstTokens.parse(firstToken, spec.commandLine()));
+        if (gradCamLayer != null && gradCamDir == null) {
+            throw new ParameterException(spec.commandLine(), "--gradcam-layer needs --gradcam DIR");
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (BlipModel m = model.load()) {
-            List<Match> matches = new ImageTextMatcher(m, options).match(image, texts);
+            ItmGradCam gradCam = gradCamDir == null ? null : gradCam(m, options);
+            RgbImage picture = m.readImage(image);
+            List<Match> matches = new ImageTextMatcher(m, options).match(picture, texts);
+            List<MatchGradCam> cams = gradCam == null ? null : gradCam.explain(picture, texts);
+            int pictures = 0;
+            for (int j = 0; cams != null && j < cams.size(); j++) {
+                pictures += GradCamOutput.write(gradCamDir, image, j, picture, cams.get(j).gradCam()).size();
+            }
             if (common.json) {
                 List<Map<String, Object>> rows = new ArrayList<>();
-                for (Match match : matches) {
+                for (int j = 0; j < matches.size(); j++) {
+                    Match match = matches.get(j);
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("text", match.text());
                     row.put("itm", match.itm());
                     row.put("itc", match.itc());
+                    if (cams != null) {
+                        row.put("gradcam", GradCamOutput.json(cams.get(j).gradCam()));
+                    }
                     rows.add(row);
                 }
                 out.println(Json.GSON.toJson(rows));
@@ -61,8 +89,23 @@ final class ItmCommand implements Callable<Integer> {
                     out.printf("%.6f\t%.6f\t%s%n", match.itm(), match.itc(), match.text());
                 }
             }
+            if (cams != null) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("grad-cam (text layer " + gradCam.layer() + "): wrote " + pictures + " pictures to "
+                        + gradCamDir);
+                err.flush();
+            }
         }
         out.flush();
         return 0;
+    }
+
+    /** A layer the model does not have is bad usage (exit 2); a checkpoint without ITM a model problem (exit 3). */
+    private ItmGradCam gradCam(BlipModel m, MatchOptions options) {
+        try {
+            return new ItmGradCam(m, options, gradCamLayer != null ? gradCamLayer : ItmGradCam.defaultLayer(m));
+        } catch (InputException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
     }
 }
