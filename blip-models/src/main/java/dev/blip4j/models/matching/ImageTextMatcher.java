@@ -8,14 +8,14 @@ import ai.djl.ndarray.index.NDIndex;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.DistinctImages;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Image-text matching with BLIP's two matching heads:
@@ -201,42 +201,24 @@ public final class ImageTextMatcher {
         if (texts.isEmpty()) {
             return List.of();
         }
-        Map<RgbImage, Integer> index = new IdentityHashMap<>();
-        List<RgbImage> distinct = new ArrayList<>();
-        int[] imageOf = new int[images.size()];
-        for (int i = 0; i < imageOf.length; i++) {
-            RgbImage image = images.get(i);
-            if (image == null) {
-                throw new InputException("the image of pair " + i + " is null");
-            }
-            imageOf[i] = index.computeIfAbsent(image, img -> {
-                distinct.add(img);
-                return distinct.size() - 1;
-            });
-        }
+        DistinctImages distinct = DistinctImages.of(images, i -> "the image of pair " + i);
         Blip net = model.network();
         float[] itm = new float[texts.size()];
         float[] itc = new float[texts.size()];
         try (NDManager m = net.newManager()) {
             TextSide text = textSide(m, texts);
-            NDList encoded = new NDList();
-            for (int start = 0; start < distinct.size(); start += options.imageBatchSize()) {
-                int end = Math.min(distinct.size(), start + options.imageBatchSize());
-                encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
-            }
-            NDArray states = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
+            NDArray states = distinct.encode(model, options.imageBatchSize(), m);
             NDArray features = options.itc() ? net.imageEmbedding(states) : null;
             for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
                 int end = Math.min(texts.size(), start + options.textBatchSize());
                 try (NDManager bm = m.newSubManager()) {
-                    int[] rows = Arrays.copyOfRange(imageOf, start, end);
                     NDIndex pairs = new NDIndex("{}:{}", start, end);
-                    NDArray logits = ItmScoring.pairs(net, rows(states, rows, bm), text.groundedIds().get(pairs),
-                            text.mask().get(pairs));
+                    NDArray logits = ItmScoring.pairs(net, distinct.rows(states, IntStream.range(start, end), bm),
+                            text.groundedIds().get(pairs), text.mask().get(pairs));
                     System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
                     if (options.itc()) {
-                        float[] cos = rows(features, rows, bm).mul(text.features().get(pairs)).sum(new int[] {1})
-                                .toFloatArray();
+                        float[] cos = distinct.rows(features, IntStream.range(start, end), bm)
+                                .mul(text.features().get(pairs)).sum(new int[] {1}).toFloatArray();
                         System.arraycopy(cos, 0, itc, start, end - start);
                     } else {
                         Arrays.fill(itc, start, end, Float.NaN);
@@ -248,17 +230,6 @@ public final class ImageTextMatcher {
         for (int i = 0; i < itm.length; i++) {
             out.add(new Match(texts.get(i), itm[i], itc[i]));
         }
-        return out;
-    }
-
-    /** The given rows of {@code array}, in order, owned by {@code manager}. */
-    private static NDArray rows(NDArray array, int[] rows, NDManager manager) {
-        NDList parts = new NDList(rows.length);
-        for (int r : rows) {
-            parts.add(array.get(new NDIndex("{}:{}", r, r + 1)));
-        }
-        NDArray out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
-        out.attach(manager);
         return out;
     }
 

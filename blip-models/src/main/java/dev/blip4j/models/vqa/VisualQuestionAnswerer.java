@@ -18,6 +18,7 @@ import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.LmLoss;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.DistinctImages;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.BlipTokenizer;
@@ -26,9 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -344,29 +343,21 @@ public final class VisualQuestionAnswerer {
         if (pairs.isEmpty()) {
             return List.of();
         }
-        Map<RgbImage, Integer> index = new IdentityHashMap<>();
-        List<RgbImage> distinct = new ArrayList<>();
-        int[] imageOfQuestion = new int[pairs.size()];
+        List<RgbImage> images = new ArrayList<>(pairs.size());
         List<String> questions = new ArrayList<>(pairs.size());
         for (int i = 0; i < pairs.size(); i++) {
             ImageQuestion p = pairs.get(i);
             if (p == null) {
                 throw new InputException("image-question pair " + i + " is null");
             }
-            imageOfQuestion[i] = index.computeIfAbsent(p.image(), img -> {
-                distinct.add(img);
-                return distinct.size() - 1;
-            });
+            images.add(p.image());
             questions.add(p.question());
         }
+        DistinctImages distinct = DistinctImages.of(images, i -> "the image of image-question pair " + i);
+        int[] imageOfQuestion = IntStream.range(0, pairs.size()).map(distinct::indexOf).toArray();
         Blip net = model.network();
         try (NDManager m = net.newManager()) {
-            NDList encoded = new NDList();
-            for (int start = 0; start < distinct.size(); start += options.batchSize()) {
-                int end = Math.min(distinct.size(), start + options.batchSize());
-                encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
-            }
-            NDArray imageStates = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
+            NDArray imageStates = distinct.encode(model, options.batchSize(), m);
             return work.run(imageStates, imageOfQuestion, questions);
         }
     }
