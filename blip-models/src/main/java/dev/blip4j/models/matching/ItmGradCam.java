@@ -60,10 +60,15 @@ public final class ItmGradCam {
         this.layer = layer;
     }
 
-    /** LAVIS reads layer 6 of BLIP's 12; for other depths the middle layer, {@code layers / 2}. */
+    /**
+     * LAVIS reads layer 6 of BLIP's 12; for other depths the middle layer, {@code layers / 2}, but
+     * never the last one (unless it is the only one): there the ITM head, which reads the first
+     * token, depends on no other token's cross-attention, so every word's map would be zero.
+     */
     public static int defaultLayer(BlipModel model) {
         MatchingText.requireMatchingHeads(model, TASK);
-        return model.network().encoder().layers().size() / 2;
+        int layers = model.network().encoder().layers().size();
+        return Math.max(0, Math.min(layers / 2, layers - 2));
     }
 
     public int layer() {

@@ -70,12 +70,18 @@ class ItmGradCamGoldenTest {
     @EnumSource(Layout.class)
     void tokensLayerAndRefusals(Layout layout) {
         try (BlipModel model = GoldenModels.load(Golden.of("itm"), layout)) {
-            assertEquals(1, ItmGradCam.defaultLayer(model), "the middle of 2 layers");
+            assertEquals(0, ItmGradCam.defaultLayer(model), "the middle of 2 layers is the last: the first instead");
             ItmGradCam cam = new ItmGradCam(model);
-            assertEquals(1, cam.layer());
+            assertEquals(0, cam.layer());
             MatchGradCam m = cam.explain(Golden.image(1), "four bears walking");
             assertEquals(List.of("[CLS]", "four", "bear", "##s", "walking", "[SEP]"), m.gradCam().tokens());
             assertArrayEquals(new int[] {1, 2, 3, 4}, m.gradCam().words());
+            assertTrue(max(m.gradCam().wordsMap()) > 0, "words reach the match logit from layer 0");
+            // in the last layer no word's cross-attention reaches the ITM head, which reads the first token only
+            MatchGradCam last = new ItmGradCam(model, MatchOptions.defaults(), 1).explain(Golden.image(1),
+                    "four bears walking");
+            assertEquals(0f, max(last.gradCam().wordsMap()));
+            assertTrue(max(last.gradCam().tokenMap(0)) > 0, "the first token's own row has a gradient");
             // the same probability the matcher reports for the text alone
             assertEquals(new ImageTextMatcher(model).match(Golden.image(1), "four bears walking").itm(), m.itm(), 1e-5);
             InputException e = assertThrows(InputException.class, () -> new ItmGradCam(model, MatchOptions.defaults(), 2));
@@ -85,6 +91,14 @@ class ItmGradCamGoldenTest {
             ModelException e = assertThrows(ModelException.class, () -> new ItmGradCam(caption));
             assertTrue(e.getMessage().contains("Grad-CAM of image-text matching needs"), e.getMessage());
         }
+    }
+
+    private static float max(float[] values) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float v : values) {
+            m = Math.max(m, v);
+        }
+        return m;
     }
 
     private static int argmax(float[] values) {
