@@ -74,14 +74,8 @@ final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "images per forward pass (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--gradcam", paramLabel = "DIR",
-            description = "also write blip4j's Grad-CAM of each caption to DIR: which patches each generated word "
-                    + "came from, <image stem>.<caption index>.words.png and one picture per word; --json adds the maps")
-    Path gradCamDir;
-
-    @Option(names = "--gradcam-layer", paramLabel = "N",
-            description = "the decoder layer Grad-CAM reads (default: the middle one, 6 of 12)")
-    Integer gradCamLayer;
+    @Mixin
+    GradCamOptions gradCamOptions;
 
     @Parameters(paramLabel = "IMAGE_OR_DIR", arity = "1..*", description = "image files or folders of images")
     List<Path> inputs;
@@ -98,9 +92,7 @@ final class CaptionCommand implements Callable<Integer> {
         List<List<Map<String, Object>>> perFile = new ArrayList<>();
         files.forEach(f -> perFile.add(new ArrayList<>()));
         boolean failed = false;
-        if (gradCamLayer != null && gradCamDir == null) {
-            throw new ParameterException(spec.commandLine(), "--gradcam-layer needs --gradcam DIR");
-        }
+        boolean explain = gradCamOptions.wanted(spec.commandLine());
         try (BlipModel m = model.load()) {
             Captioner captioner = captioner(m, options);
             int layer = gradCamLayer(captioner, m);
@@ -138,10 +130,10 @@ final class CaptionCommand implements Callable<Integer> {
                         row.put("caption", c.text());
                         row.put("token_ids", c.tokenIds());
                         row.put("score", c.score());
-                        if (gradCamDir != null) {
+                        if (explain) {
                             GradCam cam = captioner.gradCam(images.get(i), c, layer);
-                            GradCamOutput.write(gradCamDir, file, k, images.get(i), cam);
-                            row.put("gradcam", GradCamOutput.json(cam));
+                            gradCamOptions.write(file, k, images.get(i), cam);
+                            row.put("gradcam", GradCamOptions.json(cam));
                         }
                         perFile.get(loaded.get(i)).add(row);
                         if (!common.json) {
@@ -183,12 +175,13 @@ final class CaptionCommand implements Callable<Integer> {
 
     /** The decoder layer for --gradcam: the one asked for, which must exist (bad usage otherwise), or the default. */
     private int gradCamLayer(Captioner captioner, BlipModel m) {
+        Integer layer = gradCamOptions.layer;
         int layers = m.network().decoder().layers().size();
-        if (gradCamLayer != null && (gradCamLayer < 0 || gradCamLayer >= layers)) {
-            throw new ParameterException(spec.commandLine(), "--gradcam-layer " + gradCamLayer
+        if (layer != null && (layer < 0 || layer >= layers)) {
+            throw new ParameterException(spec.commandLine(), "--gradcam-layer " + layer
                     + " does not exist: the decoder has layers 0 to " + (layers - 1));
         }
-        return gradCamLayer != null ? gradCamLayer : captioner.defaultGradCamLayer();
+        return layer != null ? layer : captioner.defaultGradCamLayer();
     }
 
     /** Options that only the loaded model can check (a prompt or length past its positions) are usage errors too. */

@@ -42,14 +42,8 @@ final class ItmCommand implements Callable<Integer> {
                     + "training and evaluation (default: ${DEFAULT-VALUE})")
     String firstToken;
 
-    @Option(names = "--gradcam", paramLabel = "DIR",
-            description = "also write Grad-CAM heat maps (LAVIS's recipe) of each text over the image to DIR: "
-                    + "<image stem>.<text index>.words.png and one picture per word; --json adds the maps")
-    Path gradCamDir;
-
-    @Option(names = "--gradcam-layer", paramLabel = "N",
-            description = "the text encoder layer Grad-CAM reads (default: 6 of 12 as LAVIS, else the middle one)")
-    Integer gradCamLayer;
+    @Mixin
+    GradCamOptions gradCamOptions;
 
     @Spec
     CommandSpec spec;
@@ -57,18 +51,16 @@ final class ItmCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MatchOptions options = MatchOptions.defaults().withFirstToken(FirstTokens.parse(firstToken, spec.commandLine()));
-        if (gradCamLayer != null && gradCamDir == null) {
-            throw new ParameterException(spec.commandLine(), "--gradcam-layer needs --gradcam DIR");
-        }
+        boolean explain = gradCamOptions.wanted(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         try (BlipModel m = model.load()) {
-            ItmGradCam gradCam = gradCamDir == null ? null : gradCam(m, options);
+            ItmGradCam gradCam = explain ? gradCam(m, options) : null;
             RgbImage picture = m.readImage(image);
             List<Match> matches = new ImageTextMatcher(m, options).match(picture, texts);
             List<MatchGradCam> cams = gradCam == null ? null : gradCam.explain(picture, texts);
             int pictures = 0;
             for (int j = 0; cams != null && j < cams.size(); j++) {
-                pictures += GradCamOutput.write(gradCamDir, image, j, picture, cams.get(j).gradCam()).size();
+                pictures += gradCamOptions.write(image, j, picture, cams.get(j).gradCam()).size();
             }
             if (common.json) {
                 List<Map<String, Object>> rows = new ArrayList<>();
@@ -79,7 +71,7 @@ final class ItmCommand implements Callable<Integer> {
                     row.put("itm", match.itm());
                     row.put("itc", match.itc());
                     if (cams != null) {
-                        row.put("gradcam", GradCamOutput.json(cams.get(j).gradCam()));
+                        row.put("gradcam", GradCamOptions.json(cams.get(j).gradCam()));
                     }
                     rows.add(row);
                 }
@@ -92,7 +84,7 @@ final class ItmCommand implements Callable<Integer> {
             if (cams != null) {
                 PrintWriter err = spec.commandLine().getErr();
                 err.println("grad-cam (text layer " + gradCam.layer() + "): wrote " + pictures + " pictures to "
-                        + gradCamDir);
+                        + gradCamOptions.dir);
                 err.flush();
             }
         }
@@ -103,7 +95,8 @@ final class ItmCommand implements Callable<Integer> {
     /** A layer the model does not have is bad usage (exit 2); a checkpoint without ITM a model problem (exit 3). */
     private ItmGradCam gradCam(BlipModel m, MatchOptions options) {
         try {
-            return new ItmGradCam(m, options, gradCamLayer != null ? gradCamLayer : ItmGradCam.defaultLayer(m));
+            Integer layer = gradCamOptions.layer;
+            return new ItmGradCam(m, options, layer != null ? layer : ItmGradCam.defaultLayer(m));
         } catch (InputException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

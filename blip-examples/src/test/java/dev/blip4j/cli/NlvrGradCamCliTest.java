@@ -125,27 +125,27 @@ class NlvrGradCamCliTest {
             assertEquals(16, cam.getAsJsonArray("words_map").size());
             assertTrue(Files.isRegularFile(dir.resolve("image" + i + ".0.words.png")), row.toString());
         }
-        assertOneLineError(CliRun.of("caption", "--model", CAPTION, "--gradcam", dir.toString(), "--gradcam-layer", "2",
+        CliRun.assertOneLineError(CliRun.of("caption", "--model", CAPTION, "--gradcam", dir.toString(), "--gradcam-layer", "2",
                 image(0)), BlipCli.EXIT_USAGE, "--gradcam-layer 2 does not exist");
     }
 
     @Test
     void badInputsGiveOneLineErrorsAndTheUsualExitCodes(@TempDir Path tmp) {
-        assertOneLineError(CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--image", image(0), "--text", "a"),
+        CliRun.assertOneLineError(CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--image", image(0), "--text", "a"),
                 BlipCli.EXIT_USAGE, "give --image exactly twice, got 1");
-        assertOneLineError(CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--image", image(0), "--image",
+        CliRun.assertOneLineError(CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--image", image(0), "--image",
                 image(1), "--image", image(2), "--text", "a"), BlipCli.EXIT_USAGE, "got 3");
-        assertOneLineError(CliRun.of("nlvr", "--model", ITM, "--image", image(0), "--image", image(1), "--text", "a"),
+        CliRun.assertOneLineError(CliRun.of("nlvr", "--model", ITM, "--image", image(0), "--image", image(1), "--text", "a"),
                 BlipCli.EXIT_MODEL, "NLVR2 needs a BLIP_NLVR checkpoint");
-        assertOneLineError(CliRun.of("caption", "--model", NLVR, "--tokenizer", VOCAB, image(0)), BlipCli.EXIT_MODEL,
+        CliRun.assertOneLineError(CliRun.of("caption", "--model", NLVR, "--tokenizer", VOCAB, image(0)), BlipCli.EXIT_MODEL,
                 "no text decoder");
-        assertOneLineError(CliRun.of("itm", "--model", CAPTION, "--image", image(0), "--text", "a", "--gradcam",
+        CliRun.assertOneLineError(CliRun.of("itm", "--model", CAPTION, "--image", image(0), "--text", "a", "--gradcam",
                 tmp.toString()), BlipCli.EXIT_MODEL, "Grad-CAM of image-text matching needs");
-        assertOneLineError(CliRun.of("itm", "--model", ITM, "--image", image(0), "--text", "a", "--gradcam",
+        CliRun.assertOneLineError(CliRun.of("itm", "--model", ITM, "--image", image(0), "--text", "a", "--gradcam",
                 tmp.toString(), "--gradcam-layer", "2"), BlipCli.EXIT_USAGE, "layers 0 to 1");
-        assertOneLineError(CliRun.of("itm", "--model", ITM, "--image", image(0), "--text", "a", "--gradcam-layer", "0"),
+        CliRun.assertOneLineError(CliRun.of("itm", "--model", ITM, "--image", image(0), "--text", "a", "--gradcam-layer", "0"),
                 BlipCli.EXIT_USAGE, "--gradcam-layer needs --gradcam");
-        assertOneLineError(CliRun.of("convert", "--checkpoint", NLVR, "--tokenizer", VOCAB, "--out",
+        CliRun.assertOneLineError(CliRun.of("convert", "--checkpoint", NLVR, "--tokenizer", VOCAB, "--out",
                 tmp.resolve("hf").toString()), BlipCli.EXIT_MODEL, "NLVR2 checkpoint cannot be converted");
         assertFalse(Files.exists(tmp.resolve("hf")));
         CliRun inspect = CliRun.of("inspect", "--model", NLVR, "--tokenizer", VOCAB, "--json");
@@ -159,14 +159,5 @@ class NlvrGradCamCliTest {
             float w = want[from + i];
             assertEquals(w, got.get(i).getAsDouble(), 1e-6 + 1e-4 * Math.abs(w), "value " + i);
         }
-    }
-
-    private static void assertOneLineError(CliRun r, int code, String mention) {
-        assertEquals(code, r.exit(), r.toString());
-        String err = r.err().strip();
-        assertTrue(err.startsWith("error: "), err);
-        assertFalse(err.contains("\n"), "one line: " + err);
-        assertTrue(err.contains(mention), err);
-        assertFalse(r.hasStackTrace(), r.toString());
     }
 }

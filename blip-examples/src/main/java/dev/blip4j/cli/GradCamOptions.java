@@ -8,11 +8,31 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
-/** What {@code --gradcam DIR} adds to {@code itm} and {@code caption}: pictures in DIR and a JSON object per item. */
-final class GradCamOutput {
+/**
+ * {@code --gradcam DIR [--gradcam-layer N]} of {@code itm} and {@code caption}, and what it adds to
+ * their output: pictures in DIR and a {@code gradcam} JSON object per item.
+ */
+final class GradCamOptions {
 
-    private GradCamOutput() {}
+    @Option(names = "--gradcam", paramLabel = "DIR",
+            description = "also write Grad-CAM heat maps to DIR: <image stem>.<index>.words.png and one picture "
+                    + "per word; --json adds the maps")
+    Path dir;
+
+    @Option(names = "--gradcam-layer", paramLabel = "N",
+            description = "the text layer Grad-CAM reads (default: 6 of 12, else the middle one)")
+    Integer layer;
+
+    /** Whether Grad-CAM was asked for; a layer without a folder is bad usage. */
+    boolean wanted(CommandLine cli) {
+        if (layer != null && dir == null) {
+            throw new CommandLine.ParameterException(cli, "--gradcam-layer needs --gradcam DIR");
+        }
+        return dir != null;
+    }
 
     /**
      * {@code {"layer", "grid": [g, g], "tokens", "token_maps": [[g*g] per token], "words_map": [g*g]}},
@@ -33,7 +53,7 @@ final class GradCamOutput {
     }
 
     /** {@code DIR/<image stem>.<index>.words.png} and one picture per word; returns the files. */
-    static List<Path> write(Path dir, Path imageFile, int index, RgbImage image, GradCam cam) {
+    List<Path> write(Path imageFile, int index, RgbImage image, GradCam cam) {
         return HeatMaps.write(dir, stem(imageFile) + "." + index, image, cam);
     }
 
