@@ -6,11 +6,11 @@ import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
 import dev.blip4j.core.text.CrossAttentionProbe;
-import dev.blip4j.core.text.CrossKeyValues;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.LmHead;
 import dev.blip4j.core.text.MedMode;
 import dev.blip4j.core.text.NlvrHead;
+import dev.blip4j.core.text.ReferenceDecoder;
 import dev.blip4j.core.text.TextTransformer;
 import dev.blip4j.core.vision.VisionTransformer;
 import java.util.List;
@@ -97,14 +97,16 @@ public final class Blip implements AutoCloseable {
 
     /** Unimodal text states [B, T, H] (ITC's text side, first token {@code [CLS]}). */
     public NDArray encodeText(NDArray ids, NDArray mask) {
-        return Scoped.compute(() -> out(encoder().forward(ids, mask, MedMode.TEXT, null)));
+        return Scoped.compute(() -> out(encoder().forward(ids, mask, MedMode.TEXT, null, null)));
     }
 
     /**
-     * Image-grounded text states [B, T, H]: the text cross-attends to the image tokens of its row.
+     * Image-grounded text states [B, T, H]: each text cross-attends to the image tokens of its
+     * image.
      *
-     * @param images [B, N, W] image tokens, one row per text
-     * @param imageMask [B, N] or null when every image token is attended (always, for BLIP)
+     * @param images [S, N, W] image tokens, where S divides B: each image serves B / S consecutive
+     *     texts (one row per text, or one image for every text), its keys and values computed once
+     * @param imageMask [S, N] or null when every image token is attended (always, for BLIP)
      */
     public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask) {
         return encodeMultimodal(ids, mask, images, imageMask, null);
@@ -121,10 +123,11 @@ public final class Blip implements AutoCloseable {
 
     /**
      * NLVR2's text states [B, T, H], grounded in two images at once: every layer's twinned
-     * cross-attention attends to {@code first} and to {@code second}, rows aligned with the texts.
+     * cross-attention attends to {@code first} and to {@code second}.
      *
-     * @param first [B, N, W] image tokens of the first image of each pair
-     * @param second [B, N, W] image tokens of the second image
+     * @param first [S, N, W] image tokens of the first image of each pair, S dividing B as in
+     *     {@link #encodeMultimodal}
+     * @param second [S, N, W] image tokens of the second image
      */
     public NDArray encodeMultimodalPair(NDArray ids, NDArray mask, NDArray first, NDArray second) {
         return grounded(ids, mask, List.of(first, second), null, null);
@@ -132,12 +135,8 @@ public final class Blip implements AutoCloseable {
 
     private NDArray grounded(NDArray ids, NDArray mask, List<NDArray> images, NDArray imageMask,
             CrossAttentionProbe probe) {
-        return Scoped.compute(() -> {
-            List<NDArray> typed = images.stream().map(this::in).toList();
-            try (CrossKeyValues memory = CrossKeyValues.of(encoder(), typed, imageMask, 1, probe)) {
-                return out(encoder().forward(ids, mask, MedMode.MULTIMODAL, memory));
-            }
-        });
+        return Scoped.compute(() -> out(encoder().forward(ids, mask, MedMode.MULTIMODAL,
+                images.stream().map(this::in).toList(), imageMask, probe)));
     }
 
     /** ITC image embedding: L2-normalised {@code vision_proj} of the {@code [CLS]} token, [B, D]. */
@@ -175,7 +174,21 @@ public final class Blip implements AutoCloseable {
         return new DecoderSession(decoder(), lmHead, states, mask, rowsPerState);
     }
 
-    /** Decoder logits [B, T, vocab] of whole sequences in one pass (scoring, VQA ranking, losses). */
+    /**
+     * Prepares the decoder to generate over image tokens the way the official code does, which
+     * copies the image per beam and projects it anew at every step: the same tokens as
+     * {@link #startDecoding}, more slowly. For timing the difference ({@code blip bench}).
+     */
+    public ReferenceDecoder startReferenceDecoding(NDArray imageStates, int beams) {
+        return new ReferenceDecoder(decoder(), lmHead, imageStates, beams);
+    }
+
+    /**
+     * Decoder logits [B, T, vocab] of whole sequences in one pass (scoring, VQA ranking, losses).
+     *
+     * @param states [S, N, W] what the decoder attends to, S dividing B as in {@link #encodeMultimodal}
+     * @param statesMask [S, N] or null when every state token is attended
+     */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask) {
         return decoderLogits(ids, mask, states, statesMask, null);
     }
@@ -186,35 +199,33 @@ public final class Blip implements AutoCloseable {
      */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask,
             CrossAttentionProbe probe) {
-        return Scoped.compute(() -> {
-            try (CrossKeyValues memory = CrossKeyValues.of(decoder(), List.of(in(states)), statesMask, 1, probe)) {
-                return out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, memory)));
-            }
-        });
+        return Scoped.compute(() -> out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER,
+                List.of(in(states)), statesMask, probe))));
     }
 
-    public TextTransformer encoder() {
-        if (textEncoder == null) {
-            throw new ModelException("this " + config.kinds() + " checkpoint has no text encoder");
-        }
-        return textEncoder;
-    }
-
-    public TextTransformer decoder() {
-        if (textDecoder == null) {
-            throw new ModelException("this " + config.kinds() + " checkpoint has no text decoder");
-        }
-        return textDecoder;
-    }
-
-    /** The decoder's language-model head. */
-    public LmHead lmHead() {
-        decoder();
-        return lmHead;
-    }
-
+    /** The ViT (its weights, e.g. to write them out; use {@link #encodeImage} to run it). */
     public VisionTransformer vision() {
         return vision;
+    }
+
+    /** Tokens the text encoder's position table holds: the longest text it reads. */
+    public int encoderPositions() {
+        return encoder().config().maxPositions();
+    }
+
+    /** Tokens the text decoder's position table holds: the longest sequence it writes or scores. */
+    public int decoderPositions() {
+        return decoder().config().maxPositions();
+    }
+
+    /** Layers of the text encoder (where Grad-CAM of a match can look). */
+    public int encoderLayers() {
+        return encoder().layers().size();
+    }
+
+    /** Layers of the text decoder (where Grad-CAM of a caption can look). */
+    public int decoderLayers() {
+        return decoder().layers().size();
     }
 
     public boolean hasEncoder() {
@@ -223,6 +234,14 @@ public final class Blip implements AutoCloseable {
 
     public boolean hasDecoder() {
         return textDecoder != null;
+    }
+
+    /**
+     * Whether the text encoder can read text grounded in an image (ITM, VQA questions, multimodal
+     * features); NLVR2's, grounded in two, cannot.
+     */
+    public boolean hasMultimodalEncoder() {
+        return textEncoder != null && textEncoder.memories() == 1;
     }
 
     public boolean hasItc() {
@@ -235,6 +254,20 @@ public final class Blip implements AutoCloseable {
 
     public boolean hasNlvr() {
         return nlvrHead != null;
+    }
+
+    private TextTransformer encoder() {
+        if (textEncoder == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no text encoder");
+        }
+        return textEncoder;
+    }
+
+    private TextTransformer decoder() {
+        if (textDecoder == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no text decoder");
+        }
+        return textDecoder;
     }
 
     private Linear head(Linear head, String name) {

@@ -9,6 +9,7 @@ import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
+import dev.blip4j.core.text.ReferenceDecoder;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
@@ -268,7 +269,7 @@ final class BenchCommand implements Callable<Integer> {
                 Runnable work = () -> {
                     tokens.clear();
                     try (NDManager m = net.newManager();
-                            ReferenceDecoder decoder = new ReferenceDecoder(net,
+                            ReferenceDecoder decoder = net.startReferenceDecoding(
                                     net.encodeImage(model.pixels(inputs, m)), g.rowsPerInput())) {
                         Generator.generate(decoder, prompt, inputs.size(), g, model.tokenizer().sepId(),
                                 model.tokenizer().padId(), null, null).forEach(s -> tokens.add(s.get(0).ids()));

@@ -176,7 +176,7 @@ final class CaptionCommand implements Callable<Integer> {
     /** The decoder layer for --gradcam: the one asked for, which must exist (bad usage otherwise), or the default. */
     private int gradCamLayer(Captioner captioner, BlipModel m) {
         Integer layer = gradCamOptions.layer;
-        int layers = m.network().decoder().layers().size();
+        int layers = m.network().decoderLayers();
         if (layer != null && (layer < 0 || layer >= layers)) {
             throw new ParameterException(spec.commandLine(), "--gradcam-layer " + layer
                     + " does not exist: the decoder has layers 0 to " + (layers - 1));

@@ -23,12 +23,12 @@ public record BertLayer(BertAttention selfAttention, CrossAttention crossAttenti
      * @param x [R, T, H]
      * @param self keys and values of every position {@code x} may attend to (cached prefix included)
      * @param selfBias additive self-attention mask (padding, causality) or null
-     * @param memory the image side of cross-attention, used when {@code mode.crossAttends()}
+     * @param other the image (or question) side of cross-attention, used when {@code mode.crossAttends()}
      */
-    public NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer memory) {
+    NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer other) {
         x = selfAttention.forward(x, self, selfBias, 1);
         if (mode.crossAttends()) {
-            x = crossAttention.forward(x, memory);
+            x = crossAttention.forward(x, other);
         }
         return ffnNorm.apply(x.add(ffn.apply(x)));
     }

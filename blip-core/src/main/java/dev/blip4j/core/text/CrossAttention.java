@@ -38,7 +38,7 @@ public record CrossAttention(List<BertAttention> blocks, Linear merge) {
     }
 
     /** @param x [R, T, H] */
-    public NDArray forward(NDArray x, CrossKeyValues.Layer memory) {
+    NDArray forward(NDArray x, CrossKeyValues.Layer memory) {
         BertAttention first = blocks.get(0);
         NDArray a = first.attend(x, memory.keyValue(0), memory.bias(), memory.groups(), memory.probe());
         if (blocks.size() == 1) {

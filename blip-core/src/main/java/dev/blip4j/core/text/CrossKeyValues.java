@@ -15,17 +15,17 @@ import java.util.function.UnaryOperator;
  * of a stack. Building it once per image and reusing it at every decoding step is exact and
  * removes most of the cost of captioning.
  */
-public final class CrossKeyValues implements AutoCloseable {
+final class CrossKeyValues implements AutoCloseable {
 
     /**
-     * One layer's view of the memory.
+     * One layer's view of the other modality.
      *
      * @param keyValues keys and values of each memory, in the order of the layer's attention blocks
      * @param probe what sees this layer's attention probabilities, or null
      */
-    public record Layer(List<KeyValue> keyValues, NDArray bias, int groups, UnaryOperator<NDArray> probe) {
+    record Layer(List<KeyValue> keyValues, NDArray bias, int groups, UnaryOperator<NDArray> probe) {
 
-        public KeyValue keyValue(int memory) {
+        KeyValue keyValue(int memory) {
             return keyValues.get(memory);
         }
     }
@@ -46,9 +46,9 @@ public final class CrossKeyValues implements AutoCloseable {
      * @param stack the text stack that will attend (its cross-attention projections are used)
      * @param states [B, N, width] image or question states
      * @param mask [B, N] with 1 for real tokens, or null when every token counts (images)
-     * @param groups consecutive text rows per memory row, e.g. the beams of one image
+     * @param groups consecutive text rows per state row, e.g. the beams of one image
      */
-    public static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
+    static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
         return of(stack, List.of(states), mask, groups, null);
     }
 
@@ -58,13 +58,17 @@ public final class CrossKeyValues implements AutoCloseable {
      * @param mask [B, N] applied to every memory, or null
      * @param probe sees the cross-attention probabilities of one layer, or null
      */
-    public static CrossKeyValues of(TextTransformer stack, List<NDArray> states, NDArray mask, int groups,
+    static CrossKeyValues of(TextTransformer stack, List<NDArray> states, NDArray mask, int groups,
             CrossAttentionProbe probe) {
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
         if (probe != null && probe.layer() >= stack.layers().size()) {
             throw new IllegalArgumentException("no layer " + probe.layer() + " in a stack of " + stack.layers().size());
+        }
+        if (states.stream().anyMatch(x -> x.getShape().get(0) != states.get(0).getShape().get(0))) {
+            throw new IllegalArgumentException("the images of a pair need as many rows each, got "
+                    + states.stream().map(x -> x.getShape().get(0)).toList());
         }
         List<List<KeyValue>> layers = new ArrayList<>(stack.layers().size());
         for (BertLayer layer : stack.layers()) {
@@ -100,18 +104,9 @@ public final class CrossKeyValues implements AutoCloseable {
                 .toType(dtype, false);
     }
 
-    public Layer layer(int index) {
+    Layer layer(int index) {
         boolean probed = probe != null && probe.layer() == index;
         return new Layer(layers.get(index), bias, groups, probed ? probe.probabilities() : null);
-    }
-
-    public int groups() {
-        return groups;
-    }
-
-    /** Rows of the memory (images), before grouping. */
-    public long rows() {
-        return layers.get(0).get(0).key().getShape().get(0);
     }
 
     @Override

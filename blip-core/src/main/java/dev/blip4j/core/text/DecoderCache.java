@@ -10,19 +10,19 @@ import ai.djl.ndarray.index.NDIndex;
  * fed so far, so that a step feeds only the new token. It belongs to one generation call; the
  * model's weights stay shared and untouched, which is what makes a model safe across threads.
  */
-public final class DecoderCache implements AutoCloseable {
+final class DecoderCache implements AutoCloseable {
 
     private final NDManager manager;
     private final KeyValue[] self;
     private int length;
 
-    public DecoderCache(NDManager parent, int layers) {
+    DecoderCache(NDManager parent, int layers) {
         this.manager = parent.newSubManager();
         this.self = new KeyValue[layers];
     }
 
     /** Tokens cached so far. */
-    public int length() {
+    int length() {
         return length;
     }
 
@@ -46,7 +46,7 @@ public final class DecoderCache implements AutoCloseable {
     }
 
     /** Row i becomes old row {@code from[i]}: how beam search follows the beams it keeps. */
-    public void reorder(int[] from) {
+    void reorder(int[] from) {
         long[] rows = new long[from.length];
         for (int i = 0; i < from.length; i++) {
             rows[i] = from[i];

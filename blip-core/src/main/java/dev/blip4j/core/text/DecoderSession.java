@@ -16,7 +16,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
     private final TextTransformer decoder;
     private final LmHead head;
     private final NDManager manager;
-    private final CrossKeyValues memory;
+    private final CrossKeyValues cross;
     private final DecoderCache cache;
 
     /**
@@ -30,7 +30,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         this.manager = states.getManager().newSubManager();
         DataType dtype = head.decoder().weight().getDataType();
         NDArray typed = states.toType(dtype, false);
-        this.memory = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
+        this.cross = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
         if (typed != states) {
             typed.close();
         }
@@ -39,7 +39,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
 
     @Override
     public float[][] next(long[][] tokens) {
-        return step(decoder, head, tokens, memory, cache, manager);
+        return step(decoder, head, tokens, cross, cache, manager);
     }
 
     /**
@@ -50,7 +50,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
      * @param manager owner of the step's temporary arrays (a sub-manager closed before returning)
      * @return [rows][vocab] float32 logits of the last position
      */
-    public static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, CrossKeyValues memory,
+    static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, CrossKeyValues cross,
             DecoderCache cache, NDManager manager) {
         int rows = tokens.length;
         int t = tokens[0].length;
@@ -59,7 +59,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
             System.arraycopy(tokens[r], 0, flat, r * t, t);
         }
         try (NDManager step = manager.newSubManager()) {
-            NDArray hidden = decoder.step(step.create(flat, new Shape(rows, t)), memory, cache);
+            NDArray hidden = decoder.step(step.create(flat, new Shape(rows, t)), cross, cache);
             float[] logits = head.apply(hidden.get(":, -1, :")).toType(DataType.FLOAT32, false).toFloatArray();
             int vocab = logits.length / rows;
             float[][] out = new float[rows][vocab];
@@ -77,7 +77,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
 
     @Override
     public void close() {
-        memory.close();
+        cross.close();
         cache.close();
         manager.close();
     }

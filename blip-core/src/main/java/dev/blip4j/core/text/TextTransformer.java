@@ -18,16 +18,59 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
         layers = List.copyOf(layers);
     }
 
+    /** Whether the layers can attend to another modality (an image-grounded encoder, or a decoder). */
+    public boolean crossAttends() {
+        return memories() > 0;
+    }
+
+    /** How many images (or other states) each text row attends to: 0, 1, or NLVR2's 2. */
+    public int memories() {
+        CrossAttention cross = layers.get(0).crossAttention();
+        return cross == null ? 0 : cross.memories();
+    }
+
     /**
      * Runs whole sequences.
      *
      * @param ids [B, T] token ids
      * @param mask [B, T] 1 for tokens, 0 for padding; null when nothing is padded
-     * @param memory what to cross-attend to; required when {@code mode.crossAttends()}
+     * @param states [S, N, width] what to cross-attend to, in the weights' type, when
+     *     {@code mode.crossAttends()} (else null): S divides B, and each state row serves B / S
+     *     consecutive text rows, its keys and values computed once for all of them
+     * @param statesMask [S, N] 1 for real state tokens, or null when every token counts (images)
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
-    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory) {
-        return run(ids, mask, mode, memory, null);
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, NDArray states, NDArray statesMask) {
+        return forward(ids, mask, mode, states == null ? null : List.of(states), statesMask, null);
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, MedMode, NDArray, NDArray)}, for NLVR2's twinned stack
+     * (one states array per image of the pair, each [S, N, width]) and with an optional probe of one
+     * layer's cross-attention probabilities (Grad-CAM).
+     */
+    public NDArray forward(NDArray ids, NDArray mask, MedMode mode, List<NDArray> states, NDArray statesMask,
+            CrossAttentionProbe probe) {
+        if (!mode.crossAttends()) {
+            return forward(ids, mask, mode, null);
+        }
+        if (states == null || states.isEmpty()) {
+            throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+        }
+        long rows = ids.getShape().get(0);
+        long stateRows = states.get(0).getShape().get(0);
+        if (stateRows < 1 || rows % stateRows != 0) {
+            throw new InputException(rows + " text rows cannot share " + stateRows
+                    + " rows of states to attend to: the text rows must be a multiple of the state rows");
+        }
+        int groups = Math.toIntExact(rows / stateRows);
+        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, groups, probe)) {
+            return forward(ids, mask, mode, other);
+        }
+    }
+
+    NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other) {
+        return run(ids, mask, mode, other, null);
     }
 
     /**
@@ -36,18 +79,18 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @param ids [R, t] the new tokens of every row
      * @return hidden states of the new tokens [R, t, H]
      */
-    public NDArray step(NDArray ids, CrossKeyValues memory, DecoderCache cache) {
-        return run(ids, null, MedMode.DECODER, memory, cache);
+    NDArray step(NDArray ids, CrossKeyValues other, DecoderCache cache) {
+        return run(ids, null, MedMode.DECODER, other, cache);
     }
 
-    private NDArray run(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues memory, DecoderCache cache) {
+    private NDArray run(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other, DecoderCache cache) {
         int start = cache == null ? 0 : cache.length();
         int length = (int) ids.getShape().get(1);
         if (start + length > config.maxPositions()) {
             throw new InputException("a text of " + (start + length) + " tokens does not fit the position table of "
                     + config.maxPositions());
         }
-        if (mode.crossAttends() && memory == null) {
+        if (mode.crossAttends() && other == null) {
             throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
         }
         NDArray out = Scoped.compute(() -> {
@@ -60,7 +103,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 x = Scoped.compute(() -> {
                     KeyValue fresh = layer.selfAttention().project(in);
                     KeyValue self = cache == null ? fresh : cache.append(index, fresh);
-                    return layer.forward(in, self, bias, mode, memory == null ? null : memory.layer(index));
+                    return layer.forward(in, self, bias, mode, other == null ? null : other.layer(index));
                 });
             }
             return x;

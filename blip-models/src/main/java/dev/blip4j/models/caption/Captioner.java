@@ -45,7 +45,7 @@ public final class Captioner {
         this.model = model;
         this.options = options;
         this.promptIds = promptIds(model, options.prompt());
-        int positions = model.network().decoder().config().maxPositions();
+        int positions = model.network().decoderPositions();
         if (options.generation().maxLength() > positions) {
             throw new InputException("max length " + options.generation().maxLength()
                     + " exceeds the decoder's position table of " + positions);
@@ -176,7 +176,7 @@ public final class Captioner {
      * @throws InputException if the decoder has no such layer or the caption does not start with this prompt
      */
     public GradCam gradCam(RgbImage image, Caption caption, int layer) {
-        int layers = model.network().decoder().layers().size();
+        int layers = model.network().decoderLayers();
         if (layer < 0 || layer >= layers) {
             throw new InputException("Grad-CAM layer " + layer + " does not exist: the decoder has layers 0 to "
                     + (layers - 1));
@@ -186,13 +186,13 @@ public final class Captioner {
 
     /** The decoder's middle layer, {@code layers / 2}: 6 of BLIP's 12, as LAVIS reads the encoder. */
     public int defaultGradCamLayer() {
-        return model.network().decoder().layers().size() / 2;
+        return model.network().decoderLayers() / 2;
     }
 
     /** {@code tokenizer(prompt).input_ids[:, :-1]} with {@code [DEC]} in place of {@code [CLS]}. */
     static long[] promptIds(BlipModel model, String prompt) {
         BlipTokenizer tokenizer = model.tokenizer();
-        int positions = model.network().decoder().config().maxPositions();
+        int positions = model.network().decoderPositions();
         long[] ids = tokenizer.encode(prompt, positions + 2).withFirstToken(tokenizer.decId()).ids();
         long[] withoutSep = Arrays.copyOf(ids, ids.length - 1);
         if (withoutSep.length >= positions) {

@@ -8,7 +8,6 @@ import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
-import dev.blip4j.models.matching.ItmScoring;
 import dev.blip4j.models.matching.MatchingText;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.Padding;
@@ -214,7 +213,7 @@ public final class FeatureExtractor {
             for (int start = 0; start < count; start += options.batchSize()) {
                 int end = Math.min(count, start + options.batchSize());
                 NDIndex rows = new NDIndex("{}:{}", start, end);
-                NDArray states = ItmScoring.groundedStates(net, image, g.allIds().get(rows), g.allMask().get(rows));
+                NDArray states = net.encodeMultimodal(g.allIds().get(rows), g.allMask().get(rows), image, null);
                 int t = Math.toIntExact(states.getShape().get(1));
                 int h = Math.toIntExact(states.getShape().get(2));
                 float[] all = states.toFloatArray();
@@ -236,7 +235,7 @@ public final class FeatureExtractor {
             throw new InputException("texts must not be null");
         }
         int max = options.maxTextLength() > 0 ? options.maxTextLength()
-                : model.network().encoder().config().maxPositions();
+                : model.network().encoderPositions();
         // NONE computes on a padded batch (the pad positions are masked, so real positions are the
         // same numbers as one text alone, up to float rounding) and cuts the rows afterwards.
         return model.tokenizer().encodeBatch(texts, max,
@@ -254,7 +253,7 @@ public final class FeatureExtractor {
 
     private void requireCrossAttention() {
         Blip net = requireEncoder("multimodal features");
-        if (net.encoder().layers().get(0).crossAttention() == null) {
+        if (!net.hasMultimodalEncoder()) {
             throw new ModelException(model.info().weights() + ": multimodal features need the text encoder's "
                     + "cross-attention, which this checkpoint does not have");
         }

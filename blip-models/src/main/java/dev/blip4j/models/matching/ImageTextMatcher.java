@@ -143,7 +143,7 @@ public final class ImageTextMatcher {
                         for (int r = 0; r < own.size(); r += options.textBatchSize()) {
                             int rEnd = Math.min(own.size(), r + options.textBatchSize());
                             NDIndex rows = new NDIndex("{}:{}", r, rEnd);
-                            NDArray logits = ItmScoring.oneImage(net, image, text.groundedIds().get(rows),
+                            NDArray logits = ItmScoring.logits(net, image, text.groundedIds().get(rows),
                                     text.mask().get(rows));
                             System.arraycopy(ItmScoring.probabilities(logits), 0, itm, r, rEnd - r);
                         }
@@ -213,7 +213,7 @@ public final class ImageTextMatcher {
                 int end = Math.min(texts.size(), start + options.textBatchSize());
                 try (NDManager bm = m.newSubManager()) {
                     NDIndex pairs = new NDIndex("{}:{}", start, end);
-                    NDArray logits = ItmScoring.pairs(net, distinct.rows(states, IntStream.range(start, end), bm),
+                    NDArray logits = ItmScoring.logits(net, distinct.rows(states, IntStream.range(start, end), bm),
                             text.groundedIds().get(pairs), text.mask().get(pairs));
                     System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
                     if (options.itc()) {
@@ -281,7 +281,7 @@ public final class ImageTextMatcher {
             for (int start = 0; start < t; start += options.textBatchSize()) {
                 int end = Math.min(t, start + options.textBatchSize());
                 NDIndex rows = new NDIndex("{}:{}", start, end);
-                NDArray logits = ItmScoring.oneImage(net, image, text.groundedIds().get(rows), text.mask().get(rows));
+                NDArray logits = ItmScoring.logits(net, image, text.groundedIds().get(rows), text.mask().get(rows));
                 int at = (firstImage + i) * t + start;
                 System.arraycopy(ItmScoring.probabilities(logits), 0, scores.itm, at, end - start);
                 System.arraycopy(ItmScoring.matchLogits(logits), 0, scores.logits, at, end - start);

@@ -50,7 +50,7 @@ public final class ItmGradCam {
      */
     public ItmGradCam(BlipModel model, MatchOptions options, int layer) {
         MatchingText.requireMatchingHeads(model, TASK);
-        int layers = model.network().encoder().layers().size();
+        int layers = model.network().encoderLayers();
         if (layer < 0 || layer >= layers) {
             throw new InputException("Grad-CAM layer " + layer + " does not exist: the text encoder has layers 0 to "
                     + (layers - 1));
@@ -67,7 +67,7 @@ public final class ItmGradCam {
      */
     public static int defaultLayer(BlipModel model) {
         MatchingText.requireMatchingHeads(model, TASK);
-        int layers = model.network().encoder().layers().size();
+        int layers = model.network().encoderLayers();
         return Math.max(0, Math.min(layers / 2, layers - 2));
     }
 

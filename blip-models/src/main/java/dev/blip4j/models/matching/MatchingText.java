@@ -47,7 +47,7 @@ public final class MatchingText {
     public static void requireMatchingHeads(BlipModel model, String task) {
         Blip net = model.network();
         String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
-                : net.encoder().layers().get(0).crossAttention() == null ? "the text encoder's cross-attention"
+                : !net.hasMultimodalEncoder() ? "the text encoder's cross-attention"
                 : !net.hasItc() ? "the ITC projections vision_proj and text_proj"
                 : !net.hasItm() ? "the ITM head itm_head"
                 : null;

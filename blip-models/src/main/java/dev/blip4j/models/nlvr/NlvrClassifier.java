@@ -105,7 +105,7 @@ public final class NlvrClassifier {
 
     /** Ids ({@code [ENC]} first) and mask [B, T] of sentences padded to the longest, in {@code manager}. */
     private NDArray[] encodeTexts(List<String> texts, NDManager manager) {
-        int positions = model.network().encoder().config().maxPositions();
+        int positions = model.network().encoderPositions();
         BatchEncoding enc = model.tokenizer().encodeBatch(texts, positions, Padding.LONGEST)
                 .withFirstToken(model.tokenizer().encId());
         Shape shape = new Shape(enc.size(), enc.width());

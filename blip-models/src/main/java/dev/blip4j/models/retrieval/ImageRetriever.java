@@ -151,7 +151,7 @@ public final class ImageRetriever {
                 System.arraycopy(mask, 0, flatMask, r * ids.length, ids.length);
             }
             Shape shape = new Shape(positions.size(), ids.length);
-            NDArray logits = ItmScoring.pairs(net, NDArrays.concat(rows), m.create(flatIds, shape),
+            NDArray logits = ItmScoring.logits(net, NDArrays.concat(rows), m.create(flatIds, shape),
                     m.create(flatMask, shape));
             float[] match = ItmScoring.matchLogits(logits);
             float[] prob = ItmScoring.probabilities(logits);

@@ -108,7 +108,7 @@ public final class RetrievalEvaluator {
             try (NDManager q = m.newSubManager()) {
                 NDArray image = states.get(new NDIndex("{}:{}", i, i + 1));
                 image.attach(q);
-                NDArray logits = ItmScoring.oneImage(net, image, rows(q, grounded, top), rows(q, masks, top));
+                NDArray logits = ItmScoring.logits(net, image, rows(q, grounded, top), rows(q, masks, top));
                 float[] match = ItmScoring.matchLogits(logits);
                 for (int r = 0; r < top.length; r++) {
                     i2t[i * count + top[r]] = match[r] + sims[i * count + top[r]];
@@ -134,7 +134,7 @@ public final class RetrievalEvaluator {
                     chosen.forEach(NDArray::close);
                     int[] same = new int[part.length];
                     Arrays.fill(same, j);
-                    NDArray logits = ItmScoring.pairs(net, stack, rows(q, grounded, same), rows(q, masks, same));
+                    NDArray logits = ItmScoring.logits(net, stack, rows(q, grounded, same), rows(q, masks, same));
                     float[] match = ItmScoring.matchLogits(logits);
                     for (int r = 0; r < part.length; r++) {
                         t2i[j * images + part[r]] = match[r] + sims[part[r] * count + j];

@@ -87,7 +87,7 @@ public final class TextRetriever {
                 for (int start = 0; start < n; start += options.batchSize()) {
                     int end = Math.min(n, start + options.batchSize());
                     int[] part = java.util.Arrays.copyOfRange(candidates, start, end);
-                    NDArray logits = ItmScoring.oneImage(net, states, RetrievalEvaluator.rows(m, grounded, part),
+                    NDArray logits = ItmScoring.logits(net, states, RetrievalEvaluator.rows(m, grounded, part),
                             RetrievalEvaluator.rows(m, masks, part));
                     float[] match = ItmScoring.matchLogits(logits);
                     float[] prob = ItmScoring.probabilities(logits);

@@ -72,7 +72,7 @@ public final class AnswerList {
 
     /** The answers given, tokenised with the model's tokenizer for its decoder. */
     public static AnswerList of(List<String> answers, BlipModel model) {
-        return of(answers, model.tokenizer(), model.network().decoder().config().maxPositions());
+        return of(answers, model.tokenizer(), model.network().decoderPositions());
     }
 
     /**
@@ -94,7 +94,7 @@ public final class AnswerList {
      * @throws InputException if the file cannot be read or parsed, or the list breaks a rule above
      */
     public static AnswerList load(Path file, BlipModel model) {
-        return load(file, model.tokenizer(), model.network().decoder().config().maxPositions());
+        return load(file, model.tokenizer(), model.network().decoderPositions());
     }
 
     public static AnswerList load(Path file, BlipTokenizer tokenizer, int maxPositions) {

@@ -82,8 +82,8 @@ public final class VisualQuestionAnswerer {
         }
         this.model = model;
         this.options = options;
-        this.questionMaxLength = Math.min(QUESTION_MAX_LENGTH, net.encoder().config().maxPositions());
-        int positions = net.decoder().config().maxPositions();
+        this.questionMaxLength = Math.min(QUESTION_MAX_LENGTH, net.encoderPositions());
+        int positions = net.decoderPositions();
         if (options.generation().maxLength() > positions) {
             throw new InputException("max length " + options.generation().maxLength()
                     + " exceeds the answer decoder's position table of " + positions);
@@ -385,7 +385,7 @@ public final class VisualQuestionAnswerer {
             throw new InputException("rank mode needs an answer list");
         }
         answers.requireVocabulary(model.tokenizer());
-        int positions = model.network().decoder().config().maxPositions();
+        int positions = model.network().decoderPositions();
         if (answers.width() > positions) {
             throw new InputException("the answer list holds answers of " + answers.width()
                     + " tokens, more than the " + positions + " positions of this model's answer decoder");

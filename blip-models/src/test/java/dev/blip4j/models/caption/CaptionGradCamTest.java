@@ -11,11 +11,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.text.CrossAttentionProbe;
-import dev.blip4j.core.text.CrossKeyValues;
-import dev.blip4j.core.text.MedMode;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
@@ -46,7 +45,7 @@ class CaptionGradCamTest {
             int prompt = captioner.promptIds().length;
             assertTrue(ids.length - prompt >= 5, "a caption of several tokens: " + Arrays.toString(ids));
             Blip net = model.network();
-            for (int layer = 0; layer < net.decoder().layers().size(); layer++) {
+            for (int layer = 0; layer < net.decoderLayers(); layer++) {
                 GradCam cam = captioner.gradCam(image, caption, layer);
                 assertEquals(model.tokenizer().tokens(Arrays.copyOfRange(ids, prompt, ids.length)), cam.tokens());
                 double largest = 0;
@@ -110,7 +109,7 @@ class CaptionGradCamTest {
     private static double[] finiteDifferenceMap(Blip net, NDManager m, NDArray states, long[] ids, int target,
             int layer) {
         int position = target - 1;
-        int heads = net.decoder().config().heads();
+        int heads = net.config().text().heads();
         int tokens = Math.toIntExact(states.getShape().get(1));
         int rows = 2 * heads * tokens;
         long[] prefix = new long[rows * target];
@@ -147,15 +146,19 @@ class CaptionGradCamTest {
         return map;
     }
 
-    /** Per row, the float64 log-probability of {@code token} after the row's ids, straight from the decoder and LM head. */
+    /**
+     * Per row, the float64 log-probability of {@code token} after the row's ids. Inside
+     * {@code withGradients} Blip leaves results in the weights' type (float64), which the differences
+     * need; nothing here requires a gradient, so nothing is recorded.
+     */
     private static double[] logProbs(Blip net, NDArray ids, NDArray states, CrossAttentionProbe probe, long token) {
-        try (NDScope scope = new NDScope();
-                CrossKeyValues memory = CrossKeyValues.of(net.decoder(), List.of(states), null, 1, probe)) {
-            scope.suppressNotUsedWarning();
-            NDArray hidden = net.decoder().forward(ids, null, MedMode.DECODER, memory);
-            NDArray logits = net.lmHead().apply(hidden.get(":, -1, :"));
-            return logits.logSoftmax(1).get(":, {}", token).toDoubleArray();
-        }
+        return BlipEngine.withGradients(gradients -> {
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray logits = net.decoderLogits(ids, null, states, null, probe);
+                return logits.get(":, -1, :").logSoftmax(1).get(":, {}", token).toDoubleArray();
+            }
+        });
     }
 
     private static double largestOf(double[] values) {

@@ -64,7 +64,7 @@ class NativeMemoryLeakTest {
         Snapshot before = NativeArrays.snapshot();
         try (NDManager call = net.newManager()) {
             NDArray states = net.encodeImage(model.pixels(List.of(model.readImage(Golden.image(0))), call));
-            long[] tooLong = new long[net.decoder().config().maxPositions() + 1];
+            long[] tooLong = new long[net.decoderPositions() + 1];
             java.util.Arrays.fill(tooLong, model.tokenizer().decId());
             NDArray ids = call.create(tooLong, new ai.djl.ndarray.types.Shape(1, tooLong.length));
             InputException e = org.junit.jupiter.api.Assertions.assertThrows(InputException.class,
