@@ -65,6 +65,28 @@ class ItmGradCamGoldenTest {
         }
     }
 
+    /**
+     * A float16 model explains too: inside the gradient pass Blip keeps results in float16 (DJL's
+     * casts would cut the gradient), and the maps come out within float16's precision of LAVIS's.
+     */
+    @org.junit.jupiter.api.Test
+    void float16ModelsExplainToo() {
+        Golden g = Golden.of("gradcam");
+        try (BlipModel model = BlipModel.builder(Golden.of("itm").hf()).dtype(ai.djl.ndarray.types.DataType.FLOAT16)
+                .load()) {
+            MatchGradCam m = new ItmGradCam(model, MatchOptions.defaults().withFirstToken(FirstToken.ENC), 0)
+                    .explain(Golden.image(0), GoldenModels.captions(g).get(1));
+            float[] want = g.tensor("gradcam_words.0.1").toFloatArray();
+            float[] got = m.gradCam().wordsMap();
+            double worst = 0;
+            for (int i = 0; i < want.length; i++) {
+                worst = Math.max(worst, Math.abs(got[i] - want[i]));
+                assertEquals(want[i], got[i], 2e-3 + 2e-2 * Math.abs(want[i]), "cell " + i);
+            }
+            System.out.printf("gradcam float16: max abs error of the words map %.3g%n", worst);
+        }
+    }
+
     /** The words of "four bears walking on the red street." as the vocabulary spells them, and the defaults. */
     @ParameterizedTest
     @EnumSource(Layout.class)
