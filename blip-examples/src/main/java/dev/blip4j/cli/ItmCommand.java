@@ -10,9 +10,9 @@ import dev.blip4j.models.matching.MatchGradCam;
 import dev.blip4j.models.matching.MatchOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,8 +31,11 @@ final class ItmCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--image", required = true, paramLabel = "IMG", description = "the image")
+    @Option(names = "--image", paramLabel = "IMG", description = "an image (or give images as IMAGE_OR_DIR)")
     Path image;
+
+    @Mixin
+    ImageArgs images;
 
     @Option(names = "--text", required = true, paramLabel = "T", description = "a text to score (repeat for several)")
     List<String> texts;
@@ -53,42 +56,47 @@ final class ItmCommand implements Callable<Integer> {
         MatchOptions options = MatchOptions.defaults().withFirstToken(FirstTokens.parse(firstToken, spec.commandLine()));
         boolean explain = gradCamOptions.wanted(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
+        List<Path> files = images.files(image == null ? null : List.of(image), false, "--image");
+        boolean several = files.size() > 1;
+        Rows rows = several ? common.rows(out, "image", "itm", "itc", "text") : common.rows(out, "itm", "itc", "text");
         try (BlipModel m = model.load()) {
             ItmGradCam gradCam = explain ? gradCam(m, options) : null;
-            RgbImage picture = m.readImage(image);
-            List<Match> matches = new ImageTextMatcher(m, options).match(picture, texts);
-            List<MatchGradCam> cams = gradCam == null ? null : gradCam.explain(picture, texts);
+            ImageTextMatcher matcher = new ImageTextMatcher(m, options);
             int pictures = 0;
-            for (int j = 0; cams != null && j < cams.size(); j++) {
-                pictures += gradCamOptions.write(image, j, picture, cams.get(j).gradCam()).size();
-            }
-            if (common.json) {
-                List<Map<String, Object>> rows = new ArrayList<>();
+            for (Path file : files) {
+                RgbImage picture = m.readImage(file);
+                List<Match> matches = matcher.match(picture, texts);
+                List<MatchGradCam> cams = explain ? gradCam.explain(picture, texts) : null;
                 for (int j = 0; j < matches.size(); j++) {
                     Match match = matches.get(j);
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("text", match.text());
                     row.put("itm", match.itm());
                     row.put("itc", match.itc());
-                    if (cams != null) {
+                    if (explain) {
+                        pictures += gradCamOptions.write(file, j, picture, cams.get(j).gradCam()).size();
                         row.put("gradcam", GradCamOptions.json(cams.get(j).gradCam()));
                     }
-                    rows.add(row);
-                }
-                out.println(Json.GSON.toJson(rows));
-            } else {
-                for (Match match : matches) {
-                    out.printf("%.6f\t%.6f\t%s%n", match.itm(), match.itc(), match.text());
+                    if (several) {
+                        row.put("image", file.toString());
+                    }
+                    String itm = String.format(Locale.ROOT, "%.6f", match.itm());
+                    String itc = String.format(Locale.ROOT, "%.6f", match.itc());
+                    if (several) {
+                        rows.add(row, file, itm, itc, match.text());
+                    } else {
+                        rows.add(row, itm, itc, match.text());
+                    }
                 }
             }
-            if (cams != null) {
+            if (explain) {
                 PrintWriter err = spec.commandLine().getErr();
                 err.println("grad-cam (text layer " + gradCam.layer() + "): wrote " + pictures + " pictures to "
                         + gradCamOptions.dir);
                 err.flush();
             }
         }
-        out.flush();
+        rows.finish();
         return 0;
     }
 

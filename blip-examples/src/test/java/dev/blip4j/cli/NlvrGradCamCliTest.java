@@ -52,7 +52,8 @@ class NlvrGradCamCliTest {
             CliRun plain = CliRun.of(args);
             assertEquals(0, plain.exit(), plain.toString());
             List<String> lines = plain.out().lines().toList();
-            assertEquals(4, lines.size(), plain.out());
+            assertEquals(5, lines.size(), plain.out());
+            assertEquals("probability\tprediction\ttext", lines.get(0), "the header");
             args.add("--json");
             CliRun json = CliRun.of(args);
             assertEquals(0, json.exit(), json.toString());
@@ -64,9 +65,19 @@ class NlvrGradCamCliTest {
                 boolean want = predictions.get(p).getAsJsonArray().get(j).getAsInt() == 1;
                 assertEquals(want, row.get("prediction").getAsBoolean());
                 assertEquals(String.format("%.6f\t%s\t%s", row.get("probability").getAsDouble(), want, captions.get(j)),
-                        lines.get(j));
+                        lines.get(j + 1));
             }
         }
+    }
+
+    @Test
+    void nlvrTakesThePairAsPositionalImagesToo() {
+        float[] probs = golden("nlvr").get("nlvr_probs").toFloatArray();
+        CliRun r = CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--text", "a cat", "--jsonl", image(1),
+                image(2));
+        assertEquals(0, r.exit(), r.toString());
+        JsonObject row = JsonParser.parseString(r.out().strip()).getAsJsonObject();
+        assertEquals(probs[4], row.get("probability").getAsDouble(), 1e-5, "pair (1, 2), caption 0");
     }
 
     @Test
@@ -132,7 +143,7 @@ class NlvrGradCamCliTest {
     @Test
     void badInputsGiveOneLineErrorsAndTheUsualExitCodes(@TempDir Path tmp) {
         CliRun.assertOneLineError(CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--image", image(0), "--text", "a"),
-                BlipCli.EXIT_USAGE, "give --image exactly twice, got 1");
+                BlipCli.EXIT_USAGE, "give exactly two images, got 1");
         CliRun.assertOneLineError(CliRun.of("nlvr", "--model", NLVR, "--tokenizer", VOCAB, "--image", image(0), "--image",
                 image(1), "--image", image(2), "--text", "a"), BlipCli.EXIT_USAGE, "got 3");
         CliRun.assertOneLineError(CliRun.of("nlvr", "--model", ITM, "--image", image(0), "--image", image(1), "--text", "a"),

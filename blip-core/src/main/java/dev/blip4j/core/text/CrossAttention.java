@@ -37,15 +37,22 @@ public record CrossAttention(List<BertAttention> blocks, Linear merge) {
         return blocks.size();
     }
 
-    /** @param x [R, T, H] */
-    NDArray forward(NDArray x, CrossKeyValues.Layer memory) {
+    /**
+     * @param x [R, T, H]
+     * @param runs per run of rows (one for a batch), what each block attends to
+     */
+    NDArray forward(NDArray x, List<List<AttendedKeys>> runs) {
         BertAttention first = blocks.get(0);
-        NDArray a = first.attend(x, memory.keyValue(0), memory.bias(), memory.groups(), memory.probe());
+        NDArray a = first.attention(x, block(runs, 0));
         if (blocks.size() == 1) {
             return first.residual(x, a);
         }
-        NDArray b = blocks.get(1).attend(x, memory.keyValue(1), memory.bias(), memory.groups(), memory.probe());
+        NDArray b = blocks.get(1).attention(x, block(runs, 1));
         NDArray combined = merge == null ? a.add(b).div(2) : merge.apply(a.concat(b, 2));
         return first.residual(x, combined);
+    }
+
+    private static List<AttendedKeys> block(List<List<AttendedKeys>> runs, int block) {
+        return runs.stream().map(run -> run.get(block)).toList();
     }
 }

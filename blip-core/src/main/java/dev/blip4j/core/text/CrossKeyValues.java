@@ -17,19 +17,6 @@ import java.util.function.UnaryOperator;
  */
 final class CrossKeyValues implements AutoCloseable {
 
-    /**
-     * One layer's view of the other modality.
-     *
-     * @param keyValues keys and values of each memory, in the order of the layer's attention blocks
-     * @param probe what sees this layer's attention probabilities, or null
-     */
-    record Layer(List<KeyValue> keyValues, NDArray bias, int groups, UnaryOperator<NDArray> probe) {
-
-        KeyValue keyValue(int memory) {
-            return keyValues.get(memory);
-        }
-    }
-
     private final List<List<KeyValue>> layers;
     private final NDArray bias;
     private final int groups;
@@ -104,9 +91,13 @@ final class CrossKeyValues implements AutoCloseable {
                 .toType(dtype, false);
     }
 
-    Layer layer(int index) {
-        boolean probed = probe != null && probe.layer() == index;
-        return new Layer(layers.get(index), bias, groups, probed ? probe.probabilities() : null);
+    /**
+     * What the text rows attend to in layer {@code index}: one entry per attention block of the
+     * layer's cross-attention (two for NLVR2's pair), with the probe when this is its layer.
+     */
+    List<AttendedKeys> layer(int index) {
+        UnaryOperator<NDArray> seen = probe != null && probe.layer() == index ? probe.probabilities() : null;
+        return layers.get(index).stream().map(kv -> new AttendedKeys(kv, bias, groups, seen)).toList();
     }
 
     @Override
