@@ -29,7 +29,7 @@ import java.util.List;
  * <p>Instances are immutable and safe to share between threads: every call allocates its own
  * arrays, in the manager of its inputs.
  */
-public final class Blip implements AutoCloseable {
+public final class Blip implements ImageTextNetwork, AutoCloseable {
 
     private final NDManager manager;
     private final BlipConfig config;
@@ -135,7 +135,7 @@ public final class Blip implements AutoCloseable {
 
     private NDArray grounded(NDArray ids, NDArray mask, List<NDArray> images, NDArray imageMask,
             CrossAttentionProbe probe) {
-        return Scoped.compute(() -> out(encoder().forward(ids, mask, MedMode.MULTIMODAL,
+        return Scoped.compute(() -> out(encoder().forward(null, ids, mask, MedMode.MULTIMODAL,
                 images.stream().map(this::in).toList(), imageMask, probe)));
     }
 
@@ -149,6 +149,17 @@ public final class Blip implements AutoCloseable {
     public NDArray textEmbedding(NDArray textStates) {
         Linear proj = head(textProj, "text_proj");
         return Scoped.compute(() -> out(normalize(proj.apply(in(firstToken(textStates))))));
+    }
+
+    /** ITC image embeddings [B, 1, D]: {@link #imageEmbedding}, BLIP's single ITC vector per image. */
+    @Override
+    public NDArray imageEmbeddings(NDArray imageStates) {
+        return imageEmbedding(imageStates).expandDims(1);
+    }
+
+    @Override
+    public NDArray itmLogits(NDArray imageStates, NDArray ids, NDArray mask) {
+        return itmLogits(encodeMultimodal(ids, mask, imageStates, null));
     }
 
     /** ITM logits [B, 2] (index 1 = match) from image-grounded text states. */
@@ -199,7 +210,7 @@ public final class Blip implements AutoCloseable {
      */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask,
             CrossAttentionProbe probe) {
-        return Scoped.compute(() -> out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER,
+        return Scoped.compute(() -> out(lmHead.apply(decoder().forward(null, ids, mask, MedMode.DECODER,
                 List.of(in(states)), statesMask, probe))));
     }
 
@@ -295,7 +306,7 @@ public final class Blip implements AutoCloseable {
     }
 
     /** {@code F.normalize(x, dim=-1)}: x / max(||x||, 1e-12). */
-    static NDArray normalize(NDArray x) {
+    public static NDArray normalize(NDArray x) {
         return x.div(x.norm(new int[] {-1}, true).maximum(1e-12f));
     }
 

@@ -42,7 +42,7 @@ final class ItmCommand implements Callable<Integer> {
 
     @Option(names = "--first-token", paramLabel = "enc|cls", defaultValue = "cls",
             description = "first token of the image-grounded text: cls as BLIP_ITM and HF, enc as the retrieval "
-                    + "training and evaluation (default: ${DEFAULT-VALUE})")
+                    + "training and evaluation (default: ${DEFAULT-VALUE}; BLIP-2 always reads [CLS])")
     String firstToken;
 
     @Mixin

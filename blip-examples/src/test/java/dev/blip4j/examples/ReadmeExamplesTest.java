@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeExamplesTest {
 
     static final List<String> EXAMPLES = List.of("Captioning", "Matching", "VisualQuestionAnswering", "DjlCaptioning",
-            "DjlTasks", "CapFiltExample", "BatchingService", "Nlvr", "GradCamExample");
+            "DjlTasks", "CapFiltExample", "BatchingService", "Blip2Matching", "Nlvr", "GradCamExample");
 
     static Path golden(String rest) {
         return Path.of(System.getProperty("blip.testResources")).resolve("golden").resolve(rest);
@@ -61,6 +61,12 @@ class ReadmeExamplesTest {
                     golden("nlvr/original/" + f).toAbsolutePath());
         }
         Files.createSymbolicLink(dir.resolve("vocab.txt"), golden("tokenizer/vocab.txt").toAbsolutePath());
+        // BLIP-2's golden in LAVIS's layout, with its tiny vocabulary beside it as a real folder would have none
+        Path blip2 = Files.createDirectories(dir.resolve("blip2-pretrained"));
+        for (String f : List.of("original/model.pth", "original/blip2_config.json")) {
+            Files.createSymbolicLink(blip2.resolve(Path.of(f).getFileName()), golden("blip2/" + f).toAbsolutePath());
+        }
+        Files.createSymbolicLink(blip2.resolve("vocab.txt"), golden("tokenizer/vocab.txt").toAbsolutePath());
         jpeg(golden("images/image0.png"), dir.resolve("photo.jpg"));
         jpeg(golden("images/image1.png"), dir.resolve("photos/dog.jpg"));
         jpeg(golden("images/image2.png"), dir.resolve("photos/cat.jpg"));
@@ -99,6 +105,12 @@ class ReadmeExamplesTest {
         assertTrue(printed.get("DjlTasks").startsWith("Match[text=a dog on a beach"), printed.get("DjlTasks"));
         assertEquals(3, printed.get("DjlTasks").lines().count(), printed.get("DjlTasks"));
         assertTrue(Files.isRegularFile(dir.resolve("index/manifest.json")), "the search snippet indexed photos/");
+        try (BlipModel model = BlipModel.load(dir.resolve("blip2-pretrained"))) {
+            String match = new dev.blip4j.models.matching.ImageTextMatcher(model).match(photo, "a dog on a beach")
+                    .toString();
+            assertEquals(match + "\n4 queries", printed.get("Blip2Matching").lines().limit(2)
+                    .reduce((a, b) -> a + "\n" + b).orElseThrow(), printed.get("Blip2Matching"));
+        }
         assertEquals(2 * 4, Files.readAllLines(dir.resolve("out/all.jsonl")).size(),
                 "CapFilt: a web text and three captions for each of the two samples");
         try (BlipModel model = BlipModel.load(dir.resolve("model_base_nlvr.pth"))) {

@@ -60,7 +60,7 @@ public final class DistinctImages {
         NDList encoded = new NDList();
         for (int start = 0; start < images.size(); start += batchSize) {
             int end = Math.min(images.size(), start + batchSize);
-            encoded.add(model.network().encodeImage(model.pixels(images.subList(start, end), manager)));
+            encoded.add(model.imageTextNetwork().encodeImage(model.pixels(images.subList(start, end), manager)));
         }
         return encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
     }

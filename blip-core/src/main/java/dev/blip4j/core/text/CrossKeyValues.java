@@ -57,11 +57,16 @@ final class CrossKeyValues implements AutoCloseable {
             throw new IllegalArgumentException("the images of a pair need as many rows each, got "
                     + states.stream().map(x -> x.getShape().get(0)).toList());
         }
+        if (stack.layers().stream().allMatch(layer -> layer.crossAttention() == null)) {
+            throw new IllegalStateException("this text stack has no cross-attention weights");
+        }
         List<List<KeyValue>> layers = new ArrayList<>(stack.layers().size());
+        // Layers without cross-attention (every other one in BLIP-2's Q-Former) hold no keys.
         for (BertLayer layer : stack.layers()) {
             CrossAttention cross = layer.crossAttention();
             if (cross == null) {
-                throw new IllegalStateException("this text stack has no cross-attention weights");
+                layers.add(List.of());
+                continue;
             }
             if (cross.memories() != states.size()) {
                 throw new ModelException("this text stack attends to " + cross.memories() + " image(s) per text"

@@ -1,6 +1,8 @@
 package dev.blip4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
@@ -62,6 +64,11 @@ public final class BlipAssembler {
         return new BlipAssembler(weights, hints, layout).build(imageSize, manager);
     }
 
+    /** The ViT and BERT builders alone, for BLIP-2's assembler; heads must be in {@code hints}. */
+    static BlipAssembler parts(Weights weights, ConfigHints hints, Layout layout) {
+        return new BlipAssembler(weights, hints, layout);
+    }
+
     private Blip build(Integer imageSize, ai.djl.ndarray.NDManager manager) {
         if (!w.has(VISION + "patch_embed.proj.weight")) {
             if (w.names().stream().anyMatch(n -> n.startsWith("visual_encoder.blocks.") || n.contains("nlvr"))) {
@@ -71,7 +78,7 @@ public final class BlipAssembler {
                     + VISION + "patch_embed.proj.weight' (keys start with: " + sample() + ")");
         }
         VisionConfig visionConfig = named(() -> visionConfig(imageSize));
-        VisionTransformer vision = vision(visionConfig);
+        VisionTransformer vision = vision(visionConfig, VISION + "norm", visionConfig.layerNormEps());
 
         TextTransformer encoder = w.has(ENCODER + "embeddings.word_embeddings.weight") ? text(ENCODER) : null;
         TextTransformer decoder = w.has(DECODER + "embeddings.word_embeddings.weight") ? text(DECODER) : null;
@@ -100,8 +107,7 @@ public final class BlipAssembler {
             throw new ModelException(w.source() + ": the VQA answer decoder attends to " + decoder.config().encoderWidth()
                     + "-wide states but the question encoder produces " + encoder.config().hidden());
         }
-        w.requireAllUsed();
-        fusedKeyValues.keySet().forEach(NDArray::close);
+        finish();
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
         return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead, nlvrHead);
@@ -131,7 +137,7 @@ public final class BlipAssembler {
 
     // ---- vision ---------------------------------------------------------------------------------
 
-    private VisionConfig visionConfig(Integer imageSizeOverride) {
+    VisionConfig visionConfig(Integer imageSizeOverride) {
         long[] patch = w.shape(VISION + "patch_embed.proj.weight");
         if (patch.length != 4 || patch[1] != 3 || patch[2] != patch[3]) {
             throw new ModelException(w.source() + ": tensor '" + VISION + "patch_embed.proj.weight' has shape "
@@ -167,7 +173,11 @@ public final class BlipAssembler {
         return grid;
     }
 
-    private VisionTransformer vision(VisionConfig c) {
+    /**
+     * @param finalNorm the LayerNorm after the blocks: BLIP's {@code visual_encoder.norm}, BLIP-2's
+     *     {@code ln_vision}
+     */
+    VisionTransformer vision(VisionConfig c, String finalNorm, float finalNormEps) {
         int width = c.width();
         int patch = c.patchSize();
         NDArray patchWeight = w.array(VISION + "patch_embed.proj.weight", width, 3, patch, patch);
@@ -186,19 +196,44 @@ public final class BlipAssembler {
             String p = VISION + "blocks." + i + ".";
             blocks.add(new VisionBlock(
                     w.layerNorm(p + "norm1", width, c.layerNormEps()),
-                    w.linear(p + "attn.qkv", 3L * width, width),
+                    qkv(p + "attn.", width),
                     w.linear(p + "attn.proj", width, width),
                     c.heads(),
                     w.layerNorm(p + "norm2", width, c.layerNormEps()),
                     new Mlp(w.linear(p + "mlp.fc1", c.mlpWidth(), width), w.linear(p + "mlp.fc2", width, c.mlpWidth()))));
         }
         return new VisionTransformer(c, patchWeight, patchBias, cls, pos, blocks,
-                w.layerNorm(VISION + "norm", width, c.layerNormEps()));
+                w.layerNorm(finalNorm, width, finalNormEps));
+    }
+
+    /**
+     * The fused query/key/value projection. EVA (BLIP-2's ViT) has biases for queries and values
+     * only; as one Linear its bias is {@code cat(q_bias, 0, v_bias)}, exactly what LAVIS computes.
+     */
+    private Linear qkv(String p, int width) {
+        if (!w.has(p + "q_bias") && !w.has(p + "v_bias")) {
+            return w.linear(p + "qkv", 3L * width, width);
+        }
+        NDArray q = w.array(p + "q_bias", width);
+        NDArray v = w.array(p + "v_bias", width);
+        if (w.has(p + "qkv.bias")) {
+            throw new ModelException(w.source() + ": '" + p + "qkv.bias' next to '" + p + "q_bias'/'v_bias'");
+        }
+        NDArray bias = NDArrays.concat(new NDList(q, q.zerosLike(), v));
+        return new Linear(w.array(p + "qkv.weight", 3L * width, width), bias);
     }
 
     // ---- text -----------------------------------------------------------------------------------
 
     private TextTransformer text(String prefix) {
+        return text(prefix, true);
+    }
+
+    /**
+     * @param uniform whether every layer must have cross-attention when any has (BLIP's MED); the
+     *     Q-Former has it every {@code cross_attention_freq}-th layer
+     */
+    TextTransformer text(String prefix, boolean uniform) {
         long[] words = requireShape(prefix + "embeddings.word_embeddings.weight", 2);
         int vocab = (int) words[0];
         int hidden = (int) words[1];
@@ -208,10 +243,9 @@ public final class BlipAssembler {
         // NLVR2 twins the cross-attention: self0/self1 and dense0/dense1 where BLIP has self and dense.
         boolean twin = w.has(prefix + "encoder.layer.0.crossattention.self0.key.weight");
         String firstBlock = twin ? "self0" : "self";
-        boolean cross = w.has(prefix + "encoder.layer.0.crossattention." + firstBlock + ".key.weight");
-        int encoderWidth = cross
-                ? (int) requireShape(prefix + "encoder.layer.0.crossattention." + firstBlock + ".key.weight", 2)[1]
-                : hidden;
+        String firstCross = firstCrossAttention(prefix, layers, firstBlock);
+        boolean cross = firstCross != null;
+        int encoderWidth = cross ? (int) requireShape(firstCross, 2)[1] : hidden;
         agree("text vocab_size (" + prefix + ")", hints.vocabSize(), vocab);
         agree("text hidden_size (" + prefix + ")", hints.hidden(), hidden);
         agree("text num_hidden_layers (" + prefix + ")", hints.layers(), layers);
@@ -232,18 +266,35 @@ public final class BlipAssembler {
         for (int i = 0; i < layers; i++) {
             String p = prefix + "encoder.layer." + i + ".";
             boolean hasCross = w.has(p + "crossattention." + firstBlock + ".key.weight");
-            if (hasCross != cross) {
+            if (uniform && hasCross != cross) {
                 throw new ModelException(w.source() + ": layer " + p + " " + (hasCross ? "has" : "lacks")
                         + (twin ? " twinned" : "") + " cross-attention unlike layer 0");
             }
+            boolean queries = w.has(p + "intermediate_query.dense.weight");
             stack.add(new BertLayer(
                     attention(p + "attention.", "self", "dense", hidden, hidden, heads, eps),
-                    cross ? crossAttention(p + "crossattention.", twin, hidden, encoderWidth, heads, eps) : null,
-                    new Mlp(w.linear(p + "intermediate.dense", intermediate, hidden),
-                            w.linear(p + "output.dense", hidden, intermediate)),
-                    w.layerNorm(p + "output.LayerNorm", hidden, eps)));
+                    hasCross ? crossAttention(p + "crossattention.", twin, hidden, encoderWidth, heads, eps) : null,
+                    ffn(p + "intermediate.dense", p + "output.dense", hidden, intermediate),
+                    w.layerNorm(p + "output.LayerNorm", hidden, eps),
+                    queries ? ffn(p + "intermediate_query.dense", p + "output_query.dense", hidden, intermediate) : null,
+                    queries ? w.layerNorm(p + "output_query.LayerNorm", hidden, eps) : null));
         }
         return new TextTransformer(c, embeddings, stack);
+    }
+
+    private Mlp ffn(String in, String out, int hidden, int intermediate) {
+        return new Mlp(w.linear(in, intermediate, hidden), w.linear(out, hidden, intermediate));
+    }
+
+    /** The key weight of the first layer with cross-attention (its first block {@code self}, or NLVR2's {@code self0}), or null. */
+    private String firstCrossAttention(String prefix, int layers, String block) {
+        for (int i = 0; i < layers; i++) {
+            String key = prefix + "encoder.layer." + i + ".crossattention." + block + ".key.weight";
+            if (w.has(key)) {
+                return key;
+            }
+        }
+        return null;
     }
 
     /**
@@ -319,11 +370,17 @@ public final class BlipAssembler {
 
     // ---- helpers --------------------------------------------------------------------------------
 
+    /** Fails on tensors no part took, and frees the separate key weights that were fused. */
+    void finish() {
+        w.requireAllUsed();
+        fusedKeyValues.keySet().forEach(NDArray::close);
+    }
+
     /**
      * Runs a config record's constructor, whose checks (positive sizes, heads dividing the width,
      * image size a multiple of the patch) know no file: the message gets the checkpoint's name.
      */
-    private <T> T named(java.util.function.Supplier<T> build) {
+    <T> T named(java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (ModelException e) {
@@ -335,7 +392,7 @@ public final class BlipAssembler {
         }
     }
 
-    private long[] requireShape(String name, int dims) {
+    long[] requireShape(String name, int dims) {
         long[] shape = w.shape(name);
         if (shape == null) {
             throw new ModelException(w.source() + ": missing tensor '" + name + "'");
@@ -347,7 +404,7 @@ public final class BlipAssembler {
         return shape;
     }
 
-    private int countIndexed(String prefix) {
+    int countIndexed(String prefix) {
         Pattern p = Pattern.compile("^" + Pattern.quote(prefix) + "(\\d+)\\..*");
         int max = -1;
         for (String n : w.names()) {
@@ -375,7 +432,7 @@ public final class BlipAssembler {
                 + " beside the checkpoint");
     }
 
-    private void agree(String what, Integer configured, int found) {
+    void agree(String what, Integer configured, int found) {
         if (configured != null && configured != found) {
             throw new ModelException(w.source() + ": configuration says " + what + " = " + configured
                     + " but the checkpoint's tensors have " + found);

@@ -40,6 +40,12 @@ public final class Weights {
      * @param dtype floating type the weights are kept in (float32 unless asked otherwise)
      */
     public Weights(String source, Map<String, TensorData> raw, Layout layout, NDManager manager, DataType dtype) {
+        this(source, raw, layout, KeyNames.BLIP, manager, dtype);
+    }
+
+    /** @param names the model family's names (BLIP's or BLIP-2's) */
+    public Weights(String source, Map<String, TensorData> raw, Layout layout, KeyNames names, NDManager manager,
+            DataType dtype) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16 && dtype != DataType.FLOAT64) {
             // DJL 0.36's PyTorch engine aborts the whole process (std::terminate) when an array is
             // cast to bfloat16, so it is refused here rather than crashing the JVM.
@@ -51,8 +57,8 @@ public final class Weights {
         this.dtype = dtype;
         this.tensors = new LinkedHashMap<>();
         for (Map.Entry<String, TensorData> e : raw.entrySet()) {
-            String name = KeyNames.official(e.getKey(), layout);
-            if (KeyNames.ignored(name)) {
+            String name = names.toOfficial(e.getKey(), layout);
+            if (names.isIgnored(name)) {
                 ignored.add(e.getKey());
                 continue;
             }

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.DistinctImages;
@@ -34,6 +34,11 @@ import java.util.stream.IntStream;
  * <p>Every image is encoded once; all texts of an image (up to {@link MatchOptions#textBatchSize()})
  * go through the image-grounded encoder in one pass that shares the image's cross-attention keys.
  * Works with ITM and retrieval checkpoints and with pre-trained ones, which have every head.
+ *
+ * <p>With BLIP-2 ({@code Blip2ITM}): ITM is {@code itm_head} on every learned query after queries and
+ * text ran together, averaged over the queries, then {@code softmax[1]}; ITC is the largest over the
+ * queries of the cosine with the text's {@code [CLS]}. Texts are cut at {@code max_txt_len} (32), and
+ * the first token stays {@code [CLS]} (BLIP-2 has no {@code [ENC]}).
  *
  * <p>Thread-safe: every call has its own arrays.
  */
@@ -89,7 +94,7 @@ public final class ImageTextMatcher {
         if (texts.isEmpty() || images.isEmpty()) {
             return new Scores(images.size(), texts.size()).toMatrix(texts);
         }
-        try (NDManager m = model.network().newManager()) {
+        try (NDManager m = model.imageTextNetwork().newManager()) {
             TextSide text = textSide(m, texts);
             Scores scores = new Scores(images.size(), texts.size());
             int b = options.imageBatchSize();
@@ -118,7 +123,7 @@ public final class ImageTextMatcher {
         }
         texts.forEach(ImageTextMatcher::requireTexts);
         List<List<Match>> out = new java.util.ArrayList<>(images.size());
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         int b = options.imageBatchSize();
         for (int start = 0; start < images.size(); start += b) {
             int end = Math.min(images.size(), start + b);
@@ -143,7 +148,7 @@ public final class ImageTextMatcher {
     }
 
     /**
-     * One image already through the ViT, states [1, N, W] as {@link Blip#encodeImage} makes them,
+     * One image already through the ViT, states [1, N, W] as {@link ImageTextNetwork#encodeImage} makes them,
      * against its texts: what {@link #match(RgbImage, List)} computes after the ViT, for a serving
      * engine that encodes the images of many requests in one pass. The array is not closed.
      */
@@ -152,7 +157,7 @@ public final class ImageTextMatcher {
         if (texts.isEmpty()) {
             return List.of();
         }
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         try (NDManager im = net.newManager()) {
             NDArray image = imageState.duplicate();
             image.attach(im);
@@ -183,7 +188,7 @@ public final class ImageTextMatcher {
         if (texts.isEmpty() || count == 0) {
             return new Scores(count, texts.size()).toMatrix(texts);
         }
-        try (NDManager m = model.network().newManager()) {
+        try (NDManager m = model.imageTextNetwork().newManager()) {
             TextSide text = textSide(m, texts);
             Scores scores = new Scores(count, texts.size());
             int b = options.imageBatchSize();
@@ -216,13 +221,13 @@ public final class ImageTextMatcher {
             return List.of();
         }
         DistinctImages distinct = DistinctImages.of(images, i -> "the image of pair " + i);
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         float[] itm = new float[texts.size()];
         float[] itc = new float[texts.size()];
         try (NDManager m = net.newManager()) {
             TextSide text = textSide(m, texts);
             NDArray states = distinct.encode(model, options.imageBatchSize(), m);
-            NDArray features = options.itc() ? net.imageEmbedding(states) : null;
+            NDArray features = options.itc() ? net.imageEmbeddings(states) : null;
             for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
                 int end = Math.min(texts.size(), start + options.textBatchSize());
                 try (NDManager bm = m.newSubManager()) {
@@ -231,8 +236,8 @@ public final class ImageTextMatcher {
                             text.groundedIds().get(pairs), text.mask().get(pairs));
                     System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
                     if (options.itc()) {
-                        float[] cos = distinct.rows(features, IntStream.range(start, end), bm)
-                                .mul(text.features().get(pairs)).sum(new int[] {1}).toFloatArray();
+                        float[] cos = ImageTextNetwork.itcPairs(distinct.rows(features, IntStream.range(start, end), bm),
+                                text.features().get(pairs)).toFloatArray();
                         System.arraycopy(cos, 0, itc, start, end - start);
                     } else {
                         Arrays.fill(itc, start, end, Float.NaN);
@@ -256,22 +261,22 @@ public final class ImageTextMatcher {
     private record TextSide(NDArray groundedIds, NDArray mask, NDArray features, int texts) {
 
         /** ITC cosines [images x texts], row-major, of image states [images, tokens, width]; NaN without ITC. */
-        float[] cosines(Blip net, NDArray imageStates) {
+        float[] cosines(ImageTextNetwork net, NDArray imageStates) {
             if (features == null) {
                 float[] none = new float[Math.toIntExact(imageStates.getShape().get(0)) * texts];
                 Arrays.fill(none, Float.NaN);
                 return none;
             }
-            return net.imageEmbedding(imageStates).matMul(features.transpose()).toFloatArray();
+            return ImageTextNetwork.itc(net.imageEmbeddings(imageStates), features).toFloatArray();
         }
     }
 
     private TextSide textSide(NDManager m, List<String> texts) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         BatchEncoding enc = MatchingText.encode(model, texts);
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
-        NDArray grounded = MatchingText.ids(enc.withFirstToken(options.firstToken().id(model.tokenizer())), m);
+        NDArray grounded = MatchingText.ids(enc.withFirstToken(MatchingText.firstTokenId(model, options.firstToken())), m);
         if (!options.itc()) {
             return new TextSide(grounded, mask, null, texts.size());
         }
@@ -284,7 +289,7 @@ public final class ImageTextMatcher {
     }
 
     private void scoreBatch(NDArray pixels, int firstImage, TextSide text, Scores scores) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         NDArray states = net.encodeImage(pixels);
         int count = Math.toIntExact(states.getShape().get(0));
         int t = scores.texts;

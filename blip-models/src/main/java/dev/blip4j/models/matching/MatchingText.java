@@ -23,9 +23,29 @@ public final class MatchingText {
 
     private MatchingText() {}
 
-    /** The texts padded to {@link #MAX_LENGTH}, first token {@code [CLS]} (the unimodal, ITC side). */
+    /**
+     * The texts padded to {@link #MAX_LENGTH}, first token {@code [CLS]} (the unimodal, ITC side);
+     * for BLIP-2 to its {@code max_txt_len} (32 in LAVIS).
+     */
     public static BatchEncoding encode(BlipModel model, List<String> texts) {
+        int max = model.isBlip2() ? model.blip2().config().maxTextLength() : MAX_LENGTH;
+        return model.tokenizer().encodeBatch(texts, max, Padding.MAX_LENGTH);
+    }
+
+    /**
+     * The texts as retrieval cuts them: {@link #MAX_LENGTH} tokens for BLIP and for BLIP-2 alike
+     * (LAVIS's {@code compute_sim_matrix} tokenizes with {@code max_length=35}, not {@code max_txt_len}).
+     */
+    public static BatchEncoding encodeForRetrieval(BlipModel model, List<String> texts) {
         return model.tokenizer().encodeBatch(texts, MAX_LENGTH, Padding.MAX_LENGTH);
+    }
+
+    /**
+     * The id of the image-grounded text's first token. BLIP-2 has no {@code [ENC]}: its ITM reads the
+     * text as tokenized, {@code [CLS]} first, whatever {@code first} asks.
+     */
+    public static long firstTokenId(BlipModel model, FirstToken first) {
+        return model.isBlip2() ? model.tokenizer().clsId() : first.id(model.tokenizer());
     }
 
     /** [B, T] token ids of an encoding, in {@code manager}. */
@@ -45,6 +65,9 @@ public final class MatchingText {
      * @param task what the caller was going to do, for the message
      */
     public static void requireMatchingHeads(BlipModel model, String task) {
+        if (model.isBlip2()) {
+            return; // BLIP-2's first stage always has its Q-Former, projections and ITM head
+        }
         Blip net = model.network();
         String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
                 : !net.hasMultimodalEncoder() ? "the text encoder's cross-attention"
@@ -59,6 +82,9 @@ public final class MatchingText {
 
     /** Refuses a model without the ITC projections (an index or ITC-only search needs only those). */
     public static void requireItc(BlipModel model, String task) {
+        if (model.isBlip2()) {
+            return;
+        }
         Blip net = model.network();
         String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
                 : !net.hasItc() ? "the ITC projections vision_proj and text_proj" : null;

@@ -15,13 +15,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A gallery index opened for searching: every image's ITC embedding in memory (embedDim floats per
- * image), the manifest's record of each file, and where kept, the path to its full token states.
+ * A gallery index opened for searching: every image's ITC embeddings in memory (embedDim floats per
+ * image for BLIP; one such vector per learned query for BLIP-2), the manifest's record of each file,
+ * and where kept, the path to its full token states. A text's score with an image is the largest
+ * over the image's vectors of the cosine, which for BLIP's single vector is the cosine.
  *
  * <p>On disk an index is a folder (see {@link GalleryIndexer} for how it is written):
  * <pre>
  *   manifest.json                       format and version, model identity, times, one entry per image
- *   shards/embeddings-000000.safetensors  image_feat [rows, embedDim] F32 (normalised), ids [rows] I64
+ *   shards/embeddings-000000.safetensors  image_feat [rows, embedDim] F32 (normalised; BLIP-2:
+ *                                         [rows, queries, embedDim]), ids [rows] I64
  *   tokens/000000000042.safetensors      image_embeds [tokens, width] F32 (only with keepImageTokens)
  * </pre>
  *
@@ -41,13 +44,16 @@ public final class GalleryIndex {
     private final List<IndexedImage> images;
     private final float[] embeddings;
     private final int dim;
+    private final int perImage;
 
-    private GalleryIndex(Path dir, IndexManifest manifest, List<IndexedImage> images, float[] embeddings, int dim) {
+    private GalleryIndex(Path dir, IndexManifest manifest, List<IndexedImage> images, float[] embeddings, int dim,
+            int perImage) {
         this.dir = dir;
         this.manifest = manifest;
         this.images = images;
         this.embeddings = embeddings;
         this.dim = dim;
+        this.perImage = perImage;
     }
 
     /**
@@ -58,8 +64,10 @@ public final class GalleryIndex {
     public static GalleryIndex open(Path dir) {
         IndexManifest manifest = IndexManifest.read(dir);
         int dim = manifest.model.embedDim();
+        int q = manifest.model.imageEmbeddings();
+        long[] row = q == 1 ? new long[] {dim} : new long[] {q, dim};
         List<IndexedImage> images = List.copyOf(manifest.images.values());
-        float[] embeddings = new float[Math.multiplyExact(images.size(), dim)];
+        float[] embeddings = new float[Math.multiplyExact(images.size(), q * dim)];
         Map<String, List<Integer>> byShard = new HashMap<>();
         for (int i = 0; i < images.size(); i++) {
             byShard.computeIfAbsent(images.get(i).shard(), s -> new ArrayList<>()).add(i);
@@ -69,10 +77,11 @@ public final class GalleryIndex {
             Map<String, TensorData> shard = readShard(file);
             TensorData feat = shard.get(FEATURES);
             TensorData ids = shard.get(IDS);
-            if (feat == null || ids == null || feat.dtype() != DType.F32 || feat.shape().length != 2
-                    || feat.shape()[1] != dim || ids.shape().length != 1 || ids.shape()[0] != feat.shape()[0]) {
+            if (feat == null || ids == null || feat.dtype() != DType.F32 || feat.shape().length != row.length + 1
+                    || !Arrays.equals(Arrays.copyOfRange(feat.shape(), 1, feat.shape().length), row)
+                    || ids.shape().length != 1 || ids.shape()[0] != feat.shape()[0]) {
                 throw new InputException(file + ": not an embeddings shard of this index (expected " + FEATURES
-                        + " [rows, " + dim + "] F32 and " + IDS + " [rows])");
+                        + " [rows, " + (q == 1 ? "" : q + ", ") + dim + "] F32 and " + IDS + " [rows])");
             }
             float[] values = feat.toFloatArray();
             long[] rowIds = ids.toLongArray();
@@ -82,10 +91,10 @@ public final class GalleryIndex {
                     throw new InputException(file + ": row " + image.row() + " does not hold image " + image.id() + " ("
                             + image.path() + "); the index is damaged, rebuild it");
                 }
-                System.arraycopy(values, image.row() * dim, embeddings, i * dim, dim);
+                System.arraycopy(values, image.row() * q * dim, embeddings, i * q * dim, q * dim);
             }
         }
-        return new GalleryIndex(dir, manifest, images, embeddings, dim);
+        return new GalleryIndex(dir, manifest, images, embeddings, dim, q);
     }
 
     public Path dir() {
@@ -122,26 +131,25 @@ public final class GalleryIndex {
         return images;
     }
 
-    /** Image {@code i}'s normalised ITC embedding (a copy). */
-    public float[] embedding(int i) {
-        return Arrays.copyOfRange(embeddings, i * dim, (i + 1) * dim);
+    /** ITC vectors per image: 1 for BLIP, the learned queries for BLIP-2. */
+    public int embeddingsPerImage() {
+        return perImage;
     }
 
-    /** Cosine of a normalised query embedding with every image's, in index order. */
+    /** Image {@code i}'s normalised ITC embeddings (a copy): [embedDim], or BLIP-2's [queries, embedDim]. */
+    public float[] embedding(int i) {
+        return Arrays.copyOfRange(embeddings, i * perImage * dim, (i + 1) * perImage * dim);
+    }
+
+    /**
+     * Each image's score with a normalised query embedding, in index order: the cosine, and for
+     * BLIP-2 the largest over the image's query vectors of it.
+     */
     public float[] similarities(float[] query) {
         if (query.length != dim) {
             throw new InputException("query embedding has " + query.length + " values, the index " + dim);
         }
-        float[] out = new float[images.size()];
-        for (int i = 0; i < out.length; i++) {
-            double dot = 0;
-            int base = i * dim;
-            for (int d = 0; d < dim; d++) {
-                dot += (double) embeddings[base + d] * query[d];
-            }
-            out[i] = (float) dot;
-        }
-        return out;
+        return ItcScores.best(embeddings, perImage, query, dim);
     }
 
     /**

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
@@ -26,7 +26,9 @@ import java.util.List;
  * for every text its top {@code k_test} images, re-scored with {@code itm_head(...)[:, 1] + sim} (the
  * raw logit of "match" plus the cosine), every other pair -100. Texts are cut and padded to 35 tokens
  * and the image-grounded text starts with {@code [ENC]} (default; the released {@code BLIP_ITM} would
- * use {@code [CLS]}). Feed the result to {@link RecallAtK#compute}.
+ * use {@code [CLS]}). Feed the result to {@link RecallAtK#compute}. With BLIP-2 it is LAVIS's
+ * {@code compute_sim_matrix}: the similarity is the largest over the image's queries, the ITM logit is
+ * averaged over the queries, and the text keeps {@code [CLS]}.
  *
  * <p>The image token states of the whole set stay in (native) memory while the matrices are built,
  * as in the official code: about 1.7 MB per image at 384 px with ViT-B.
@@ -64,11 +66,11 @@ public final class RetrievalEvaluator {
 
     public EvaluationScores evaluate(List<RgbImage> images, List<String> texts, int kTest) {
         requireSet(images.size(), texts, kTest);
-        try (NDManager m = model.network().newManager()) {
+        try (NDManager m = model.imageTextNetwork().newManager()) {
             NDList batches = new NDList();
             for (int start = 0; start < images.size(); start += batchSize) {
                 List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + batchSize));
-                batches.add(model.network().encodeImage(model.pixels(batch, m)));
+                batches.add(model.imageTextNetwork().encodeImage(model.pixels(batch, m)));
             }
             return scores(m, NDArrays.concat(batches), texts, kTest);
         }
@@ -78,22 +80,22 @@ public final class RetrievalEvaluator {
     public EvaluationScores evaluatePixels(NDArray pixels, List<String> texts, int kTest) {
         int count = Math.toIntExact(pixels.getShape().get(0));
         requireSet(count, texts, kTest);
-        try (NDManager m = model.network().newManager()) {
+        try (NDManager m = model.imageTextNetwork().newManager()) {
             NDList batches = new NDList();
             for (int start = 0; start < count; start += batchSize) {
                 NDArray slice = pixels.get(new NDIndex("{}:{}", start, Math.min(count, start + batchSize)));
                 slice.attach(m);
-                batches.add(model.network().encodeImage(slice));
+                batches.add(model.imageTextNetwork().encodeImage(slice));
             }
             return scores(m, NDArrays.concat(batches), texts, kTest);
         }
     }
 
     private EvaluationScores scores(NDManager m, NDArray states, List<String> texts, int kTestAsked) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         int images = Math.toIntExact(states.getShape().get(0));
         int count = texts.size();
-        BatchEncoding enc = MatchingText.encode(model, texts);
+        BatchEncoding enc = MatchingText.encodeForRetrieval(model, texts);
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
         NDList textFeat = new NDList();
@@ -101,10 +103,10 @@ public final class RetrievalEvaluator {
             NDIndex rows = new NDIndex("{}:{}", start, Math.min(count, start + 256));
             textFeat.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
         }
-        NDArray imageFeat = net.imageEmbedding(states);
-        float[] sims = imageFeat.matMul(NDArrays.concat(textFeat).transpose()).toFloatArray();
+        // BLIP: the cosine of the two ITC vectors; BLIP-2: the largest over the image's queries.
+        float[] sims = ImageTextNetwork.itc(net.imageEmbeddings(states), NDArrays.concat(textFeat)).toFloatArray();
         ScoreMatrix simMatrix = new ScoreMatrix(images, count, sims);
-        long[][] grounded = enc.withFirstToken(firstToken.id(model.tokenizer())).ids();
+        long[][] grounded = enc.withFirstToken(MatchingText.firstTokenId(model, firstToken)).ids();
         long[][] masks = enc.attentionMask();
 
         float[] i2t = new float[images * count];

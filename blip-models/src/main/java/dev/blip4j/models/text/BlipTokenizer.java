@@ -93,7 +93,7 @@ public final class BlipTokenizer implements AutoCloseable {
         this.sepId = ids.get("sep");
         this.maskId = ids.get("mask");
         this.decId = ids.get("dec");
-        this.encId = ids.get("enc");
+        this.encId = ids.getOrDefault("enc", -1L);
         this.specialIds = ids.values().stream().mapToLong(Long::longValue).distinct().sorted().toArray();
         this.baseVocabSize = prepared.baseVocabSize();
         this.vocabSize = prepared.vocabSize();
@@ -151,10 +151,14 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if the file is missing, malformed, not WordPiece, or has other ids
      */
     public static BlipTokenizer fromTokenizerJson(Path tokenizerJson) {
+        return fromTokenizerJson(tokenizerJson, true);
+    }
+
+    private static BlipTokenizer fromTokenizerJson(Path tokenizerJson, boolean enc) {
         String source = tokenizerJson.toString();
         String text = readText(tokenizerJson);
         JsonObject root = TokenizerJson.parse(text, source);
-        return new BlipTokenizer(TokenizerJson.prepare(root, source), source);
+        return new BlipTokenizer(TokenizerJson.prepare(root, source, enc), source);
     }
 
     /**
@@ -166,6 +170,10 @@ public final class BlipTokenizer implements AutoCloseable {
      *     BERT special token
      */
     public static BlipTokenizer fromVocab(Path vocabTxt) {
+        return fromVocab(vocabTxt, true);
+    }
+
+    private static BlipTokenizer fromVocab(Path vocabTxt, boolean enc) {
         String source = vocabTxt.toString();
         byte[] bytes;
         try {
@@ -173,7 +181,7 @@ public final class BlipTokenizer implements AutoCloseable {
         } catch (IOException e) {
             throw new ModelException("cannot read vocabulary " + source + ": " + e, e);
         }
-        return fromVocabBytes(bytes, source);
+        return fromVocabBytes(bytes, source, enc);
     }
 
     /**
@@ -183,14 +191,26 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if nothing usable is found
      */
     public static BlipTokenizer from(Path path) {
+        return from(path, true);
+    }
+
+    /**
+     * As {@link #from(Path)} for BLIP-2, whose tokenizer adds {@code [DEC]} but no {@code [ENC]}
+     * ({@code Blip2Base.init_tokenizer}).
+     */
+    public static BlipTokenizer forBlip2(Path path) {
+        return from(path, false);
+    }
+
+    private static BlipTokenizer from(Path path, boolean enc) {
         if (Files.isDirectory(path)) {
             Path json = path.resolve(TOKENIZER_JSON);
             if (Files.isRegularFile(json)) {
-                return fromTokenizerJson(json);
+                return fromTokenizerJson(json, enc);
             }
             Path vocab = path.resolve(VOCAB_TXT);
             if (Files.isRegularFile(vocab)) {
-                return fromVocab(vocab);
+                return fromVocab(vocab, enc);
             }
             throw new ModelException("no " + TOKENIZER_JSON + " or " + VOCAB_TXT + " in directory " + path);
         }
@@ -199,13 +219,13 @@ public final class BlipTokenizer implements AutoCloseable {
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".json")) {
-            return fromTokenizerJson(path);
+            return fromTokenizerJson(path, enc);
         }
         if (name.endsWith(".txt")) {
-            return fromVocab(path);
+            return fromVocab(path, enc);
         }
         String text = readText(path);
-        return text.stripLeading().startsWith("{") ? fromTokenizerJson(path) : fromVocab(path);
+        return text.stripLeading().startsWith("{") ? fromTokenizerJson(path, enc) : fromVocab(path, enc);
     }
 
     /**
@@ -213,19 +233,28 @@ public final class BlipTokenizer implements AutoCloseable {
      * blip4j) plus {@code [DEC]} = 30522 and {@code [ENC]} = 30523.
      */
     public static BlipTokenizer bertBaseUncased() {
+        return bertBaseUncased(true);
+    }
+
+    /** BLIP-2's tokenizer: bert-base-uncased plus {@code [DEC]} = 30522 alone. */
+    public static BlipTokenizer bertBaseUncasedBlip2() {
+        return bertBaseUncased(false);
+    }
+
+    private static BlipTokenizer bertBaseUncased(boolean enc) {
         String source = "classpath:" + BERT_BASE_UNCASED_RESOURCE;
         try (InputStream in = BlipTokenizer.class.getResourceAsStream(BERT_BASE_UNCASED_RESOURCE)) {
             if (in == null) {
                 throw new ModelException("resource " + BERT_BASE_UNCASED_RESOURCE
                         + " is missing from the classpath (blip-models jar)");
             }
-            return fromVocabBytes(in.readAllBytes(), source);
+            return fromVocabBytes(in.readAllBytes(), source, enc);
         } catch (IOException e) {
             throw new ModelException("cannot read " + source + ": " + e, e);
         }
     }
 
-    private static BlipTokenizer fromVocabBytes(byte[] bytes, String source) {
+    private static BlipTokenizer fromVocabBytes(byte[] bytes, String source, boolean enc) {
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -240,7 +269,7 @@ public final class BlipTokenizer implements AutoCloseable {
         // load_vocab(); a final line break does not start another token.
         List<String> tokens = new BufferedReader(new StringReader(text)).lines().collect(Collectors.toList());
         JsonObject root = TokenizerJson.fromVocab(tokens, source);
-        return new BlipTokenizer(TokenizerJson.prepare(root, source), source);
+        return new BlipTokenizer(TokenizerJson.prepare(root, source, enc), source);
     }
 
     private static String readText(Path path) {
@@ -284,14 +313,22 @@ public final class BlipTokenizer implements AutoCloseable {
         return decId;
     }
 
+    /** Whether the tokenizer has {@code [ENC]} (BLIP's do, BLIP-2's do not). */
+    public boolean hasEnc() {
+        return encId >= 0;
+    }
+
     /** Id of {@code [ENC]}, BLIP's multimodal encoder token ({@code tokenizer.enc_token_id}). */
     public long encId() {
+        if (encId < 0) {
+            throw new ModelException(source + ": this tokenizer has no [ENC] (BLIP-2's adds only [DEC])");
+        }
         return encId;
     }
 
     /**
      * The number of token ids, {@code [DEC]} and {@code [ENC]} included: the text models'
-     * embedding rows ({@code len(tokenizer)}, 30524 for BLIP).
+     * embedding rows ({@code len(tokenizer)}, 30524 for BLIP, 30523 for BLIP-2).
      */
     public int vocabSize() {
         return vocabSize;
