@@ -270,7 +270,7 @@ public final class BlipModel implements AutoCloseable {
             return this;
         }
 
-        /** Weight type: FLOAT32 (default), FLOAT16 or BFLOAT16. */
+        /** Weight type: FLOAT32 (default), FLOAT16, or FLOAT64 for numerical checks (DJL 0.36 aborts on BFLOAT16). */
         public Builder dtype(DataType dtype) {
             this.dtype = dtype;
             return this;

@@ -25,6 +25,12 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
         return layers.stream().anyMatch(layer -> layer.crossAttention() != null);
     }
 
+    /** How many images (or other states) each text row attends to: 0, 1, or NLVR2's 2. */
+    public int memories() {
+        return layers.stream().map(BertLayer::crossAttention).filter(java.util.Objects::nonNull)
+                .mapToInt(CrossAttention::memories).max().orElse(0);
+    }
+
     /**
      * Consecutive rows of a decoder step that belong to one generation call: what they
      * cross-attend to and their key/value cache, whose length is their position.
@@ -66,19 +72,30 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      */
     public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, NDArray states,
             NDArray statesMask) {
+        return forward(queries, ids, mask, mode, states == null ? null : List.of(states), statesMask, null);
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, NDArray, MedMode, NDArray, NDArray)}, for NLVR2's twinned
+     * stack (one states array per image of the pair, each [S, N, width]) and with an optional probe
+     * of one layer's cross-attention probabilities (Grad-CAM).
+     */
+    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, List<NDArray> states,
+            NDArray statesMask, CrossAttentionProbe probe) {
         long rows = (queries != null ? queries : ids).getShape().get(0);
         if (!mode.crossAttends()) {
             return run(queries, ids, mask, mode, List.of(new Rows(rows, null, null)));
         }
-        if (states == null) {
+        if (states == null || states.isEmpty()) {
             throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
         }
-        long stateRows = states.getShape().get(0);
+        long stateRows = states.get(0).getShape().get(0);
         if (stateRows < 1 || rows % stateRows != 0) {
             throw new InputException(rows + " text rows cannot share " + stateRows
                     + " rows of states to attend to: the text rows must be a multiple of the state rows");
         }
-        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, Math.toIntExact(rows / stateRows))) {
+        int groups = Math.toIntExact(rows / stateRows);
+        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, groups, probe)) {
             return run(queries, ids, mask, mode, List.of(new Rows(rows, other, null)));
         }
     }
@@ -142,7 +159,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 x = Scoped.compute(() -> {
                     KeyValue fresh = layer.selfAttention().project(in);
                     List<AttendedKeys> self = new ArrayList<>(calls.size());
-                    List<AttendedKeys> cross = mode.crossAttends() ? new ArrayList<>(calls.size()) : null;
+                    List<List<AttendedKeys>> cross = mode.crossAttends() ? new ArrayList<>(calls.size()) : null;
                     long row = 0;
                     for (int c = 0; c < calls.size(); c++) {
                         Rows call = calls.get(c);

@@ -13,6 +13,7 @@ import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.DecodingRoute;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BlipTokenizer;
 import java.nio.file.Path;
@@ -173,6 +174,38 @@ public final class Captioner {
             out.add(captions);
         }
         return out;
+    }
+
+    /**
+     * Which image patches each generated token came from (blip4j's own Grad-CAM of captioning, see
+     * {@link #gradCam(RgbImage, Caption, int)}), at the decoder's middle layer (6 of BLIP's 12).
+     */
+    public GradCam gradCam(RgbImage image, Caption caption) {
+        return gradCam(image, caption, defaultGradCamLayer());
+    }
+
+    /**
+     * Grad-CAM of a caption this captioner made for {@code image}: for each generated token, its
+     * log-probability given the tokens before it is backpropagated to the cross-attention
+     * probabilities of decoder layer {@code layer}, and the token's map is the row of the position
+     * that predicted it, {@code mean over heads of p * clamp(grad, 0)} over the patch grid. Words
+     * are the generated tokens but {@code [SEP]}. The caption itself is not changed; the gradients
+     * exist only inside this call.
+     *
+     * @throws InputException if the decoder has no such layer or the caption does not start with this prompt
+     */
+    public GradCam gradCam(RgbImage image, Caption caption, int layer) {
+        int layers = model.network().decoderLayers();
+        if (layer < 0 || layer >= layers) {
+            throw new InputException("Grad-CAM layer " + layer + " does not exist: the decoder has layers 0 to "
+                    + (layers - 1));
+        }
+        return CaptionGradCam.explain(model, promptIds, image, caption, layer);
+    }
+
+    /** The decoder's middle layer, {@code layers / 2}: 6 of BLIP's 12, as LAVIS reads the encoder. */
+    public int defaultGradCamLayer() {
+        return model.network().decoderLayers() / 2;
     }
 
     /** {@code tokenizer(prompt).input_ids[:, :-1]} with {@code [DEC]} in place of {@code [CLS]}. */

@@ -11,7 +11,9 @@ import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Mlp;
 import dev.blip4j.core.text.BertAttention;
 import dev.blip4j.core.text.BertLayer;
+import dev.blip4j.core.text.CrossAttention;
 import dev.blip4j.core.text.LmHead;
+import dev.blip4j.core.text.NlvrHead;
 import dev.blip4j.core.text.TextConfig;
 import dev.blip4j.core.text.TextEmbeddings;
 import dev.blip4j.core.text.TextTransformer;
@@ -85,15 +87,18 @@ public final class BlipAssembler {
         Linear visionProj = w.has("vision_proj.weight") ? w.linear("vision_proj", embedDim, visionConfig.width()) : null;
         Linear textProj = null;
         Linear itmHead = null;
+        NlvrHead nlvrHead = null;
         if (encoder != null) {
             int hidden = encoder.config().hidden();
             textProj = w.has("text_proj.weight") ? w.linear("text_proj", embedDim, hidden) : null;
             itmHead = w.has("itm_head.weight") ? w.linear("itm_head", 2, hidden) : null;
+            nlvrHead = nlvrHead(encoder);
         }
         if ((visionProj == null) != (textProj == null)) {
             throw new ModelException(w.source() + ": ITC needs both vision_proj and text_proj, found only one");
         }
-        Set<BlipKind> kinds = kinds(encoder, decoder, itmHead != null, visionProj != null);
+        Set<BlipKind> kinds = nlvrHead != null ? EnumSet.of(BlipKind.NLVR)
+                : kinds(encoder, decoder, itmHead != null, visionProj != null);
         if (kinds.contains(BlipKind.VQA) && decoder.config().encoderWidth() != encoder.config().hidden()) {
             throw new ModelException(w.source() + ": the VQA answer decoder attends to " + decoder.config().encoderWidth()
                     + "-wide states but the question encoder produces " + encoder.config().hidden());
@@ -101,12 +106,13 @@ public final class BlipAssembler {
         finish();
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
-        return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead);
+        return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead, nlvrHead);
     }
 
     private static Set<BlipKind> kinds(TextTransformer encoder, TextTransformer decoder, boolean itm, boolean itc) {
         Set<BlipKind> kinds = EnumSet.noneOf(BlipKind.class);
-        boolean crossEncoder = encoder != null && encoder.layers().get(0).crossAttention() != null;
+        boolean crossEncoder = encoder != null && encoder.layers().get(0).crossAttention() != null
+                && encoder.layers().get(0).crossAttention().memories() == 1;
         if (encoder != null && decoder != null && itm) {
             kinds.add(BlipKind.PRETRAIN);
         }
@@ -238,7 +244,10 @@ public final class BlipAssembler {
         int maxPositions = (int) requireShape(prefix + "embeddings.position_embeddings.weight", 2)[0];
         int layers = countIndexed(prefix + "encoder.layer.");
         int intermediate = (int) requireShape(prefix + "encoder.layer.0.intermediate.dense.weight", 2)[0];
-        String firstCross = firstCrossAttention(prefix, layers);
+        // NLVR2 twins the cross-attention: self0/self1 and dense0/dense1 where BLIP has self and dense.
+        boolean twin = w.has(prefix + "encoder.layer.0.crossattention.self0.key.weight");
+        String firstBlock = twin ? "self0" : "self";
+        String firstCross = firstCrossAttention(prefix, layers, firstBlock);
         boolean cross = firstCross != null;
         int encoderWidth = cross ? (int) requireShape(firstCross, 2)[1] : hidden;
         agree("text vocab_size (" + prefix + ")", hints.vocabSize(), vocab);
@@ -260,15 +269,15 @@ public final class BlipAssembler {
         List<BertLayer> stack = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
             String p = prefix + "encoder.layer." + i + ".";
-            boolean hasCross = w.has(p + "crossattention.self.key.weight");
+            boolean hasCross = w.has(p + "crossattention." + firstBlock + ".key.weight");
             if (uniform && hasCross != cross) {
                 throw new ModelException(w.source() + ": layer " + p + " " + (hasCross ? "has" : "lacks")
-                        + " cross-attention unlike layer 0");
+                        + (twin ? " twinned" : "") + " cross-attention unlike layer 0");
             }
             boolean queries = w.has(p + "intermediate_query.dense.weight");
             stack.add(new BertLayer(
-                    attention(p + "attention.", hidden, hidden, heads, eps),
-                    hasCross ? attention(p + "crossattention.", hidden, encoderWidth, heads, eps) : null,
+                    attention(p + "attention.", "self", "dense", hidden, hidden, heads, eps),
+                    hasCross ? crossAttention(p + "crossattention.", twin, hidden, encoderWidth, heads, eps) : null,
                     ffn(p + "intermediate.dense", p + "output.dense", hidden, intermediate),
                     w.layerNorm(p + "output.LayerNorm", hidden, eps),
                     queries ? ffn(p + "intermediate_query.dense", p + "output_query.dense", hidden, intermediate) : null,
@@ -281,10 +290,10 @@ public final class BlipAssembler {
         return new Mlp(w.linear(in, intermediate, hidden), w.linear(out, hidden, intermediate));
     }
 
-    /** The key weight of the first layer with cross-attention, or null. */
-    private String firstCrossAttention(String prefix, int layers) {
+    /** The key weight of the first layer with cross-attention (its first block {@code self}, or NLVR2's {@code self0}), or null. */
+    private String firstCrossAttention(String prefix, int layers, String block) {
         for (int i = 0; i < layers; i++) {
-            String key = prefix + "encoder.layer." + i + ".crossattention.self.key.weight";
+            String key = prefix + "encoder.layer." + i + ".crossattention." + block + ".key.weight";
             if (w.has(key)) {
                 return key;
             }
@@ -292,12 +301,50 @@ public final class BlipAssembler {
         return null;
     }
 
-    private BertAttention attention(String p, int hidden, int inputWidth, int heads, float eps) {
+    /**
+     * One attention block, {@code p + self.{query,key,value}} with its output {@code p + output.dense}
+     * and {@code p + output.LayerNorm}; NLVR2's twins name them {@code self0}/{@code dense0} and
+     * {@code self1}/{@code dense1} and share the LayerNorm.
+     */
+    private BertAttention attention(String p, String self, String dense, int hidden, int inputWidth, int heads,
+            float eps) {
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
-        Linear keyValue = w.fused(hidden, inputWidth, p + "self.key", p + "self.value");
-        return new BertAttention(w.linear(p + "self.query", hidden, hidden), keyValue,
-                w.linear(p + "output.dense", hidden, hidden), w.layerNorm(p + "output.LayerNorm", hidden, eps), heads);
+        Linear keyValue = w.fused(hidden, inputWidth, p + self + ".key", p + self + ".value");
+        return new BertAttention(w.linear(p + self + ".query", hidden, hidden), keyValue,
+                w.linear(p + "output." + dense, hidden, hidden), w.layerNorm(p + "output.LayerNorm", hidden, eps),
+                heads);
+    }
+
+    /**
+     * BLIP's cross-attention, or NLVR2's twin: two blocks, and from the layer whose checkpoint has
+     * {@code output.merge_layer} on, that Linear over both outputs instead of their average.
+     */
+    private CrossAttention crossAttention(String p, boolean twin, int hidden, int inputWidth, int heads, float eps) {
+        if (!twin) {
+            return CrossAttention.single(attention(p, "self", "dense", hidden, inputWidth, heads, eps));
+        }
+        Linear merge = w.has(p + "output.merge_layer.weight") ? w.linear(p + "output.merge_layer", hidden, 2L * hidden)
+                : null;
+        return new CrossAttention(List.of(attention(p, "self0", "dense0", hidden, inputWidth, heads, eps),
+                attention(p, "self1", "dense1", hidden, inputWidth, heads, eps)), merge);
+    }
+
+    /** NLVR2's {@code cls_head} (Linear, ReLU, Linear to 2), which needs the twinned text encoder. */
+    private NlvrHead nlvrHead(TextTransformer encoder) {
+        CrossAttention cross = encoder.layers().get(0).crossAttention();
+        boolean twin = cross != null && cross.memories() == 2;
+        boolean head = w.has("cls_head.0.weight");
+        if (twin != head) {
+            throw new ModelException(w.source() + ": " + (twin
+                    ? "a text encoder with twinned cross-attention (NLVR2) but no 'cls_head.0.weight'"
+                    : "an NLVR2 'cls_head' but the text encoder's cross-attention is not twinned (self0/self1)"));
+        }
+        if (!head) {
+            return null;
+        }
+        int hidden = encoder.config().hidden();
+        return new NlvrHead(w.linear("cls_head.0", hidden, hidden), w.linear("cls_head.2", 2, hidden));
     }
 
     private LmHead lmHead(TextConfig c) {

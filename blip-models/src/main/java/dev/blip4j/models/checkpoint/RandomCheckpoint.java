@@ -18,6 +18,13 @@ import java.util.Map;
  */
 public record RandomCheckpoint(Size size, BlipKind kind, long seed) {
 
+    public RandomCheckpoint {
+        if (kind == BlipKind.NLVR) {
+            throw new dev.blip4j.core.InputException("random checkpoints are made for caption, itm, vqa, feature and "
+                    + "pretrain, not nlvr");
+        }
+    }
+
     /** Architectures. */
     public enum Size {
         TINY(64, 48, 2, 2, 192, 32, 2, 2, 64, 64, 16),

@@ -51,10 +51,10 @@ public final class Weights {
     /** @param names the model family's names (BLIP's or BLIP-2's) */
     public Weights(String source, Map<String, TensorData> raw, Layout layout, KeyNames names, NDManager manager,
             DataType dtype) {
-        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16 && dtype != DataType.FLOAT64) {
             // DJL 0.36's PyTorch engine aborts the whole process (std::terminate) when an array is
             // cast to bfloat16, so it is refused here rather than crashing the JVM.
-            throw new InputException("weights can be kept as float32 or float16, not " + dtype
+            throw new InputException("weights can be kept as float32, float16 or float64, not " + dtype
                     + (dtype == DataType.BFLOAT16 ? " (DJL 0.36's PyTorch engine aborts the process on bfloat16 casts)" : ""));
         }
         this.source = source;

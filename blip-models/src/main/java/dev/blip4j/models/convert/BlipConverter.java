@@ -78,6 +78,10 @@ public final class BlipConverter {
                 return Blip2Converter.write(model, ModelFiles.locate(checkpoint), out);
             }
             Set<BlipKind> kinds = model.info().config().kinds();
+            if (kinds.contains(BlipKind.NLVR)) {
+                throw new ModelException(checkpoint + ": an NLVR2 checkpoint cannot be converted: transformers has no "
+                        + "NLVR2 model (BLIP_NLVR's twinned cross-attention); blip4j loads the .pth as it is");
+            }
             BlipKind target = kind != null ? kind : defaultKind(kinds);
             if (!kinds.contains(target)) {
                 throw new InputException(checkpoint + " is a " + names(kinds) + " checkpoint; it cannot be written as "
@@ -125,6 +129,7 @@ public final class BlipConverter {
             case VQA -> List.of("BlipForQuestionAnswering");
             case FEATURE -> List.of("BlipModel");
             case PRETRAIN -> List.of("BlipForConditionalGeneration", "BlipForImageTextRetrieval");
+            case NLVR -> throw new ModelException("transformers has no NLVR2 model to write");
         };
     }
 

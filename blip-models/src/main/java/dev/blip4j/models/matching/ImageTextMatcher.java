@@ -178,7 +178,7 @@ public final class ImageTextMatcher {
         if (texts.isEmpty()) {
             return List.of();
         }
-        DistinctImages distinct = DistinctImages.of(images);
+        DistinctImages distinct = DistinctImages.of(images, i -> "the image of pair " + i);
         ImageTextNetwork net = model.imageTextNetwork();
         float[] itm = new float[texts.size()];
         float[] itc = new float[texts.size()];

@@ -54,6 +54,10 @@ final class BertDecoding {
         }
     }
 
+    boolean isSpecial(long id) {
+        return Arrays.binarySearch(specialIds, id) >= 0;
+    }
+
     /**
      * @param wordPieces the native decoder without clean-up: a run of vocabulary ids (or one added
      *     token's id) as text, {@code ##} pieces glued
@@ -63,7 +67,7 @@ final class BertDecoding {
         long[] run = new long[ids.length];
         int runLength = 0;
         for (long id : ids) {
-            if (skipSpecialTokens && Arrays.binarySearch(specialIds, id) >= 0) {
+            if (skipSpecialTokens && isSpecial(id)) {
                 continue;
             }
             if (id >= baseVocabSize) {

@@ -369,6 +369,29 @@ public final class BlipTokenizer implements AutoCloseable {
         return whileOpen(() -> decoding.decode(ids, skipSpecialTokens, run -> tokenizer.decode(run, false)));
     }
 
+    /**
+     * Each id as the vocabulary spells it, special tokens and {@code ##} continuations included
+     * ({@code convert_ids_to_tokens}): for labelling per-token outputs such as Grad-CAM maps.
+     *
+     * @throws InputException if ids is null or holds an id outside {@code [0, vocabSize())}
+     */
+    public List<String> tokens(long[] ids) {
+        if (ids == null) {
+            throw new InputException("ids must not be null");
+        }
+        List<String> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            // one id alone: DJL's WordPiece decoder keeps a leading "##" and special tokens as written
+            out.add(decode(new long[] {id}, false));
+        }
+        return out;
+    }
+
+    /** Whether {@code id} is one of BLIP's special tokens ({@code [PAD] [UNK] [CLS] [SEP] [MASK] [DEC] [ENC]}). */
+    public boolean isSpecialId(long id) {
+        return decoding.isSpecial(id);
+    }
+
     /** Decodes each row with {@link #decode(long[])}. */
     public List<String> decodeBatch(long[][] ids) {
         if (ids == null) {

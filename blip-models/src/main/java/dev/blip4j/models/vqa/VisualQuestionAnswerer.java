@@ -346,7 +346,7 @@ public final class VisualQuestionAnswerer {
             images.add(p.image());
             questions.add(p.question());
         }
-        DistinctImages distinct = DistinctImages.of(images);
+        DistinctImages distinct = DistinctImages.of(images, i -> "the image of image-question pair " + i);
         try (NDManager m = model.network().newManager()) {
             NDArray imageStates = distinct.encode(model, options.batchSize(), m);
             return work.run(imageStates, distinct.imageOf(), questions);

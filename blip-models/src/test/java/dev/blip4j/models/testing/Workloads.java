@@ -9,7 +9,13 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.matching.ItmGradCam;
+import dev.blip4j.models.matching.MatchGradCam;
+import dev.blip4j.models.nlvr.NlvrClassifier;
+import dev.blip4j.models.nlvr.NlvrOptions;
+import dev.blip4j.models.nlvr.NlvrQuery;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.BlipTokenizer;
 import dev.blip4j.models.text.Padding;
@@ -55,7 +61,11 @@ public final class Workloads {
                 new Workload("caption greedy x3", () -> captions(greedy.caption(images))),
                 new Workload("caption nucleus x3", () -> captions(nucleus.caption(images))),
                 new Workload("caption 2 of 3 beams x3", () -> captions(threeBeams.caption(images))),
-                new Workload("caption from file", () -> captions(List.of(beam.caption(Golden.image(2))))));
+                new Workload("caption from file", () -> captions(List.of(beam.caption(Golden.image(2))))),
+                new Workload("caption grad-cam", () -> {
+                    Caption c = greedy.caption(images.get(1)).get(0);
+                    return List.of(captions(List.of(List.of(c))), gradCam(greedy.gradCam(images.get(1), c)));
+                }));
     }
 
     /**
@@ -78,7 +88,25 @@ public final class Workloads {
                 NDArray itm = net.itmLogits(net.encodeMultimodal(grounded, mask, states, null));
                 return List.of(floats(sim), floats(itm));
             }
+        }), new Workload("itm grad-cam", () -> {
+            List<Object> out = new ArrayList<>();
+            for (MatchGradCam m2 : new ItmGradCam(m).explain(images.get(2), texts)) {
+                out.add(List.of(m2.itm(), gradCam(m2.gradCam())));
+            }
+            return out;
         }));
+    }
+
+    /** NLVR2 (the golden {@code nlvr} kind): sentences about image pairs, the images shared between rows. */
+    public static List<Workload> reasoning(BlipModel m) {
+        List<RgbImage> images = GoldenModels.images(m);
+        NlvrClassifier classifier = new NlvrClassifier(m, new NlvrOptions(2, 3));
+        List<NlvrQuery> rows = List.of(new NlvrQuery(images.get(0), images.get(1), "a cat"),
+                new NlvrQuery(images.get(1), images.get(2), "four bears walking on the red street."),
+                new NlvrQuery(images.get(2), images.get(0), ""), new NlvrQuery(images.get(0), images.get(1), "a dog"));
+        return List.of(new Workload("nlvr2 rows", () -> classifier.classify(rows).stream()
+                .map(r -> List.of(r.text(), r.probability(), r.falseLogit(), r.trueLogit(), r.prediction()))
+                .toList()));
     }
 
     /**
@@ -133,6 +161,14 @@ public final class Workloads {
             for (Caption c : captions) {
                 out.add(List.of(c.text(), Arrays.toString(c.tokenIds()), Double.doubleToLongBits(c.score())));
             }
+        }
+        return out;
+    }
+
+    private static List<Object> gradCam(GradCam cam) {
+        List<Object> out = new ArrayList<>(List.of(cam.layer(), cam.tokens(), Arrays.toString(cam.wordsMap())));
+        for (int t = 0; t < cam.tokens().size(); t++) {
+            out.add(Arrays.toString(cam.tokenMap(t)));
         }
         return out;
     }
