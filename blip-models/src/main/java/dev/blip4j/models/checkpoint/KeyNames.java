@@ -57,7 +57,8 @@ public final class KeyNames {
 
     /**
      * Every official name a BLIP network of any kind takes (what {@link BlipAssembler} may ask for):
-     * the ViT, BERT encoder and decoder trees, the LM head, the ITC projections and the ITM head.
+     * the ViT, BERT encoder and decoder trees, the LM head, the ITC projections, the ITM head and
+     * NLVR2's twinned cross-attention and classifier.
      * Layer numbers have at most four digits. Checkpoints are filtered by these before their bytes
      * are read, so a name outside them costs nothing.
      */
@@ -70,9 +71,12 @@ public final class KeyNames {
             Pattern.compile("^(text_encoder|text_decoder\\.bert)\\.encoder\\.layer\\.\\d{1,4}\\.("
                     + "(attention|crossattention)\\.(self\\.(query|key|value)|output\\.dense|output\\.LayerNorm)"
                     + "|intermediate\\.dense|output\\.dense|output\\.LayerNorm)\\.(weight|bias)$"),
+            // NLVR2's twinned cross-attention: self0/self1 and dense0/dense1, and from some layer on a merge_layer
+            Pattern.compile("^text_encoder\\.encoder\\.layer\\.\\d{1,4}\\.crossattention\\.(self[01]\\.(query|key|value)"
+                    + "|output\\.(dense[01]|merge_layer))\\.(weight|bias)$"),
             Pattern.compile("^text_decoder\\.cls\\.predictions\\.(bias|decoder\\.(weight|bias)"
                     + "|transform\\.(dense|LayerNorm)\\.(weight|bias))$"),
-            Pattern.compile("^(vision_proj|text_proj|itm_head)\\.(weight|bias)$"));
+            Pattern.compile("^(vision_proj|text_proj|itm_head|cls_head\\.[02])\\.(weight|bias)$"));
 
     /**
      * BLIP-2 (LAVIS {@code Blip2Qformer} / transformers {@code Blip2ForImageTextRetrieval}). EVA's

@@ -207,9 +207,6 @@ public final class NetworkLoader {
         public Set<String> select(List<String> names) {
             blip2 = Blip2Assembler.isBlip2(names);
             layout = blip2 ? blip2Layout(names) : layoutOf(names, source);
-            if (!blip2 && names.stream().anyMatch(n -> n.contains("crossattention.self0") || n.startsWith("cls_head."))) {
-                throw new ModelException(source + ": NLVR2 checkpoints (two-image cross-attention) are not supported");
-            }
             KeyNames table = blip2 ? KeyNames.BLIP2 : KeyNames.BLIP;
             Set<String> wanted = new LinkedHashSet<>();
             List<String> unknown = new ArrayList<>();
