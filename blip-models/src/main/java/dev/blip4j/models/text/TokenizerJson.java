@@ -373,7 +373,7 @@ final class TokenizerJson {
         return token;
     }
 
-    private static JsonObject templatePiece(String kind, String id, int typeId) {
+    static JsonObject templatePiece(String kind, String id, int typeId) {
         JsonObject body = new JsonObject();
         body.addProperty("id", id);
         body.addProperty("type_id", typeId);

@@ -366,20 +366,11 @@ final class TokenizerJsonValidator {
     private static JsonArray pieces(String cls, String sequence, int typeId, String sep) {
         JsonArray out = new JsonArray();
         if (cls != null) {
-            out.add(piece("SpecialToken", cls, typeId));
+            out.add(TokenizerJson.templatePiece("SpecialToken", cls, typeId));
         }
-        out.add(piece("Sequence", sequence, typeId));
-        out.add(piece("SpecialToken", sep, typeId));
+        out.add(TokenizerJson.templatePiece("Sequence", sequence, typeId));
+        out.add(TokenizerJson.templatePiece("SpecialToken", sep, typeId));
         return out;
-    }
-
-    private static JsonObject piece(String kind, String id, int typeId) {
-        JsonObject body = new JsonObject();
-        body.addProperty("id", id);
-        body.addProperty("type_id", typeId);
-        JsonObject piece = new JsonObject();
-        piece.add(kind, body);
-        return piece;
     }
 
     /** {@code {"id": "[CLS]", "ids": [101], "tokens": ["[CLS]"]}}: one token, one id. */
