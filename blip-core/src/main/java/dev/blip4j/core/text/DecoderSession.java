@@ -34,7 +34,8 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         if (typed != states) {
             typed.close();
         }
-        this.cache = new DecoderCache(manager, decoder.layers().size());
+        this.cache = new DecoderCache(manager, decoder.layers().size(), DecoderCache.Growth.PREALLOCATE,
+                decoder.config().maxPositions());
     }
 
     @Override

@@ -35,7 +35,8 @@ public final class ReferenceDecoder implements NextTokenModel, AutoCloseable {
         if (typed != imageStates) {
             typed.close();
         }
-        this.cache = new DecoderCache(manager, decoder.layers().size());
+        this.cache = new DecoderCache(manager, decoder.layers().size(), DecoderCache.Growth.CONCATENATE,
+                decoder.config().maxPositions());
     }
 
     @Override
