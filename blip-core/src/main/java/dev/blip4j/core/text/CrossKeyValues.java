@@ -2,6 +2,7 @@ package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.nn.Scoped;
 import java.util.ArrayList;
@@ -59,6 +60,32 @@ final class CrossKeyValues implements AutoCloseable {
         long n = mask.getShape().get(1);
         return mask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(-1e9f).reshape(b, 1, 1, n)
                 .toType(dtype, false);
+    }
+
+    /**
+     * Rows reordered as beam search reorders its beams (row i becomes old row {@code from[i]}): what
+     * transformers' {@code EncoderDecoderCache.reorder_cache} does to the cross-attention cache of
+     * rows that each hold their own copy. Only meaningful without grouping.
+     */
+    CrossKeyValues reorder(int[] from) {
+        if (groups != 1 || bias != null && bias.getShape().get(0) != layers.get(0).key().getShape().get(0)) {
+            throw new IllegalStateException("only ungrouped per-row keys and values can be reordered");
+        }
+        long[] rows = new long[from.length];
+        for (int i = 0; i < from.length; i++) {
+            rows[i] = from[i];
+        }
+        List<KeyValue> moved = new ArrayList<>(layers.size());
+        try (NDArray index = layers.get(0).key().getManager().create(rows)) {
+            NDIndex pick = new NDIndex("{}", index);
+            for (KeyValue kv : layers) {
+                NDList both = Scoped.keepAll(() -> new NDList(kv.key().get(pick), kv.value().get(pick)));
+                moved.add(new KeyValue(both.get(0), both.get(1)));
+            }
+        }
+        NDArray movedBias = bias == null ? null : Scoped.keep(() -> bias.get(new NDIndex("{}", bias.getManager()
+                .create(rows))));
+        return new CrossKeyValues(List.copyOf(moved), movedBias, groups);
     }
 
     Layer layer(int index) {

@@ -54,6 +54,20 @@ public final class SafeTensors {
      * is the memory the weights end up in, so loading needs no second copy of them.
      */
     public static SafeTensorsFile read(Path file) {
+        return read(file, false);
+    }
+
+    /**
+     * Maps the file read-only and returns tensors whose data are views of the mapping: nothing is
+     * copied and nothing lands on the Java heap; pages are read when first touched and can be
+     * dropped by the OS under memory pressure (gallery embeddings, searched in place). Validated
+     * as {@link #read}. The mapping stays valid after the call, until its buffers are collected.
+     */
+    public static SafeTensorsFile map(Path file) {
+        return read(file, true);
+    }
+
+    private static SafeTensorsFile read(Path file, boolean mapped) {
         String where = file.toString();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
@@ -77,8 +91,14 @@ public final class SafeTensors {
             validate(where, header.entries, dataSize);
 
             Map<String, TensorData> tensors = new LinkedHashMap<>();
+            if (mapped && dataSize > Integer.MAX_VALUE) {
+                throw fail(where, "data section of " + dataSize + " bytes is too large to map (2 GiB at most)");
+            }
+            ByteBuffer mapping = mapped ? ch.map(FileChannel.MapMode.READ_ONLY, dataStart, dataSize) : null;
             for (Entry e : header.entries) {
-                ByteBuffer data = readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), true);
+                ByteBuffer data = mapped
+                        ? mapping.slice((int) e.begin, (int) (e.end - e.begin))
+                        : readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), true);
                 tensors.put(e.name, new TensorData(e.dtype, e.shape, data));
             }
             return new SafeTensorsFile(tensors, header.metadata);
