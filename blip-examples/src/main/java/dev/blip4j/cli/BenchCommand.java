@@ -144,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model", modelPath != null ? modelPath : "random " + random + " seed " + seed);
         report.put("device", load.device().toString());
-        report.put("dtype", load.dtype().toString().toLowerCase(Locale.ROOT));
+        report.put("dtype", load.describe());
         report.put("threads", BlipEngine.threads());
         report.put("cores", Runtime.getRuntime().availableProcessors());
         MachineLimits limits = MachineLimits.measure();
@@ -231,7 +231,7 @@ final class BenchCommand implements Callable<Integer> {
             default -> BlipKind.CAPTION;
         };
         return BlipModel.random(new RandomCheckpoint(RandomCheckpoint.Size.parse(random), k, seed), load.device(),
-                load.dtype());
+                load.dtype(), load.precision());
     }
 
     private static boolean supports(BlipModel model, String task) {
@@ -386,7 +386,7 @@ final class BenchCommand implements Callable<Integer> {
     private TaskWork work(String task, BlipModel model, int batch, List<long[]> tokens, int prompt) {
         Blip net = model.network();
         BlipConfig c = net.config();
-        TaskWork work = new TaskWork(c, net.dtype().getNumOfBytes());
+        TaskWork work = new TaskWork(c, bytesPerWeight(), net.dtype().getNumOfBytes());
         long imageTokens = c.vision().tokens();
         int width = c.vision().width();
         int hidden = c.text().hidden();
@@ -446,8 +446,12 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    private int bytesPerWeight() {
-        return load.dtype().getNumOfBytes();
+    int bytesPerWeight() {
+        return switch (load.precision()) {
+            case BFLOAT16 -> 2;
+            case INT8 -> 1;
+            case FLOAT -> load.dtype().getNumOfBytes();
+        };
     }
 
     private static BlipKind kindOf(String name) {

@@ -5,11 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.CpuFeatures;
 import dev.blip4j.core.nn.TorchScript;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,10 +42,10 @@ record MachineLimits(double mmGflops, double onednnGflops, double triadGBps, Str
     }
 
     static MachineLimits measure() {
-        String[] cpu = cpuInfo();
+        List<String> present = FEATURES.stream().filter(CpuFeatures::has).toList();
         try (NDManager m = BlipEngine.newManager(null)) {
-            return new MachineLimits(mm(m), onednn(m), triad(m), cpu[0], List.of(cpu[1].split(" ")).stream()
-                    .filter(f -> !f.isEmpty()).toList(), new TreeSet<>(JniUtils.getFeatures()));
+            return new MachineLimits(mm(m), onednn(m), triad(m), CpuFeatures.model(), present,
+                    new TreeSet<>(JniUtils.getFeatures()));
         }
     }
 
@@ -137,30 +134,6 @@ record MachineLimits(double mmGflops, double onednnGflops, double triadGBps, Str
             }
             return 3.0 * 4 * TRIAD_FLOATS / best / 1e9;
         }
-    }
-
-    /** Model name and the reported flags present, from {@code /proc/cpuinfo} (empty elsewhere). */
-    private static String[] cpuInfo() {
-        String model = System.getProperty("os.arch");
-        Set<String> flags = Set.of();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name") && line.contains(":")) {
-                    model = line.substring(line.indexOf(':') + 1).strip();
-                } else if (line.startsWith("flags") && line.contains(":") && flags.isEmpty()) {
-                    flags = new java.util.HashSet<>(List.of(line.substring(line.indexOf(':') + 1).strip().split("\\s+")));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: report no flags
-        }
-        List<String> present = new ArrayList<>();
-        for (String f : FEATURES) {
-            if (flags.contains(f)) {
-                present.add(f);
-            }
-        }
-        return new String[] {model, String.join(" ", present)};
     }
 
     private static double round(double v) {

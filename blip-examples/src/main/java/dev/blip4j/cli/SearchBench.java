@@ -115,7 +115,8 @@ final class SearchBench {
         long rssAfter = MemoryStats.now().rssBytes();
 
         long embeddingBytes = 4L * size * index.embedDim();
-        TaskWork work = new TaskWork(model.network().config(), model.network().dtype().getNumOfBytes())
+        TaskWork work = new TaskWork(model.network().config(), bench.bytesPerWeight(),
+                model.network().dtype().getNumOfBytes())
                 .textPass("text encoder", 1, MatchingText.MAX_LENGTH, 0, 0)
                 .head("text_proj", 1, model.network().config().text().hidden(), index.embedDim())
                 .scan(size, index.embedDim());

@@ -39,13 +39,20 @@ final class TaskWork {
     }
 
     private final BlipConfig config;
-    private final int weightBytes;
+    private final double weightBytes;
+    private final int stateBytes;
     private final List<Phase> phases = new ArrayList<>();
 
-    /** @param weightBytes bytes per weight (4 for float32, 2 for 16-bit types) */
-    TaskWork(BlipConfig config, int weightBytes) {
+    /**
+     * @param weightBytes bytes per weight of the linear layers (4 for float32, 2 for float16 and
+     *     bfloat16, 1 for int8)
+     * @param stateBytes bytes per element of activations and cached keys and values (4, or 2 for a
+     *     float16 model)
+     */
+    TaskWork(BlipConfig config, double weightBytes, int stateBytes) {
         this.config = config;
         this.weightBytes = weightBytes;
+        this.stateBytes = stateBytes;
     }
 
     /** The ViT over {@code images} images. */
@@ -69,7 +76,7 @@ final class TaskWork {
         TextConfig t = config.text();
         double macs = (double) t.layers() * 2 * tokens * width * t.hidden() * stateRows;
         double weights = (double) t.layers() * 2 * width * t.hidden() * weightBytes;
-        double io = (double) stateRows * tokens * (4.0 * width + t.layers() * 2.0 * t.hidden() * weightBytes);
+        double io = (double) stateRows * tokens * (4.0 * width + t.layers() * 2.0 * t.hidden() * stateBytes);
         add("cross keys/values", 2 * macs, weights + io);
         return this;
     }
@@ -83,7 +90,7 @@ final class TaskWork {
         long h = t.hidden();
         double perToken = layerMacs(tokens, crossTokens);
         double bytes = t.layers() * layerWeights(crossTokens > 0) * weightBytes
-                + crossReads(stateRows, crossTokens) + rows * tokens * (2.0 * h * weightBytes + 4.0 * h);
+                + crossReads(stateRows, crossTokens) + rows * tokens * (2.0 * h * stateBytes + 4.0 * h);
         add(name, 2 * perToken * rows * tokens * t.layers(), bytes);
         return this;
     }
@@ -98,7 +105,7 @@ final class TaskWork {
         double head = (double) h * h + (double) h * c.vocabSize();
         double macs = (double) rows * t * c.layers() * layerMacs(prefix + t, crossTokens) + rows * head;
         double bytes = c.layers() * layerWeights(true) * weightBytes + head * weightBytes
-                + crossReads(stateRows, crossTokens) + (double) rows * c.layers() * 2 * prefix * h * weightBytes
+                + crossReads(stateRows, crossTokens) + (double) rows * c.layers() * 2 * prefix * h * stateBytes
                 + (double) rows * c.vocabSize() * 4;
         add(name, 2 * macs, bytes);
         return this;
@@ -175,7 +182,7 @@ final class TaskWork {
 
     private double crossReads(int stateRows, long crossTokens) {
         TextConfig t = config.text();
-        return (double) stateRows * t.layers() * 2 * crossTokens * t.hidden() * weightBytes;
+        return (double) stateRows * t.layers() * 2 * crossTokens * t.hidden() * stateBytes;
     }
 
     private void add(String name, double flops, double bytes) {

@@ -28,7 +28,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         this.decoder = decoder;
         this.head = head;
         this.manager = states.getManager().newSubManager();
-        DataType dtype = head.decoder().weight().getDataType();
+        DataType dtype = decoder.embeddings().words().getDataType();
         NDArray typed = states.toType(dtype, false);
         this.cross = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
         if (typed != states) {

@@ -36,7 +36,7 @@ public final class TransformersDecoder implements NextTokenModel, AutoCloseable 
         this.decoder = decoder;
         this.head = head;
         this.manager = imageStates.getManager().newSubManager();
-        DataType dtype = head.decoder().weight().getDataType();
+        DataType dtype = decoder.embeddings().words().getDataType();
         NDArray typed = imageStates.toType(dtype, false);
         this.repeated = typed.repeat(0, beams);
         repeated.attach(manager);

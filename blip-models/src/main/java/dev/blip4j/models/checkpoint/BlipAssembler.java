@@ -1,13 +1,16 @@
 package dev.blip4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.Precision;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Mlp;
+import dev.blip4j.core.nn.ReducedLinear;
 import dev.blip4j.core.text.BertAttention;
 import dev.blip4j.core.text.BertLayer;
 import dev.blip4j.core.text.LmHead;
@@ -43,12 +46,18 @@ public final class BlipAssembler {
     private final Weights w;
     private final ConfigHints hints;
     private final Layout layout;
-    private final Map<NDArray, Linear> fusedKeyValues = new IdentityHashMap<>();
+    private final Map<NDArray, Linear.Dense> fusedKeyValues = new IdentityHashMap<>();
+    private final Precision precision;
+    private final NDManager manager;
+    /** One reduced layer per weight: layers the encoder and decoder share stay shared. */
+    private final Map<NDArray, Linear> reduced = new IdentityHashMap<>();
 
-    private BlipAssembler(Weights w, ConfigHints hints, Layout layout) {
+    private BlipAssembler(Weights w, ConfigHints hints, Layout layout, Precision precision, NDManager manager) {
         this.w = w;
         this.hints = hints;
         this.layout = layout;
+        this.precision = precision;
+        this.manager = manager;
     }
 
     /**
@@ -56,11 +65,20 @@ public final class BlipAssembler {
      *     position embeddings are resized when it differs from the checkpoint's
      */
     public static Blip assemble(Weights weights, ConfigHints hints, Layout layout, Integer imageSize,
-            ai.djl.ndarray.NDManager manager) {
-        return new BlipAssembler(weights, hints, layout).build(imageSize, manager);
+            NDManager manager) {
+        return assemble(weights, hints, layout, imageSize, Precision.FLOAT, manager);
     }
 
-    private Blip build(Integer imageSize, ai.djl.ndarray.NDManager manager) {
+    /**
+     * @param precision how the linear layers of the ViT, the text stacks and the LM head keep their
+     *     weights (the small ITC and ITM heads stay as loaded)
+     */
+    public static Blip assemble(Weights weights, ConfigHints hints, Layout layout, Integer imageSize,
+            Precision precision, NDManager manager) {
+        return new BlipAssembler(weights, hints, layout, precision, manager).build(imageSize, manager);
+    }
+
+    private Blip build(Integer imageSize, NDManager manager) {
         if (!w.has(VISION + "patch_embed.proj.weight")) {
             if (w.names().stream().anyMatch(n -> n.startsWith("visual_encoder.blocks.") || n.contains("nlvr"))) {
                 throw new ModelException(w.source() + ": unsupported BLIP variant (no ViT patch embedding)");
@@ -183,11 +201,12 @@ public final class BlipAssembler {
             String p = VISION + "blocks." + i + ".";
             blocks.add(new VisionBlock(
                     w.layerNorm(p + "norm1", width, c.layerNormEps()),
-                    w.linear(p + "attn.qkv", 3L * width, width),
-                    w.linear(p + "attn.proj", width, width),
+                    reduce(w.linear(p + "attn.qkv", 3L * width, width)),
+                    reduce(w.linear(p + "attn.proj", width, width)),
                     c.heads(),
                     w.layerNorm(p + "norm2", width, c.layerNormEps()),
-                    new Mlp(w.linear(p + "mlp.fc1", c.mlpWidth(), width), w.linear(p + "mlp.fc2", width, c.mlpWidth()))));
+                    new Mlp(reduce(w.linear(p + "mlp.fc1", c.mlpWidth(), width)),
+                            reduce(w.linear(p + "mlp.fc2", width, c.mlpWidth())))));
         }
         return new VisionTransformer(c, patchWeight, patchBias, cls, pos, blocks,
                 w.layerNorm(VISION + "norm", width, c.layerNormEps()));
@@ -232,21 +251,22 @@ public final class BlipAssembler {
             stack.add(new BertLayer(
                     attention(p + "attention.", hidden, hidden, heads, eps),
                     cross ? attention(p + "crossattention.", hidden, encoderWidth, heads, eps) : null,
-                    new Mlp(w.linear(p + "intermediate.dense", intermediate, hidden),
-                            w.linear(p + "output.dense", hidden, intermediate)),
+                    new Mlp(reduce(w.linear(p + "intermediate.dense", intermediate, hidden)),
+                            reduce(w.linear(p + "output.dense", hidden, intermediate))),
                     w.layerNorm(p + "output.LayerNorm", hidden, eps)));
         }
         return new TextTransformer(c, embeddings, stack);
     }
 
     private BertAttention attention(String p, int hidden, int inputWidth, int heads, float eps) {
-        Linear key = w.linear(p + "self.key", hidden, inputWidth);
-        Linear value = w.linear(p + "self.value", hidden, inputWidth);
+        Linear.Dense key = w.linear(p + "self.key", hidden, inputWidth);
+        Linear.Dense value = w.linear(p + "self.value", hidden, inputWidth);
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
-        Linear keyValue = fusedKeyValues.computeIfAbsent(key.weight(), k -> Linear.fuse(key, value));
-        return new BertAttention(w.linear(p + "self.query", hidden, hidden), keyValue,
-                w.linear(p + "output.dense", hidden, hidden), w.layerNorm(p + "output.LayerNorm", hidden, eps), heads);
+        Linear.Dense keyValue = fusedKeyValues.computeIfAbsent(key.weight(), k -> Linear.fuse(key, value));
+        return new BertAttention(reduce(w.linear(p + "self.query", hidden, hidden)), reduce(keyValue),
+                reduce(w.linear(p + "output.dense", hidden, hidden)), w.layerNorm(p + "output.LayerNorm", hidden, eps),
+                heads);
     }
 
     private LmHead lmHead(TextConfig c) {
@@ -267,9 +287,17 @@ public final class BlipAssembler {
         if (w.has(LM_HEAD + "decoder.bias")) {
             w.array(LM_HEAD + "decoder.bias", vocab);
         }
-        return new LmHead(w.linear(LM_HEAD + "transform.dense", hidden, hidden),
+        return new LmHead(reduce(w.linear(LM_HEAD + "transform.dense", hidden, hidden)),
                 w.layerNorm(LM_HEAD + "transform.LayerNorm", hidden, c.layerNormEps()),
-                new Linear(decoderWeight, bias));
+                reduce(Linear.of(decoderWeight, bias)));
+    }
+
+    /** The layer in the asked precision, once per weight (so tied layers stay one). */
+    private Linear reduce(Linear.Dense dense) {
+        if (precision == Precision.FLOAT) {
+            return dense;
+        }
+        return reduced.computeIfAbsent(dense.weight(), k -> ReducedLinear.of(dense, precision, manager));
     }
 
     // ---- helpers --------------------------------------------------------------------------------

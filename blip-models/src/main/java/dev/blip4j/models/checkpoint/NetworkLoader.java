@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.Precision;
 import dev.blip4j.models.config.ConfigFiles;
 import dev.blip4j.models.config.ConfigHints;
 import java.nio.file.Files;
@@ -29,6 +31,12 @@ public final class NetworkLoader {
      * @param dtype FLOAT32, or FLOAT16/BFLOAT16 to halve the weights' memory
      */
     public static Loaded load(ModelFiles files, Integer imageSize, Device device, DataType dtype) {
+        return load(files, imageSize, device, dtype, Precision.FLOAT);
+    }
+
+    /** @param precision how the linear layers keep their weights ({@link Precision}) */
+    public static Loaded load(ModelFiles files, Integer imageSize, Device device, DataType dtype,
+            Precision precision) {
         Map<String, TensorData> raw;
         int storageTied = 0;
         if (files.isSafetensors()) {
@@ -42,16 +50,26 @@ public final class NetworkLoader {
         ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 ? ConfigFiles.huggingFace(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 : layout == Layout.ORIGINAL ? ConfigFiles.original(files.dir()) : ConfigHints.none();
-        return load(files.weights(), raw, storageTied, layout, hints, imageSize, device, dtype);
+        return load(files.weights(), raw, storageTied, layout, hints, imageSize, device, dtype, precision);
     }
 
     /** Builds the network of a state dict already in memory (for example a {@link RandomCheckpoint}). */
     public static Loaded load(Path source, Map<String, TensorData> raw, int storageTied, Layout layout,
             ConfigHints hints, Integer imageSize, Device device, DataType dtype) {
+        return load(source, raw, storageTied, layout, hints, imageSize, device, dtype, Precision.FLOAT);
+    }
+
+    /** As above, with the linear layers' weights kept in {@code precision} (float32 weights only). */
+    public static Loaded load(Path source, Map<String, TensorData> raw, int storageTied, Layout layout,
+            ConfigHints hints, Integer imageSize, Device device, DataType dtype, Precision precision) {
+        if (precision != Precision.FLOAT && dtype != DataType.FLOAT32) {
+            throw new InputException(precision + " linear layers start from float32 weights, not " + dtype);
+        }
+        precision.requireSupported();
         NDManager manager = BlipEngine.newManager(device);
         try {
             Weights weights = new Weights(source.getFileName().toString(), raw, layout, manager, dtype);
-            Blip network = BlipAssembler.assemble(weights, hints, layout, imageSize, manager);
+            Blip network = BlipAssembler.assemble(weights, hints, layout, imageSize, precision, manager);
             long[] pos = weights.shape(BlipAssembler.VISION + "pos_embed");
             int grid = (int) Math.round(Math.sqrt(pos[1] - 1));
             ModelInfo info = new ModelInfo(source, layout, network.config(), weights.parameterCount(),

@@ -41,10 +41,12 @@ public final class Weights {
      */
     public Weights(String source, Map<String, TensorData> raw, Layout layout, NDManager manager, DataType dtype) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
-            // DJL 0.36's PyTorch engine aborts the whole process (std::terminate) when an array is
-            // cast to bfloat16, so it is refused here rather than crashing the JVM.
+            // DJL 0.36's PyTorch engine has no bfloat16 in its type mapping: a cast to it (or a
+            // softmax or zeros of it) ends the process with std::terminate. A whole-model bfloat16
+            // is refused here; bfloat16 linear layers (Precision.BFLOAT16) cast inside TorchScript.
             throw new InputException("weights can be kept as float32 or float16, not " + dtype
-                    + (dtype == DataType.BFLOAT16 ? " (DJL 0.36's PyTorch engine aborts the process on bfloat16 casts)" : ""));
+                    + (dtype == DataType.BFLOAT16 ? " (DJL 0.36 aborts the process on bfloat16 arrays; for bfloat16"
+                            + " linear layers load float32 with Precision.BFLOAT16, --dtype bfloat16 in the CLI)" : ""));
         }
         this.source = source;
         this.manager = manager;
@@ -112,10 +114,10 @@ public final class Weights {
         return manager.create(values, new Shape(shape)).toType(dtype, false);
     }
 
-    public Linear linear(String prefix, long out, long in) {
+    public Linear.Dense linear(String prefix, long out, long in) {
         NDArray weight = array(prefix + ".weight", out, in);
         NDArray bias = has(prefix + ".bias") ? array(prefix + ".bias", out) : null;
-        return new Linear(weight, bias);
+        return Linear.of(weight, bias);
     }
 
     public LayerNorm layerNorm(String prefix, long width, float eps) {
