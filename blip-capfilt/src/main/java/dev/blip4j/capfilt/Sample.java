@@ -1,5 +1,6 @@
 package dev.blip4j.capfilt;
 
+import dev.blip4j.core.ArrayText;
 import java.io.Serializable;
 
 /**
@@ -42,5 +43,11 @@ public record Sample(String key, String image, String location, byte[] imageByte
     /** A sample that could not be read; it becomes one error row. */
     static Sample failed(String key, String image, String text, String extra, String error) {
         return new Sample(key, image, null, null, text, extra, error);
+    }
+
+    @Override
+    public String toString() {
+        return "Sample[key=" + key + ", image=" + image + ", location=" + location + ", imageBytes="
+                + ArrayText.of(imageBytes) + ", text=" + text + ", extra=" + extra + ", error=" + error + "]";
     }
 }

@@ -7,7 +7,8 @@ import ai.djl.ndarray.NDManager;
 /**
  * The one place blip4j touches DJL's engine. It pins the PyTorch engine and switches DJL to
  * offline mode before first use, so that nothing ever tries to download a native library or model:
- * the natives come from the {@code pytorch-native-cpu} jar on the class path.
+ * the natives come from the {@code pytorch-native-cpu} jar on the class path, and a machine
+ * without the jar for its platform is told which one to add.
  */
 public final class BlipEngine {
 
@@ -19,11 +20,18 @@ public final class BlipEngine {
         }
     }
 
+    private static volatile boolean started;
+
     private BlipEngine() {}
 
     public static Engine engine() {
+        if (!started) {
+            NativeLibrary.detect().require(); // before DJL, which would try to download a missing library
+        }
         try {
-            return Engine.getEngine(ENGINE);
+            Engine engine = Engine.getEngine(ENGINE);
+            started = true;
+            return engine;
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new BlipException("cannot start the PyTorch engine (" + e.getMessage()
                     + "); blip4j needs ai.djl.pytorch:pytorch-native-cpu on the class path", e);

@@ -47,13 +47,21 @@ public final class BlipRepository extends AbstractRepository {
     BlipRepository(String name, URI uri) {
         super(name, uri);
         this.spec = spec(uri);
-        String last = spec.replaceAll("/+$", "");
+        String last = spec.replace('\\', '/').replaceAll("/+$", "");
         last = last.substring(last.lastIndexOf('/') + 1);
         this.artifactId = last.isEmpty() ? "blip" : last.replace('@', '-');
     }
 
-    /** The path or model id a {@code blip4j:} URL names. */
+    /** The local path a {@code file:} URL names (its query aside). */
+    static Path filePath(URI uri) {
+        return Path.of(URI.create("file:" + uri.getRawPath()));
+    }
+
+    /** The path or model id a {@code blip4j:} URL names, or the path of a {@code file:} URL. */
     static String spec(URI uri) {
+        if ("file".equalsIgnoreCase(uri.getScheme())) {
+            return filePath(uri).toString();
+        }
         if (!SCHEME.equalsIgnoreCase(uri.getScheme())) {
             throw new IllegalArgumentException("not a " + SCHEME + ": URL: " + uri);
         }

@@ -2,6 +2,7 @@ package dev.blip4j.djl;
 
 import ai.djl.translate.Translator;
 import dev.blip4j.models.BlipModel;
+import java.util.Set;
 import java.util.function.BiFunction;
 
 /**
@@ -26,13 +27,24 @@ public interface BlipTask<I, O> {
     Class<O> output();
 
     /**
+     * The arguments this task reads besides the loading ones ({@link TaskArguments#LOADING}); any
+     * other is refused when the model loads.
+     */
+    Set<String> arguments();
+
+    /** How messages name the task: {@code (Image, String)}. */
+    default String describe() {
+        return "(" + input().getSimpleName() + ", " + output().getSimpleName() + ")";
+    }
+
+    /**
      * @param model the loaded model, owned by the DJL model (closed with it)
      * @param arguments the Criteria's and the model URL's arguments (strings, or typed values)
      */
     Translator<I, O> translator(BlipModel model, TaskArguments arguments);
 
     /** A task from its types and how it makes its Translator. */
-    static <I, O> BlipTask<I, O> of(Class<I> input, Class<O> output,
+    static <I, O> BlipTask<I, O> of(Class<I> input, Class<O> output, Set<String> arguments,
             BiFunction<BlipModel, TaskArguments, Translator<I, O>> translator) {
         return new BlipTask<>() {
             @Override
@@ -46,8 +58,13 @@ public interface BlipTask<I, O> {
             }
 
             @Override
-            public Translator<I, O> translator(BlipModel model, TaskArguments arguments) {
-                return translator.apply(model, arguments);
+            public Set<String> arguments() {
+                return arguments;
+            }
+
+            @Override
+            public Translator<I, O> translator(BlipModel model, TaskArguments args) {
+                return translator.apply(model, args);
             }
         };
     }

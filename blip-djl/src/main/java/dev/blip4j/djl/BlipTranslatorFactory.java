@@ -5,6 +5,7 @@ import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
+import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import java.lang.reflect.Type;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ public final class BlipTranslatorFactory implements TranslatorFactory {
     private static final List<BlipTask<?, ?>> TASKS = List.of(
             CaptionTranslator.TEXT,
             CaptionTranslator.CAPTION,
+            CaptionTranslator.CAPTIONS,
             MatchingTasks.ITM,
             VqaTasks.ANSWER,
             VqaTasks.RANK,
@@ -49,6 +51,17 @@ public final class BlipTranslatorFactory implements TranslatorFactory {
         return types;
     }
 
+    /**
+     * True for every pair: a BLIP model has no use for DJL's default translators, which would load
+     * it and then fail at the first {@code predict} (looking for {@code synset.txt}). A pair with no
+     * task is refused by {@link #newInstance} instead, while the model loads, naming the pairs that
+     * exist.
+     */
+    @Override
+    public boolean isSupported(Class<?> input, Class<?> output) {
+        return true;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public <I, O> Translator<I, O> newInstance(Class<I> input, Class<O> output, Model model, Map<String, ?> arguments)
@@ -62,13 +75,13 @@ public final class BlipTranslatorFactory implements TranslatorFactory {
         if (task == null) {
             StringBuilder offered = new StringBuilder();
             for (BlipTask<?, ?> t : TASKS) {
-                offered.append(offered.length() == 0 ? "" : ", ").append('(').append(t.input().getSimpleName())
-                        .append(", ").append(t.output().getSimpleName()).append(')');
+                offered.append(offered.length() == 0 ? "" : ", ").append(t.describe());
             }
-            throw new TranslateException("blip4j has no task taking " + input.getName() + " and giving "
+            throw new InputException("blip4j has no task taking " + input.getName() + " and giving "
                     + output.getName() + "; its (input, output) types are " + offered);
         }
         TaskArguments args = new TaskArguments(arguments);
+        args.requireKnown(task.arguments(), task.describe());
         BlipModel blip = BlipModel.builder(weights(model))
                 .tokenizer(args.path("tokenizer"))
                 .imageSize(args.integer("image_size"))

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -26,23 +27,32 @@ import java.util.function.Function;
  * captions a batch exactly as {@link Captioner#caption(List)} does.
  *
  * <p>Arguments (Criteria {@code optArgument}, or the model URL's query): {@code beams},
- * {@code max_length}, {@code min_length}, {@code repetition_penalty}, {@code prompt}; defaults are
- * the official ones ({@link CaptionOptions#defaults()}).
+ * {@code max_length}, {@code min_length}, {@code repetition_penalty}, {@code prompt}; nucleus
+ * sampling with {@code sample=true} and {@code top_p}, {@code top_k}, {@code temperature},
+ * {@code seed}; {@code num_captions} (with the {@code Caption[]} output). Defaults are the official
+ * ones ({@link CaptionOptions#defaults()}).
  *
- * @param <O> {@code String} (the caption text) or {@link Caption} (text, token ids and score)
+ * @param <O> {@code String} (the caption text), {@link Caption} (text, token ids and score), or
+ *     {@code Caption[]} (the {@code num_captions} captions of the image, best first)
  */
 public final class CaptionTranslator<O> implements Translator<Image, O> {
 
     /** Image in, caption text out. */
-    public static final BlipTask<Image, String> TEXT = task(String.class, Caption::text);
+    public static final BlipTask<Image, String> TEXT = task(String.class, c -> c.get(0).text(), false);
     /** Image in, {@link Caption} (text, token ids, score) out. */
-    public static final BlipTask<Image, Caption> CAPTION = task(Caption.class, c -> c);
+    public static final BlipTask<Image, Caption> CAPTION = task(Caption.class, c -> c.get(0), false);
+    /** Image in, its {@code num_captions} captions out, best first. */
+    public static final BlipTask<Image, Caption[]> CAPTIONS = task(Caption[].class,
+            c -> c.toArray(Caption[]::new), true);
+
+    private static final Set<String> ARGUMENTS = TaskArguments.union(TaskArguments.GENERATION, Set.of("prompt", "num_captions"));
 
     private final BlipModel model;
     private final Captioner captioner;
-    private final Function<Caption, O> output;
+    private final Function<List<Caption>, O> output;
 
-    public CaptionTranslator(BlipModel model, CaptionOptions options, Function<Caption, O> output) {
+    /** @param output what the Predictor returns for one image's captions */
+    public CaptionTranslator(BlipModel model, CaptionOptions options, Function<List<Caption>, O> output) {
         this.model = model;
         this.captioner = new Captioner(model, options);
         this.output = output;
@@ -52,9 +62,14 @@ public final class CaptionTranslator<O> implements Translator<Image, O> {
     public static CaptionOptions options(TaskArguments args) {
         CaptionOptions defaults = CaptionOptions.defaults();
         String prompt = args.string("prompt");
-        return defaults.withGeneration(args.generation(defaults.generation()))
-                .withPrompt(prompt != null ? prompt : defaults.prompt());
+        Integer n = args.integer("num_captions");
+        var generation = args.generation(defaults.generation());
+        if (n != null) {
+            generation = generation.toBuilder().numReturnSequences(n).build();
+        }
+        return defaults.withGeneration(generation).withPrompt(prompt != null ? prompt : defaults.prompt());
     }
+
 
     /**
      * DJL Serving (see {@link Serving}): a request is an image; the answer is
@@ -76,7 +91,7 @@ public final class CaptionTranslator<O> implements Translator<Image, O> {
         });
     }
 
-    private static <O> BlipTask<Image, O> task(Class<O> type, Function<Caption, O> output) {
+    private static <O> BlipTask<Image, O> task(Class<O> type, Function<List<Caption>, O> output, boolean several) {
         return new BlipTask<>() {
             @Override
             public Class<Image> input() {
@@ -89,8 +104,19 @@ public final class CaptionTranslator<O> implements Translator<Image, O> {
             }
 
             @Override
+            public Set<String> arguments() {
+                return ARGUMENTS;
+            }
+
+            @Override
             public Translator<Image, O> translator(BlipModel model, TaskArguments arguments) {
-                return new CaptionTranslator<>(model, options(arguments), output);
+                CaptionOptions options = options(arguments);
+                int n = options.generation().numReturnSequences();
+                if (n > 1 && !several) {
+                    throw new InputException("num_captions=" + n + " gives several captions per image, but "
+                            + describe() + " returns one: load it with the (Image, Caption[]) types");
+                }
+                return new CaptionTranslator<>(model, options, output);
             }
         };
     }
@@ -128,7 +154,7 @@ public final class CaptionTranslator<O> implements Translator<Image, O> {
         List<List<Caption>> captions = captioner.caption(list.singletonOrThrow(), null);
         List<O> out = new ArrayList<>(captions.size());
         for (List<Caption> forImage : captions) {
-            out.add(output.apply(forImage.get(0)));
+            out.add(output.apply(forImage));
         }
         return out;
     }

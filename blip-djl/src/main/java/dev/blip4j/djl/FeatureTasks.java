@@ -9,6 +9,7 @@ import dev.blip4j.models.features.TextFeatures;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.MatchingText;
 import java.util.List;
+import java.util.Set;
 
 /**
  * BLIP's ITC embeddings through DJL, with {@link FeatureExtractor}: an image or a text in, its
@@ -22,11 +23,11 @@ import java.util.List;
 public final class FeatureTasks {
 
     /** Image in, its normalised ITC embedding out. */
-    public static final BlipTask<Image, float[]> IMAGE = BlipTask.of(Image.class, float[].class,
+    public static final BlipTask<Image, float[]> IMAGE = BlipTask.of(Image.class, float[].class, Set.of(),
             FeatureTasks::image);
 
     /** Text in, its normalised ITC embedding out. */
-    public static final BlipTask<String, float[]> TEXT = BlipTask.of(String.class, float[].class,
+    public static final BlipTask<String, float[]> TEXT = BlipTask.of(String.class, float[].class, Set.of(),
             FeatureTasks::text);
 
     private FeatureTasks() {}

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Image-text matching through DJL, with {@link ImageTextMatcher#matchPairs}: a batch of
@@ -27,7 +28,7 @@ import java.util.Map;
 public final class MatchingTasks {
 
     /** {@link ImageText} in, {@link Match} ({@code text}, {@code itm}, {@code itc}) out. */
-    public static final BlipTask<ImageText, Match> ITM = BlipTask.of(ImageText.class, Match.class,
+    public static final BlipTask<ImageText, Match> ITM = BlipTask.of(ImageText.class, Match.class, Set.of("first_token"),
             MatchingTasks::translator);
 
     private MatchingTasks() {}

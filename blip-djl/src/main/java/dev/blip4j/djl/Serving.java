@@ -35,7 +35,9 @@ import java.util.function.Function;
 public final class Serving {
 
     /** Input in, JSON Output out, for the task the arguments or the checkpoint name. */
-    public static final BlipTask<Input, Output> TASK = BlipTask.of(Input.class, Output.class, Serving::forTask);
+    public static final BlipTask<Input, Output> TASK = BlipTask.of(Input.class, Output.class,
+            TaskArguments.union(CaptionTranslator.TEXT.arguments(), MatchingTasks.ITM.arguments(), VqaTasks.ARGUMENTS,
+                    Set.of("task")), Serving::forTask);
 
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues()
             .create();

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -30,12 +31,15 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class VqaTasks {
 
+    /** Generation's arguments, {@code k} and {@code batch_size}. */
+    static final Set<String> ARGUMENTS = TaskArguments.union(TaskArguments.GENERATION, Set.of("k", "batch_size"));
+
     /** {@link VisualQuestion} in, the best generated answer's text out. */
-    public static final BlipTask<VisualQuestion, String> ANSWER = BlipTask.of(VisualQuestion.class, String.class,
+    public static final BlipTask<VisualQuestion, String> ANSWER = BlipTask.of(VisualQuestion.class, String.class, ARGUMENTS,
             VqaTasks::answer);
 
     /** {@link ClosedQuestion} in, the {@link AnswerRanking} of its answer list out ({@code top(n)}, {@code best()}). */
-    public static final BlipTask<ClosedQuestion, AnswerRanking> RANK = BlipTask.of(ClosedQuestion.class, AnswerRanking.class,
+    public static final BlipTask<ClosedQuestion, AnswerRanking> RANK = BlipTask.of(ClosedQuestion.class, AnswerRanking.class, ARGUMENTS,
             VqaTasks::rank);
 
     private VqaTasks() {}

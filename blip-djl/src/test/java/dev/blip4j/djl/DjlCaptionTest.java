@@ -178,18 +178,19 @@ class DjlCaptionTest {
         BlipTranslatorFactory factory = new BlipTranslatorFactory();
         assertTrue(factory.isSupported(Image.class, String.class));
         assertTrue(factory.isSupported(Image.class, Caption.class));
+        assertTrue(factory.isSupported(Image.class, Caption[].class));
         assertTrue(factory.isSupported(ImageText.class, dev.blip4j.models.matching.Match.class));
         assertTrue(factory.isSupported(VisualQuestion.class, String.class));
         assertTrue(factory.isSupported(ClosedQuestion.class, dev.blip4j.models.vqa.AnswerRanking.class));
         assertTrue(factory.isSupported(Image.class, float[].class));
         assertTrue(factory.isSupported(String.class, float[].class));
         assertTrue(factory.isSupported(Input.class, Output.class));
-        assertEquals(8, factory.getSupportedTypes().size());
-        // DJL then falls back to its default factory and reports the types that one supports.
-        assertTrue(!factory.isSupported(Image.class, Integer.class));
-        ai.djl.translate.TranslateException e = assertThrows(ai.djl.translate.TranslateException.class,
+        assertEquals(9, factory.getSupportedTypes().size());
+        // Any other pair is claimed too, so that DJL never falls back to a default translator, and refused by name.
+        assertTrue(factory.isSupported(Image.class, Integer.class));
+        dev.blip4j.core.InputException e = assertThrows(dev.blip4j.core.InputException.class,
                 () -> factory.newInstance(Image.class, Integer.class, null, java.util.Map.of()));
-        assertTrue(e.getMessage().contains("java.lang.Integer") && e.getMessage().contains("Caption")
+        assertTrue(e.getMessage().contains("java.lang.Integer") && e.getMessage().contains("(Image, Caption)")
                 && e.getMessage().contains("(ClosedQuestion, AnswerRanking)"), e.getMessage());
     }
 

@@ -108,9 +108,6 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "N", defaultValue = "8", description = "distinct synthetic images (default: ${DEFAULT-VALUE})")
     int imageCount;
 
-    @Option(names = "--threads", paramLabel = "N", description = "intra-op threads (default: the machine's cores)")
-    Integer threads;
-
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
     int warmup;
 
@@ -124,6 +121,22 @@ final class BenchCommand implements Callable<Integer> {
             description = "after the tasks, caption N images one by one and report resident memory every 100 "
                     + "(every 1000 past 2000) and at N")
     int memoryCaptions;
+
+    @Option(names = "--serve", description = "caption through blip serve on loopback with --clients concurrent clients, "
+            + "against --requests sequential single calls and one offline batch of them")
+    boolean serve;
+
+    @Option(names = "--clients", split = ",", defaultValue = "1,4,8", paramLabel = "N",
+            description = "concurrent clients of --serve (default: ${DEFAULT-VALUE})")
+    List<Integer> clients;
+
+    @Option(names = "--requests", paramLabel = "N", defaultValue = "8",
+            description = "captions per --serve measurement, and the offline batch size (default: ${DEFAULT-VALUE})")
+    int requests;
+
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "8",
+            description = "the server's --max-batch for --serve (default: ${DEFAULT-VALUE})")
+    int maxBatch;
 
     @Mixin
     CommonOptions common;
@@ -140,7 +153,10 @@ final class BenchCommand implements Callable<Integer> {
         if ((modelPath == null) == (random == null)) {
             throw new InputException("bench needs exactly one of --model PATH and --random tiny|base|large");
         }
-        BlipEngine.setThreads(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        BlipEngine.setThreads(load.threads != null ? load.threads : Runtime.getRuntime().availableProcessors());
+        if (serve) {
+            return serveBench(stdout);
+        }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model", modelPath != null ? modelPath : "random " + random + " seed " + seed);
         report.put("device", load.device().toString());
@@ -185,6 +201,32 @@ final class BenchCommand implements Callable<Integer> {
             stdout.println(Json.GSON.toJson(report));
         } else {
             print(stdout, report, results);
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private int serveBench(PrintWriter stdout) throws Exception {
+        if (requests < 1 || maxBatch < 1 || clients.stream().anyMatch(c -> c < 1)) {
+            throw new InputException("--requests, --max-batch and --clients must be at least 1");
+        }
+        GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults();
+        try (BlipModel model = model("caption")) {
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("model", modelPath != null ? modelPath : "random " + random + " seed " + seed);
+            report.put("threads", BlipEngine.threads());
+            report.put("cores", Runtime.getRuntime().availableProcessors());
+            report.putAll(new ServeBench(model, g, syntheticImages(imageCount)).run(clients, requests, maxBatch));
+            if (common.json) {
+                stdout.println(Json.GSON.toJson(report));
+            } else {
+                report.forEach((k, v) -> {
+                    if (!k.equals("rows")) {
+                        stdout.println(k + ": " + v);
+                    }
+                });
+                ServeBench.print(stdout, report);
+            }
         }
         stdout.flush();
         return 0;

@@ -17,7 +17,8 @@ import picocli.CommandLine.ParseResult;
         description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
         subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, FeaturesCommand.class,
                 IndexCommand.class, SearchCommand.class, VqaCommand.class, CapFiltCommand.class, ConvertCommand.class,
-                BenchCommand.class, SoakCommand.class})
+                BenchCommand.class, ServeCommand.class, SoakCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BlipCli {
 
     public static final int EXIT_INTERNAL = 1;
@@ -42,6 +43,7 @@ public final class BlipCli {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         try {
             CommandLine cli = new CommandLine(root);
+            standardHelpEverywhere(cli);
             cli.setCaseInsensitiveEnumValuesAllowed(true);
             cli.setOut(out);
             cli.setErr(err);
@@ -61,6 +63,17 @@ public final class BlipCli {
         }
     }
 
+    /**
+     * Every command answers {@code --help}/{@code -h} (and {@code --version}) with exit 0, also the
+     * commands that have required options and those added later.
+     */
+    static void standardHelpEverywhere(CommandLine cli) {
+        if (cli.getCommandSpec().findOption("--help") == null) {
+            cli.getCommandSpec().mixinStandardHelpOptions(true);
+        }
+        cli.getSubcommands().values().forEach(BlipCli::standardHelpEverywhere);
+    }
+
     /** One line; with {@code --verbose} the stack trace after it. */
     static int report(Throwable e, Path file, PrintWriter err, boolean verbose) {
         err.println(ErrorLine.of(e, file));
@@ -73,7 +86,11 @@ public final class BlipCli {
 
     private static int usageError(CommandLine.ParameterException e, PrintWriter err, boolean verbose) {
         String command = e.getCommandLine().getCommandSpec().qualifiedName();
-        err.println("error: " + ErrorLine.what(e) + " (see '" + command + " --help')");
+        String suggestion = "";
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            suggestion = "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+        }
+        err.println("error: " + ErrorLine.what(e) + suggestion + " (see '" + command + " --help')");
         if (verbose) {
             e.printStackTrace(err);
         }

@@ -74,13 +74,9 @@ public final class CapFiltArgs {
             description = "text the captions continue, stripped from them (default: '${DEFAULT-VALUE}')")
     String prompt;
 
-    @Option(names = "--threads", paramLabel = "N",
-            description = "intra-op threads of the engine (default: the machine's cores; on Spark, spark.task.cpus)")
-    Integer threads;
-
-    /** {@code --threads} as given, or null. */
+    /** {@code --threads} as given (a loading option; on Spark the default is spark.task.cpus), or null. */
     public Integer threads() {
-        return threads;
+        return load.threads;
     }
 
     /** The options as the library takes them; a bad {@code --first-token} is a usage error of {@code cli}. */

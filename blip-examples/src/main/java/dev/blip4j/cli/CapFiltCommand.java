@@ -42,9 +42,6 @@ public final class CapFiltCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         CapFiltRun.Result result;
-        if (args.threads() != null) {
-            dev.blip4j.core.BlipEngine.setThreads(args.threads());
-        }
         try (BlipModel captioner = args.load(args.captioner()); BlipModel filter = args.load(args.filter())) {
             CapFiltRun run = new CapFiltRun(captioner, filter, options);
             Progress[] progress = new Progress[1];

@@ -10,6 +10,7 @@ import dev.blip4j.models.image.RgbImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "caption", mixinStandardHelpOptions = true, description = "Caption images (a folder means every image in it).")
@@ -73,8 +73,8 @@ final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "images per forward pass (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Parameters(paramLabel = "IMAGE_OR_DIR", arity = "1..*", description = "image files or folders of images")
-    List<Path> inputs;
+    @Mixin
+    ImageArgs images;
 
     @Spec
     CommandSpec spec;
@@ -84,9 +84,8 @@ final class CaptionCommand implements Callable<Integer> {
         CaptionOptions options = options();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        List<Path> files = ImageInputs.expand(inputs, false);
-        List<List<Map<String, Object>>> perFile = new ArrayList<>();
-        files.forEach(f -> perFile.add(new ArrayList<>()));
+        List<Path> files = images.files(null, false, null);
+        Rows rows = common.rows(out, "image", "caption");
         boolean failed = false;
         try (BlipModel m = model.load()) {
             Captioner captioner = captioner(m, options);
@@ -95,53 +94,55 @@ final class CaptionCommand implements Callable<Integer> {
                 int end = Math.min(files.size(), start + batchSize);
                 List<Integer> loaded = new ArrayList<>();
                 List<RgbImage> images = new ArrayList<>();
+                Map<Integer, InputException> unusable = new HashMap<>();
                 for (int f = start; f < end; f++) {
                     try {
                         images.add(m.readImage(files.get(f)));
                         loaded.add(f);
                     } catch (InputException e) {
-                        failed = true;
-                        perFile.get(f).add(itemError(files.get(f), e, err));
+                        unusable.put(f, e);
                     }
                 }
-                List<List<Caption>> captions;
+                Map<Integer, List<Caption>> captioned = new HashMap<>();
                 try {
-                    captions = captioner.caption(images);
-                } catch (InputException e) { // a batch the model refused: each of its images failed
-                    failed = true;
-                    for (int f : loaded) {
-                        perFile.get(f).add(itemError(files.get(f), e, err));
+                    List<List<Caption>> captions = captioner.caption(images);
+                    for (int i = 0; i < loaded.size(); i++) {
+                        captioned.put(loaded.get(i), captions.get(i));
                     }
-                    loaded.clear();
-                    captions = List.of();
+                } catch (InputException e) { // a batch the model refused: each of its images failed
+                    loaded.forEach(f -> unusable.put(f, e));
                 }
-                for (int i = 0; i < loaded.size(); i++) {
-                    Path file = files.get(loaded.get(i));
-                    for (Caption c : captions.get(i)) {
+                failed |= !unusable.isEmpty();
+                for (int f = start; f < end; f++) { // in file order, whatever failed where
+                    Path file = files.get(f);
+                    if (unusable.containsKey(f)) {
+                        itemError(file, unusable.get(f), err, rows);
+                        continue;
+                    }
+                    for (Caption c : captioned.get(f)) {
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("image", file.toString());
                         row.put("caption", c.text());
                         row.put("token_ids", c.tokenIds());
                         row.put("score", c.score());
-                        perFile.get(loaded.get(i)).add(row);
-                        if (!common.json) {
-                            out.println(file + "\t" + c.text());
-                        }
+                        rows.add(row, file, c.text());
                     }
                 }
                 progress.advance(end - start);
             }
         }
-        if (common.json) {
-            out.println(Json.GSON.toJson(perFile.stream().flatMap(List::stream).toList()));
-        }
-        out.flush();
+        rows.finish();
         err.flush();
         return failed ? BlipCli.EXIT_INPUT : 0;
     }
 
-    /** The options as the library takes them; values it refuses are usage errors (exit 2). */
+    /**
+     * The options as the library takes them; values it refuses are usage errors (exit 2), and so
+     * are options that would change nothing or contradict each other.
+     */
     private CaptionOptions options() {
+        Decoding.refuseInert(spec, sample, "--top-p", "--top-k", "--temperature", "--seed");
+        Decoding.refuseContradictions(spec, greedy, sample);
         try {
             GenerationConfig generation = GenerationConfig.builder()
                     .numBeams(greedy || sample ? 1 : beams)
@@ -170,14 +171,15 @@ final class CaptionCommand implements Callable<Integer> {
         }
     }
 
-    /** Reports one failed image (stderr line unless --json) and returns its JSON row. */
-    private Map<String, Object> itemError(Path file, InputException e, PrintWriter err) {
-        if (!common.json) {
+    /** Reports one failed image: a stderr line in plain output, a row with {@code error} in JSON. */
+    private void itemError(Path file, InputException e, PrintWriter err, Rows rows) {
+        if (rows.plain()) {
             BlipCli.report(e, file, err, common.verbose);
+            return;
         }
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("image", file.toString());
         row.put("error", ErrorLine.what(e));
-        return row;
+        rows.add(row);
     }
 }

@@ -53,6 +53,9 @@ final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--image", paramLabel = "IMG", description = "an image (or a folder of images); repeat for several")
     List<Path> images = new ArrayList<>();
 
+    @Mixin
+    ImageArgs imageArgs;
+
     @Option(names = "--text", paramLabel = "T", description = "a text; repeat for several")
     List<String> texts = new ArrayList<>();
 
@@ -71,7 +74,9 @@ final class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<Path> files = ImageInputs.expand(images, false);
+        List<Path> given = new ArrayList<>(images);
+        given.addAll(imageArgs.positional);
+        List<Path> files = ImageInputs.expand(given, false);
         String chosen = mode != null ? mode.toLowerCase(Locale.ROOT)
                 : files.isEmpty() ? "text" : texts.isEmpty() ? "image" : "multimodal";
         switch (chosen) {
@@ -110,13 +115,14 @@ final class FeaturesCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         Map<String, long[]> shapes = new LinkedHashMap<>();
         new java.util.TreeMap<>(tensors).forEach((k, v) -> shapes.put(k, v.shape()));
-        if (common.json) {
+        if (common.json || common.jsonl) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("out", out.toString());
             report.put("mode", chosen);
             report.put("tensors", shapes);
-            o.println(Json.GSON.toJson(report));
+            o.println(common.jsonl ? new com.google.gson.Gson().toJson(report) : Json.GSON.toJson(report));
         } else {
+            o.println("tensor\tshape");
             shapes.forEach((k, v) -> o.println(k + "\t" + Arrays.toString(v)));
         }
         o.flush();

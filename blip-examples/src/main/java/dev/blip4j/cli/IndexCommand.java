@@ -28,8 +28,12 @@ final class IndexCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--images", required = true, paramLabel = "DIR", description = "a folder of images (or an image); repeat for several")
+    @Option(names = "--images", paramLabel = "DIR", description = "a folder of images (or an image); repeat for several"
+            + " (or give them as IMAGE_OR_DIR)")
     List<Path> images;
+
+    @Mixin
+    ImageArgs imageArgs;
 
     @Option(names = "--out", required = true, paramLabel = "INDEX_DIR", description = "the index folder, created or updated")
     Path out;
@@ -54,7 +58,7 @@ final class IndexCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        List<Path> files = ImageInputs.expand(images, true);
+        List<Path> files = imageArgs.files(images, true, "--images");
         IndexReport report;
         try (BlipModel m = model.load()) {
             GalleryIndexer indexer = new GalleryIndexer(m, new IndexOptions(batchSize, chunkSize, keepImageTokens));
@@ -80,7 +84,7 @@ final class IndexCommand implements Callable<Integer> {
             };
             report = add ? indexer.add(out, files, listener) : indexer.build(out, files, listener);
         }
-        if (common.json) {
+        if (common.json || common.jsonl) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("index", out.toString());
             json.put("images", report.images());
@@ -95,7 +99,7 @@ final class IndexCommand implements Callable<Integer> {
                 failed.add(row);
             }
             json.put("failed", failed);
-            stdout.println(Json.GSON.toJson(json));
+            stdout.println(common.jsonl ? new com.google.gson.Gson().toJson(json) : Json.GSON.toJson(json));
         } else {
             stdout.printf("%s: %d images (%d reused, %d added, %d removed, %d failed)%n", out, report.images(),
                     report.reused(), report.added(), report.removed(), report.failed().size());

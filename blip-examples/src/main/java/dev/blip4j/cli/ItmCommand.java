@@ -6,9 +6,9 @@ import dev.blip4j.models.matching.Match;
 import dev.blip4j.models.matching.MatchOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,8 +26,11 @@ final class ItmCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--image", required = true, paramLabel = "IMG", description = "the image")
+    @Option(names = "--image", paramLabel = "IMG", description = "an image (or give images as IMAGE_OR_DIR)")
     Path image;
+
+    @Mixin
+    ImageArgs images;
 
     @Option(names = "--text", required = true, paramLabel = "T", description = "a text to score (repeat for several)")
     List<String> texts;
@@ -44,25 +47,31 @@ final class ItmCommand implements Callable<Integer> {
     public Integer call() {
         MatchOptions options = MatchOptions.defaults().withFirstToken(FirstTokens.parse(firstToken, spec.commandLine()));
         PrintWriter out = spec.commandLine().getOut();
+        List<Path> files = images.files(image == null ? null : List.of(image), false, "--image");
+        boolean several = files.size() > 1;
+        Rows rows = several ? common.rows(out, "image", "itm", "itc", "text") : common.rows(out, "itm", "itc", "text");
         try (BlipModel m = model.load()) {
-            List<Match> matches = new ImageTextMatcher(m, options).match(image, texts);
-            if (common.json) {
-                List<Map<String, Object>> rows = new ArrayList<>();
-                for (Match match : matches) {
+            ImageTextMatcher matcher = new ImageTextMatcher(m, options);
+            for (Path file : files) {
+                for (Match match : matcher.match(file, texts)) {
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("text", match.text());
                     row.put("itm", match.itm());
                     row.put("itc", match.itc());
-                    rows.add(row);
-                }
-                out.println(Json.GSON.toJson(rows));
-            } else {
-                for (Match match : matches) {
-                    out.printf("%.6f\t%.6f\t%s%n", match.itm(), match.itc(), match.text());
+                    if (several) {
+                        row.put("image", file.toString());
+                    }
+                    String itm = String.format(Locale.ROOT, "%.6f", match.itm());
+                    String itc = String.format(Locale.ROOT, "%.6f", match.itc());
+                    if (several) {
+                        rows.add(row, file, itm, itc, match.text());
+                    } else {
+                        rows.add(row, itm, itc, match.text());
+                    }
                 }
             }
         }
-        out.flush();
+        rows.finish();
         return 0;
     }
 }

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** How to load a model, whatever names it: hub access, tokenizer, image size, device, weight type. */
+/** How to load a model, whatever names it: hub access, tokenizer, image size, device, weight type, threads. */
 final class LoadOptions {
 
     @Option(names = "--offline", description = "never touch the network: a model id must be in the "
@@ -40,17 +40,32 @@ final class LoadOptions {
                     + "as PyTorch's quantize_dynamic; faster, approximately equal outputs")
     String quantize;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = "intra-op threads of the engine (default: the machine's cores; 1 on a busy machine)")
+    Integer threads;
+
     BlipModel load(String model) {
         return builder(model).load();
     }
 
-    /** The loading options given on the command line, download progress on stderr. */
+    /** The loading options given on the command line, download progress on stderr; sets {@code --threads}. */
     BlipModel.Builder builder(String model) {
+        applyThreads();
         HubSettings hub = HubSettings.fromEnvironment();
         return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).dtype(dtype())
                 .precision(precision()).hub(hub).offline(offline)
                 .downloadProgress(hub.progressBars() ? new DownloadBars(new PrintWriter(System.err, true))
                         : DownloadProgress.NONE);
+    }
+
+    /** Sets the engine's intra-op threads when {@code --threads} was given. */
+    void applyThreads() {
+        if (threads != null) {
+            if (threads < 1) {
+                throw new UsageException("--threads must be at least 1, got " + threads);
+            }
+            dev.blip4j.core.BlipEngine.setThreads(threads);
+        }
     }
 
     Device device() {

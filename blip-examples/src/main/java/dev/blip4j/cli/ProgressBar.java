@@ -2,11 +2,15 @@ package dev.blip4j.cli;
 
 import java.io.PrintWriter;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
- * A one-line progress bar on a terminal stream (stderr), redrawn in place with a carriage return:
- * label, bar, done/total, rate and time left. Counts items ("img") or bytes (shown in KiB/MiB/GiB).
- * Redraws at most every 100 ms and once at the end, so it costs nothing per item or buffer.
+ * Progress on stderr: label, done/total, rate and time left. Counts items ("img") or bytes (shown
+ * in KiB/MiB/GiB). On a terminal it is one bar redrawn in place with a carriage return, at most
+ * every 100 ms and once at the end. Anywhere else (a log file, CI, a pipe), where a carriage
+ * return would pile up or show nothing until the end, it writes a plain line every
+ * {@link #LINE_SECONDS} seconds and a last one at the end. Either way it costs nothing per item
+ * or buffer.
  */
 public final class ProgressBar {
 
@@ -18,8 +22,12 @@ public final class ProgressBar {
         BYTES
     }
 
+    /** Seconds between two lines when stderr is not a terminal. */
+    static final int LINE_SECONDS = 5;
+
     private static final int WIDTH = 30;
     private static final long REDRAW_NANOS = 100_000_000L;
+    private static final long LINE_NANOS = LINE_SECONDS * 1_000_000_000L;
 
     private final PrintWriter out;
     private final String label;
@@ -27,9 +35,12 @@ public final class ProgressBar {
     private final long initial;
     private final Units units;
     private final String unitName;
-    private final long start = System.nanoTime();
+    private final boolean terminal;
+    private final LongSupplier clock;
+    private final long start;
     private long done;
-    private long lastDraw = Long.MIN_VALUE;
+    private long lastDraw;
+    private boolean drawn;
     private boolean finished;
 
     /**
@@ -39,7 +50,19 @@ public final class ProgressBar {
      * @param unitName the unit of {@link Units#COUNT} ("img"); ignored for bytes
      */
     public ProgressBar(PrintWriter out, String label, long total, long initial, Units units, String unitName) {
+        this(out, label, total, initial, units, unitName, Terminal.stderrIsTerminal(), System::nanoTime);
+    }
+
+    /**
+     * @param terminal redraw one bar in place (a terminal) or write lines every few seconds (a log)
+     * @param clock nanoseconds, as {@link System#nanoTime()}
+     */
+    ProgressBar(PrintWriter out, String label, long total, long initial, Units units, String unitName,
+            boolean terminal, LongSupplier clock) {
         this.out = out;
+        this.terminal = terminal;
+        this.clock = clock;
+        this.start = clock.getAsLong();
         this.label = label == null ? "" : label;
         this.total = total;
         this.initial = Math.max(0, initial);
@@ -50,9 +73,20 @@ public final class ProgressBar {
 
     public synchronized void advance(long amount) {
         done += amount;
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         boolean complete = total >= 0 && done >= total;
-        if (complete || now - lastDraw >= REDRAW_NANOS) {
+        if (!terminal) {
+            if (complete) {
+                finish();
+            } else if (now - (drawn ? lastDraw : start) >= LINE_NANOS) {
+                drawn = true;
+                lastDraw = now;
+                line(now, false);
+            }
+            return;
+        }
+        if (complete || !drawn || now - lastDraw >= REDRAW_NANOS) {
+            drawn = true;
             lastDraw = now;
             draw(now);
             if (complete) {
@@ -67,8 +101,38 @@ public final class ProgressBar {
             return;
         }
         finished = true;
-        draw(System.nanoTime());
+        if (!terminal) {
+            line(clock.getAsLong(), true);
+            return;
+        }
+        draw(clock.getAsLong());
         out.println();
+        out.flush();
+    }
+
+    /** One log line: {@code label 120/500 img (24%), 3.2 img/s, ETA 118s}, or {@code done in} at the end. */
+    private void line(long now, boolean last) {
+        double seconds = Math.max((now - start) / 1e9, 1e-9);
+        double rate = (done - initial) / seconds;
+        StringBuilder line = new StringBuilder();
+        if (!label.isEmpty()) {
+            line.append(label).append(' ');
+        }
+        line.append(units == Units.COUNT ? String.valueOf(done) : amount(done));
+        if (total >= 0) {
+            line.append('/').append(amount(total)).append(String.format(Locale.ROOT, " (%d%%)",
+                    Math.round(100.0 * done / Math.max(total, 1))));
+        } else if (units == Units.COUNT && !unitName.isEmpty()) {
+            line.append(' ').append(unitName);
+        }
+        line.append(", ").append(units == Units.COUNT ? rate(rate) + (unitName.isEmpty() ? "" : " " + unitName)
+                : amount(Math.round(rate))).append("/s");
+        if (last) {
+            line.append(String.format(Locale.ROOT, ", done in %ds", Math.round(seconds)));
+        } else if (total >= 0 && rate > 0) {
+            line.append(String.format(Locale.ROOT, ", ETA %ds", Math.round((total - done) / rate)));
+        }
+        out.println(line);
         out.flush();
     }
 

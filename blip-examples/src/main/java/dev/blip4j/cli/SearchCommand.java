@@ -1,6 +1,5 @@
 package dev.blip4j.cli;
 
-import com.google.gson.Gson;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.features.ModelIdentity;
@@ -18,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -110,39 +110,45 @@ final class SearchCommand implements Callable<Integer> {
         return result.problems().isEmpty() ? 0 : BlipCli.EXIT_INPUT;
     }
 
+    /**
+     * The hits; with {@code --rerank}, the re-ranked ones (ITM + ITC) and those ranked by ITC only
+     * are two labelled groups in plain output, since their scores are not on one scale.
+     */
     private void print(SearchResult result) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (common.json) {
-            List<Map<String, Object>> rows = new ArrayList<>();
-            for (SearchHit h : result.hits()) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("rank", h.rank());
-                row.put("path", h.path());
-                if (h.text() != null) {
-                    row.put("text", h.text());
-                }
-                row.put("score", h.score());
-                row.put("itc", h.itc());
-                row.put("itm", h.itm());
-                row.put("itm_logit", h.itmLogit());
-                if (h.error() != null) {
-                    row.put("error", h.error());
-                }
-                rows.add(row);
+        Rows rows = common.rows(out, "rank", "score", "itc", "itm", result.hits().stream().anyMatch(h -> h.text() != null)
+                ? "text" : "path").withNulls();
+        Boolean reranked = null;
+        for (SearchHit h : result.hits()) {
+            boolean byItm = h.itm() != null || h.error() != null && rerank > 0 && h.rank() <= rerank;
+            if (rerank > 0 && (reranked == null || reranked != byItm)) {
+                rows.note(byItm ? "# re-ranked: score = ITM logit + ITC (the best " + rerank + " by ITC)"
+                        : "# ranked by ITC only: score = ITC cosine");
+                reranked = byItm;
             }
-            Gson withNulls = Json.GSON.newBuilder().serializeNulls().create();
-            out.println(withNulls.toJson(rows));
-        } else {
-            for (SearchHit h : result.hits()) {
-                out.printf("%d\t%.6f\t%.6f\t%s\t%s%n", h.rank(), h.score(), h.itc(),
-                        h.itm() == null ? "-" : String.format("%.6f", h.itm()), h.path() != null ? h.path() : h.text());
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("rank", h.rank());
+            row.put("path", h.path());
+            if (h.text() != null) {
+                row.put("text", h.text());
             }
+            row.put("score", h.score());
+            row.put("itc", h.itc());
+            row.put("itm", h.itm());
+            row.put("itm_logit", h.itmLogit());
+            if (h.error() != null) {
+                row.put("error", h.error());
+            }
+            rows.add(row, h.rank(), String.format(Locale.ROOT, "%.6f", h.score()),
+                    String.format(Locale.ROOT, "%.6f", h.itc()),
+                    h.itm() == null ? "-" : String.format(Locale.ROOT, "%.6f", h.itm()),
+                    h.path() != null ? h.path() : h.text());
         }
+        rows.finish();
         for (String problem : result.problems()) {
             err.println("error: " + problem);
         }
-        out.flush();
         err.flush();
     }
 

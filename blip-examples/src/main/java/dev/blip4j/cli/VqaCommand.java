@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -36,8 +37,11 @@ final class VqaCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--image", required = true, paramLabel = "IMG", description = "the image the questions are about")
+    @Option(names = "--image", paramLabel = "IMG", description = "the image the questions are about (or give images as IMAGE_OR_DIR)")
     Path image;
+
+    @Mixin
+    ImageArgs images;
 
     @Option(names = "--question", required = true, paramLabel = "Q",
             description = "a question; repeat for several (the image is encoded once)")
@@ -90,6 +94,7 @@ final class VqaCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--beams, --greedy, --max-length,"
                     + " --min-length and --repetition-penalty apply to generated answers, not to ranking with --answers");
         }
+        Decoding.refuseContradictions(spec, greedy, false);
         int n = top != null ? top : DEFAULT_TOP;
         if (n < 1) {
             throw new InputException("--top must be at least 1, got " + n);
@@ -103,46 +108,65 @@ final class VqaCommand implements Callable<Integer> {
                 .build();
         VqaOptions options = new VqaOptions(generation, k != null ? k : VqaOptions.DEFAULT_CANDIDATES, batchSize);
         PrintWriter out = spec.commandLine().getOut();
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Path> files = images.files(image == null ? null : List.of(image), false, "--image");
+        boolean several = files.size() > 1;
+        List<String> columns = new ArrayList<>(List.of("question", "answer"));
+        if (rank) {
+            columns.add("probability");
+        }
+        if (several) {
+            columns.add(0, "image");
+        }
+        Rows rows = common.rows(out, columns.toArray(String[]::new));
         try (BlipModel m = model.load()) {
             VisualQuestionAnswerer vqa = new VisualQuestionAnswerer(m, options);
             AnswerList list = rank ? AnswerList.load(answers, m) : null;
-            RgbImage img = m.readImage(image);
-            if (rank) {
-                for (AnswerRanking r : vqa.rank(img, questions, list)) {
-                    List<Map<String, Object>> ranked = new ArrayList<>();
-                    for (RankedAnswer a : r.top(n)) {
-                        Map<String, Object> entry = new LinkedHashMap<>();
-                        entry.put("answer", a.answer());
-                        entry.put("score", a.score());
-                        entry.put("probability", a.probability());
-                        ranked.add(entry);
-                        if (!common.json) {
-                            out.printf("%s\t%s\t%.4f%n", r.question(), a.answer(), a.probability());
+            for (Path file : files) {
+                RgbImage img = m.readImage(file);
+                if (rank) {
+                    for (AnswerRanking r : vqa.rank(img, questions, list)) {
+                        List<Map<String, Object>> ranked = new ArrayList<>();
+                        for (RankedAnswer a : r.top(n)) {
+                            Map<String, Object> entry = new LinkedHashMap<>();
+                            entry.put("answer", a.answer());
+                            entry.put("score", a.score());
+                            entry.put("probability", a.probability());
+                            ranked.add(entry);
+                        }
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("question", r.question());
+                        row.put("answers", ranked);
+                        if (several) {
+                            row.put("image", file.toString());
+                        }
+                        if (!rows.plain()) {
+                            rows.add(row);
+                        }
+                        for (RankedAnswer a : r.top(n)) {
+                            String p = String.format(Locale.ROOT, "%.4f", a.probability());
+                            rows.note(several ? file + "\t" + r.question() + "\t" + a.answer() + "\t" + p
+                                    : r.question() + "\t" + a.answer() + "\t" + p);
                         }
                     }
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("question", r.question());
-                    row.put("answers", ranked);
-                    rows.add(row);
-                }
-            } else {
-                for (Answer a : vqa.answer(img, questions)) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("question", a.question());
-                    row.put("answer", a.text());
-                    row.put("score", a.score());
-                    rows.add(row);
-                    if (!common.json) {
-                        out.println(a.question() + "\t" + a.text());
+                } else {
+                    for (Answer a : vqa.answer(img, questions)) {
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("question", a.question());
+                        row.put("answer", a.text());
+                        row.put("score", a.score());
+                        if (several) {
+                            row.put("image", file.toString());
+                        }
+                        if (several) {
+                            rows.add(row, file, a.question(), a.text());
+                        } else {
+                            rows.add(row, a.question(), a.text());
+                        }
                     }
                 }
             }
         }
-        if (common.json) {
-            out.println(Json.GSON.toJson(rows));
-        }
-        out.flush();
+        rows.finish();
         return 0;
     }
 }

@@ -88,4 +88,25 @@ class BenchCommandTest {
         }
         return img;
     }
+
+    @Test
+    void serveBenchComparesServedCaptionsWithSingleCallsAndABatch() {
+        Run bench = blip("bench", "--random", "tiny", "--serve", "--clients", "1,2", "--requests", "2", "--images", "2",
+                "--greedy", "--json");
+        assertEquals(0, bench.exit(), bench.err());
+        JsonObject report = JsonParser.parseString(bench.out()).getAsJsonObject();
+        JsonArray rows = report.getAsJsonArray("rows");
+        assertEquals(4, rows.size(), bench.out());
+        assertEquals("sequential single calls", rows.get(0).getAsJsonObject().get("mode").getAsString());
+        assertEquals("offline batch 2", rows.get(1).getAsJsonObject().get("mode").getAsString());
+        assertEquals("served, 2 clients", rows.get(3).getAsJsonObject().get("mode").getAsString());
+        for (var r : rows) {
+            JsonObject row = r.getAsJsonObject();
+            assertTrue(row.get("captions_per_s").getAsDouble() > 0, row.toString());
+            assertTrue(row.get("p95_ms").getAsDouble() >= row.get("p50_ms").getAsDouble(), row.toString());
+        }
+        assertEquals(1.0, rows.get(0).getAsJsonObject().get("vs_sequential").getAsDouble());
+        assertEquals("2/2", report.get("offline_batch_token_ids_equal").getAsString());
+        assertEquals("4/4", report.get("served_token_ids_equal").getAsString());
+    }
 }

@@ -176,7 +176,9 @@ class CliBadInputTest {
         CliRun text = CliRun.of("caption", "--model", captionModel.toString(), "--greedy", folder.toString());
         assertEquals(4, text.exit(), text.toString());
         assertFalse(text.hasStackTrace(), text.toString());
-        List<String> captioned = text.out().lines().toList();
+        List<String> lines = text.out().lines().toList();
+        assertEquals("image\tcaption", lines.get(0), "a header line first");
+        List<String> captioned = lines.subList(1, lines.size());
         assertEquals(2, captioned.size(), text.toString());
         assertTrue(captioned.get(0).startsWith(folder.resolve("a-good.png") + "\t"), captioned.get(0));
         assertTrue(captioned.get(1).startsWith(folder.resolve("c-good.png") + "\t"), captioned.get(1));

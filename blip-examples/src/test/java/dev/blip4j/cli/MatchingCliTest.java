@@ -211,7 +211,7 @@ class MatchingCliTest {
         String first = rows.get(0).getAsJsonObject().get("path").getAsString();
         Run similar = blip("search", "--index", index.toString(), "--model", model, "--image", first, "--k", "1");
         assertEquals(0, similar.code(), similar.err());
-        assertTrue(similar.out().startsWith("1\t1.0000"), similar.out());
+        assertTrue(similar.out().startsWith("rank\tscore\titc\titm\tpath\n1\t1.0000"), similar.out());
 
         // a re-ranked image that vanished: reported, the rest still searched, exit 4
         Files.delete(Path.of(first));

@@ -194,7 +194,9 @@ class VqaCommandTest {
         JsonObject results = expected().getAsJsonObject("results");
         Result r = run(args("hf", 1).toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        String[] lines = r.out().split("\n");
+        String[] all = r.out().split("\n");
+        assertEquals("question\tanswer", all[0], "a header line first");
+        String[] lines = java.util.Arrays.copyOfRange(all, 1, all.length);
         assertEquals(3, lines.length);
         assertEquals(questions().get(1) + "\t" + results.getAsJsonObject("generate").getAsJsonArray("answers").get(1)
                 .getAsString(), lines[1]);
@@ -202,7 +204,9 @@ class VqaCommandTest {
         r = run(args("hf", 1, "--answers", goldenAnswerList().toString(), "--k", "4", "--top", "2")
                 .toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        lines = r.out().split("\n");
+        all = r.out().split("\n");
+        assertEquals("question\tanswer\tprobability", all[0], "a header line first");
+        lines = java.util.Arrays.copyOfRange(all, 1, all.length);
         assertEquals(6, lines.length);
         assertTrue(lines[2].startsWith(questions().get(1) + "\t"
                 + results.getAsJsonObject("rank").getAsJsonArray("answers").get(1).getAsString() + "\t"), lines[2]);

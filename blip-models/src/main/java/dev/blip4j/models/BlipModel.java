@@ -22,6 +22,8 @@ import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BlipTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -126,6 +128,19 @@ public final class BlipModel implements AutoCloseable {
     /** Decodes an image file with this model's loader (pixel limit, PIL-identical conversion to RGB). */
     public RgbImage readImage(Path file) {
         return imageLoader.load(file);
+    }
+
+    /**
+     * Decodes image files in order, for the task APIs' {@code Collection<Path>} forms: every image
+     * is decoded before any is encoded, so hand a very large collection over in slices (or index
+     * it with {@code GalleryIndexer}).
+     */
+    public List<RgbImage> readImages(Collection<Path> files) {
+        List<RgbImage> images = new ArrayList<>(files.size());
+        for (Path file : files) {
+            images.add(readImage(file));
+        }
+        return images;
     }
 
     /** Normalised pixels [B, 3, S, S] of any-sized images, in {@code manager}. */

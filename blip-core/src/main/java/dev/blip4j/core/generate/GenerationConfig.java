@@ -16,7 +16,7 @@ import java.util.List;
  * @param topK 0 keeps every token
  * @param topP 1 keeps every token
  * @param numReturnSequences sequences per input: best hypotheses for beam search (at most numBeams),
- *     independent draws for sampling, copies for greedy
+ *     independent draws for sampling; greedy search finds one
  * @param seed base seed of sampling; each input and draw derives its own generator from it
  */
 public record GenerationConfig(int numBeams, int maxLength, int minLength, float repetitionPenalty,
@@ -55,6 +55,10 @@ public record GenerationConfig(int numBeams, int maxLength, int minLength, float
         }
         if (!(temperature > 0)) {
             throw new InputException("temperature must be positive, got " + temperature);
+        }
+        if (numReturnSequences > 1 && numBeams == 1 && !sample) {
+            throw new InputException("greedy search finds one sequence, not " + numReturnSequences
+                    + ": use beam search (at most one sequence per beam) or sampling for several");
         }
         if (numReturnSequences < 1 || (numBeams > 1 && numReturnSequences > numBeams)) {
             throw new InputException("number of returned sequences must be between 1 and the number of beams ("

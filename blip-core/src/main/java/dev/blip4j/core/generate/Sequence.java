@@ -1,5 +1,7 @@
 package dev.blip4j.core.generate;
 
+import dev.blip4j.core.ArrayText;
+
 /**
  * A generated sequence as transformers' {@code generate} returns it: prompt included, ended by the
  * end token unless the length limit was hit, never padded.
@@ -22,5 +24,10 @@ public record Sequence(long[] ids, double score) {
 
     public int length() {
         return ids.length;
+    }
+
+    @Override
+    public String toString() {
+        return "Sequence[ids=" + ArrayText.of(ids) + ", score=" + score + "]";
     }
 }

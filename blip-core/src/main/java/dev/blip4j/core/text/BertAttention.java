@@ -1,10 +1,13 @@
 package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import dev.blip4j.core.nn.Attention;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
+import java.util.List;
 
 /**
  * BERT's attention sublayer, post-norm: {@code norm(x + output(attention(query(x), keys, values)))}.
@@ -30,22 +33,47 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
      *     image attend to that image's keys without copying them
      */
     public NDArray forward(NDArray x, KeyValue kv, NDArray bias, int groups) {
+        return forward(x, List.of(new AttendedKeys(kv, bias, groups)));
+    }
+
+    /**
+     * Attention where consecutive runs of rows attend to keys of their own (see {@link AttendedKeys}):
+     * the projections run once over every row, the attention once per run.
+     *
+     * @param runs covering the rows of {@code x} in order
+     */
+    NDArray forward(NDArray x, List<AttendedKeys> runs) {
         NDArray q = Attention.splitHeads(query.apply(x), heads);
         NDArray context;
-        if (groups == 1) {
-            context = Attention.attend(q, kv.key(), kv.value(), bias);
+        if (runs.size() == 1) {
+            context = attend(q, runs.get(0));
         } else {
-            long rows = q.getShape().get(0);
-            long t = q.getShape().get(2);
-            long d = q.getShape().get(3);
-            NDArray grouped = q.reshape(rows / groups, groups, heads, t, d)
-                    .transpose(0, 2, 1, 3, 4)
-                    .reshape(rows / groups, heads, groups * t, d);
-            context = Attention.attend(grouped, kv.key(), kv.value(), bias)
-                    .reshape(rows / groups, heads, groups, t, d)
-                    .transpose(0, 2, 1, 3, 4)
-                    .reshape(rows, heads, t, d);
+            NDList parts = new NDList(runs.size());
+            long row = 0;
+            for (AttendedKeys run : runs) {
+                parts.add(attend(q.get(new NDIndex("{}:{}", row, row + run.rows())), run));
+                row += run.rows();
+            }
+            context = NDArrays.concat(parts);
         }
         return norm.apply(x.add(output.apply(Attention.mergeHeads(context))));
+    }
+
+    private NDArray attend(NDArray q, AttendedKeys to) {
+        KeyValue kv = to.keyValue();
+        int groups = to.groups();
+        if (groups == 1) {
+            return Attention.attend(q, kv.key(), kv.value(), to.bias());
+        }
+        long rows = q.getShape().get(0);
+        long t = q.getShape().get(2);
+        long d = q.getShape().get(3);
+        NDArray grouped = q.reshape(rows / groups, groups, heads, t, d)
+                .transpose(0, 2, 1, 3, 4)
+                .reshape(rows / groups, heads, groups * t, d);
+        return Attention.attend(grouped, kv.key(), kv.value(), to.bias())
+                .reshape(rows / groups, heads, groups, t, d)
+                .transpose(0, 2, 1, 3, 4)
+                .reshape(rows, heads, t, d);
     }
 }

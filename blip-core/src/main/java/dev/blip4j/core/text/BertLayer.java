@@ -3,6 +3,7 @@ package dev.blip4j.core.text;
 import ai.djl.ndarray.NDArray;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Mlp;
+import java.util.List;
 
 /**
  * One layer of BLIP's MED, used in all three {@link MedMode}s: self-attention, then
@@ -15,14 +16,15 @@ public record BertLayer(BertAttention selfAttention, BertAttention crossAttentio
 
     /**
      * @param x [R, T, H]
-     * @param self keys and values of every position {@code x} may attend to (cached prefix included)
-     * @param selfBias additive self-attention mask (padding, causality) or null
-     * @param other the image (or question) side of cross-attention, used when {@code mode.crossAttends()}
+     * @param self per run of rows (one run for a batch), the keys and values of every position those
+     *     rows may attend to (cached prefix included) and the self-attention mask (padding, causality)
+     * @param other per run of rows, the image (or question) side of cross-attention; used when
+     *     {@code mode.crossAttends()}
      */
-    NDArray forward(NDArray x, KeyValue self, NDArray selfBias, MedMode mode, CrossKeyValues.Layer other) {
-        x = selfAttention.forward(x, self, selfBias, 1);
+    NDArray forward(NDArray x, List<AttendedKeys> self, MedMode mode, List<AttendedKeys> other) {
+        x = selfAttention.forward(x, self);
         if (mode.crossAttends()) {
-            x = crossAttention.forward(x, other.keyValue(), other.bias(), other.groups());
+            x = crossAttention.forward(x, other);
         }
         return ffnNorm.apply(x.add(ffn.apply(x)));
     }

@@ -16,9 +16,6 @@ import java.util.List;
  */
 final class CrossKeyValues implements AutoCloseable {
 
-    /** One layer's view of the other modality. */
-    record Layer(KeyValue keyValue, NDArray bias, int groups) {}
-
     private final List<KeyValue> layers;
     private final NDArray bias;
     private final int groups;
@@ -88,8 +85,9 @@ final class CrossKeyValues implements AutoCloseable {
         return new CrossKeyValues(List.copyOf(moved), movedBias, groups);
     }
 
-    Layer layer(int index) {
-        return new Layer(layers.get(index), bias, groups);
+    /** What the text rows attend to in layer {@code index}. */
+    AttendedKeys layer(int index) {
+        return new AttendedKeys(layers.get(index), bias, groups);
     }
 
     @Override

@@ -20,7 +20,15 @@ public record TextEmbeddings(NDArray words, NDArray positions, LayerNorm norm) {
      */
     public NDArray forward(NDArray ids, int start) {
         long length = ids.getShape().get(1);
-        NDArray positionIds = ids.getManager().arange(start, start + (int) length, 1, DataType.INT64);
+        return forward(ids, ids.getManager().arange(start, start + (int) length, 1, DataType.INT64));
+    }
+
+    /**
+     * @param ids [B, T] token ids
+     * @param positionIds [T], or [B, T] when rows start at different positions (rows of several
+     *     decoding calls stepped together)
+     */
+    public NDArray forward(NDArray ids, NDArray positionIds) {
         NDArray x = Embedding.embedding(ids, words, SparseFormat.DENSE).singletonOrThrow();
         x = x.addi(Embedding.embedding(positionIds, positions, SparseFormat.DENSE).singletonOrThrow());
         return norm.apply(x);

@@ -2,10 +2,12 @@ package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.nn.Scoped;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,6 +23,21 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
     /** Whether the layers can attend to another modality (an image-grounded encoder, or a decoder). */
     public boolean crossAttends() {
         return layers.get(0).crossAttention() != null;
+    }
+
+    /**
+     * Consecutive rows of a decoder step that belong to one generation call: what they
+     * cross-attend to and their key/value cache, whose length is their position.
+     *
+     * @param count rows
+     * @param other what the rows cross-attend to, or null when the mode does not
+     * @param cache the rows' key/value cache, or null for whole sequences
+     */
+    record Rows(long count, CrossKeyValues other, DecoderCache cache) {
+
+        int start() {
+            return cache == null ? 0 : cache.length();
+        }
     }
 
     /**
@@ -53,7 +70,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
     }
 
     NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other) {
-        return run(ids, mask, mode, other, null);
+        return run(ids, mask, mode, List.of(new Rows(ids.getShape().get(0), other, null)));
     }
 
     /**
@@ -63,38 +80,94 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @return hidden states of the new tokens [R, t, H]
      */
     NDArray step(NDArray ids, CrossKeyValues other, DecoderCache cache) {
-        return run(ids, null, MedMode.DECODER, other, cache);
+        return step(ids, List.of(new Rows(ids.getShape().get(0), other, cache)));
     }
 
-    private NDArray run(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other, DecoderCache cache) {
-        int start = cache == null ? 0 : cache.length();
+    /**
+     * One decoder step over the rows of several generation calls at once (continuous batching):
+     * every call's rows keep their own positions, cache and image, and the layers' projections and
+     * feed-forward blocks run once over all rows.
+     *
+     * @param ids [R, t] the new tokens of every row, the calls' rows in the order of {@code calls}
+     * @param calls covering the R rows in order
+     * @return hidden states of the new tokens [R, t, H]
+     */
+    NDArray step(NDArray ids, List<Rows> calls) {
+        return run(ids, null, MedMode.DECODER, calls);
+    }
+
+    private NDArray run(NDArray ids, NDArray mask, MedMode mode, List<Rows> calls) {
         int length = (int) ids.getShape().get(1);
-        if (start + length > config.maxPositions()) {
-            throw new InputException("a text of " + (start + length) + " tokens does not fit the position table of "
-                    + config.maxPositions());
-        }
-        if (mode.crossAttends() && other == null) {
-            throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+        for (Rows call : calls) {
+            if (call.start() + length > config.maxPositions()) {
+                throw new InputException("a text of " + (call.start() + length)
+                        + " tokens does not fit the position table of " + config.maxPositions());
+            }
+            if (mode.crossAttends() && call.other() == null) {
+                throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+            }
         }
         NDArray out = Scoped.compute(() -> {
-            NDArray x = embeddings.forward(ids, start);
-            NDArray bias = selfAttentionBias(ids.getManager(), mask, mode.causal(), length, start, x.getDataType());
+            NDManager manager = ids.getManager();
+            NDArray x = embeddings.forward(ids, positionIds(manager, calls, length));
+            List<NDArray> biases = new ArrayList<>(calls.size());
+            for (Rows call : calls) {
+                biases.add(selfAttentionBias(manager, mask, mode.causal(), length, call.start(), x.getDataType()));
+            }
             for (int i = 0; i < layers.size(); i++) {
                 BertLayer layer = layers.get(i);
                 NDArray in = x;
                 int index = i;
                 x = Scoped.compute(() -> {
                     KeyValue fresh = layer.selfAttention().project(in);
-                    KeyValue self = cache == null ? fresh : cache.append(index, fresh);
-                    return layer.forward(in, self, bias, mode, other == null ? null : other.layer(index));
+                    List<AttendedKeys> self = new ArrayList<>(calls.size());
+                    List<AttendedKeys> cross = mode.crossAttends() ? new ArrayList<>(calls.size()) : null;
+                    long row = 0;
+                    for (int c = 0; c < calls.size(); c++) {
+                        Rows call = calls.get(c);
+                        KeyValue own = calls.size() == 1 ? fresh : rows(fresh, row, row + call.count());
+                        row += call.count();
+                        self.add(new AttendedKeys(call.cache() == null ? own : call.cache().append(index, own),
+                                biases.get(c), 1));
+                        if (cross != null) {
+                            cross.add(call.other().layer(index));
+                        }
+                    }
+                    return layer.forward(in, self, mode, cross);
                 });
             }
             return x;
         });
-        if (cache != null) {
-            cache.advance(length);
+        for (Rows call : calls) {
+            if (call.cache() != null) {
+                call.cache().advance(length);
+            }
         }
         return out;
+    }
+
+    /** [t] positions when every call starts at the same one, else [R, t]. */
+    private static NDArray positionIds(NDManager manager, List<Rows> calls, int length) {
+        int first = calls.get(0).start();
+        if (calls.stream().allMatch(c -> c.start() == first)) {
+            return manager.arange(first, first + length, 1, DataType.INT64);
+        }
+        long total = calls.stream().mapToLong(Rows::count).sum();
+        long[] positions = new long[Math.toIntExact(total * length)];
+        int at = 0;
+        for (Rows call : calls) {
+            for (long r = 0; r < call.count(); r++) {
+                for (int t = 0; t < length; t++) {
+                    positions[at++] = call.start() + t;
+                }
+            }
+        }
+        return manager.create(positions, new Shape(total, length));
+    }
+
+    private static KeyValue rows(KeyValue kv, long from, long to) {
+        NDIndex index = new NDIndex("{}:{}", from, to);
+        return new KeyValue(kv.key().get(index), kv.value().get(index));
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.blip4j.models.caption;
 
+import dev.blip4j.core.ArrayText;
+
 /**
  * One generated caption.
  *
@@ -17,5 +19,10 @@ public record Caption(String text, long[] tokenIds, double score) {
     @Override
     public long[] tokenIds() {
         return tokenIds.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "Caption[text=" + text + ", tokenIds=" + ArrayText.of(tokenIds) + ", score=" + score + "]";
     }
 }

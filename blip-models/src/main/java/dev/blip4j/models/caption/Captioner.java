@@ -3,7 +3,6 @@ package dev.blip4j.models.caption;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.blip4j.core.Blip;
-import dev.blip4j.models.BlipModel;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
@@ -11,11 +10,14 @@ import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.SearchListener;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
+import dev.blip4j.core.text.DecodingRoute;
+import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BlipTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -73,6 +75,11 @@ public final class Captioner {
         return caption(images, null);
     }
 
+    /** The captions of image files, in order (see {@link BlipModel#readImages}). */
+    public List<List<Caption>> caption(Collection<Path> images) {
+        return caption(model.readImages(images));
+    }
+
     /**
      * @param seeds one sampling seed per image, so that a caption depends on its image's seed only
      *     (not on batching); null derives seeds from the configured one and the image's position
@@ -97,7 +104,8 @@ public final class Captioner {
             int end = Math.min(images.size(), start + options.batchSize());
             long[] batchSeeds = seeds == null ? derivedSeeds(start, end) : Arrays.copyOfRange(seeds, start, end);
             try (NDManager m = model.network().newManager()) {
-                out.addAll(generate(model.pixels(images.subList(start, end), m), batchSeeds, listener));
+                NDArray states = model.network().encodeImage(model.pixels(images.subList(start, end), m));
+                out.addAll(generate(states, batchSeeds, listener, DecodingRoute.ALONE));
             }
         }
         return out;
@@ -118,8 +126,26 @@ public final class Captioner {
         try (NDManager m = model.network().newManager()) {
             NDArray local = pixels.duplicate();
             local.attach(m);
-            return generate(local, seeds == null ? derivedSeeds(0, rows) : seeds, null);
+            return generate(model.network().encodeImage(local), seeds == null ? derivedSeeds(0, rows) : seeds, null,
+                    DecodingRoute.ALONE);
         }
+    }
+
+    /**
+     * Captions images already through the ViT, image states [B, N, W] as {@link Blip#encodeImage}
+     * makes them, with the decoder stepped through {@code route}: how a serving engine encodes the
+     * images of many requests in one pass and steps their decoders together. With the states of one
+     * image, seed {@code Seeds.mix(seed, 0)} and {@link DecodingRoute#ALONE}, this is exactly
+     * {@link #caption(RgbImage)}.
+     *
+     * @param seeds one sampling seed per image (see {@link #caption(List, long[])})
+     */
+    public List<List<Caption>> captionEncoded(NDArray imageStates, long[] seeds, DecodingRoute route) {
+        int rows = Math.toIntExact(imageStates.getShape().get(0));
+        if (seeds == null || seeds.length != rows) {
+            throw new IllegalArgumentException((seeds == null ? "no" : seeds.length) + " seeds for " + rows + " images");
+        }
+        return generate(imageStates, seeds, null, route);
     }
 
     private long[] derivedSeeds(int start, int end) {
@@ -130,15 +156,14 @@ public final class Captioner {
         return s;
     }
 
-    private List<List<Caption>> generate(NDArray pixels, long[] seeds, SearchListener listener) {
+    private List<List<Caption>> generate(NDArray states, long[] seeds, SearchListener listener, DecodingRoute route) {
         Blip net = model.network();
         BlipTokenizer tokenizer = model.tokenizer();
         GenerationConfig generation = options.generation();
-        int images = Math.toIntExact(pixels.getShape().get(0));
+        int images = Math.toIntExact(states.getShape().get(0));
         List<List<Sequence>> sequences;
-        NDArray states = net.encodeImage(pixels);
         try (DecoderSession session = net.startDecoding(states, null, generation.rowsPerInput())) {
-            sequences = Generator.generate(session, promptIds, images, generation, tokenizer.sepId(),
+            sequences = Generator.generate(route.route(session), promptIds, images, generation, tokenizer.sepId(),
                     tokenizer.padId(), seeds, listener);
         }
         List<List<Caption>> out = new ArrayList<>(images);

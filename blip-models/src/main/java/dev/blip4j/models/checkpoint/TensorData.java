@@ -124,4 +124,9 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
         }
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
+
+    @Override
+    public String toString() {
+        return "TensorData[" + dtype + " " + java.util.Arrays.toString(shape) + ", " + data.remaining() + " bytes]";
+    }
 }

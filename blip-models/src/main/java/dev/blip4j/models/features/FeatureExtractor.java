@@ -14,6 +14,7 @@ import dev.blip4j.models.text.Padding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -58,6 +59,11 @@ public final class FeatureExtractor {
 
     public ImageFeatures image(RgbImage image) {
         return images(List.of(image)).get(0);
+    }
+
+    /** The features of image files, in order (see {@link BlipModel#readImages}). */
+    public List<ImageFeatures> images(Collection<Path> images) {
+        return images(model.readImages(images));
     }
 
     public List<ImageFeatures> images(List<RgbImage> images) {
@@ -160,6 +166,11 @@ public final class FeatureExtractor {
     /** One image's image-grounded features of every text, in text order. */
     public List<MultimodalFeatures> multimodal(RgbImage image, List<String> texts) {
         return multimodal(List.of(image), texts).get(0);
+    }
+
+    /** Image-grounded features of image files: for every image, every text, in order. */
+    public List<List<MultimodalFeatures>> multimodal(Collection<Path> images, List<String> texts) {
+        return multimodal(model.readImages(images), texts);
     }
 
     /** Image-grounded features: for every image, every text, in order. */

@@ -1,5 +1,7 @@
 package dev.blip4j.models.features;
 
+import dev.blip4j.core.ArrayText;
+
 /**
  * One image's features. Arrays are not copied (a 384 px image has 577 x 768 states): treat them
  * as read-only.
@@ -31,5 +33,11 @@ public record ImageFeatures(float[] states, int tokens, int width, float[] embed
     /** ITC projection width, 0 without projections. */
     public int embedDim() {
         return embedding == null ? 0 : embedding.length;
+    }
+
+    @Override
+    public String toString() {
+        return "ImageFeatures[states=" + ArrayText.of(states) + ", tokens=" + tokens + ", width=" + width
+                + ", embedding=" + ArrayText.of(embedding) + ", tokenEmbeddings=" + ArrayText.of(tokenEmbeddings) + "]";
     }
 }

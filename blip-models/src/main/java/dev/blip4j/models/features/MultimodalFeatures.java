@@ -1,5 +1,7 @@
 package dev.blip4j.models.features;
 
+import dev.blip4j.core.ArrayText;
+
 /**
  * One text's image-grounded features against one image: {@code BLIP_Base.forward(image, caption,
  * mode='multimodal')} (LAVIS {@code multimodal_embeds}): the text encoder with the first id replaced
@@ -19,5 +21,11 @@ public record MultimodalFeatures(String text, long[] ids, int length, float[] st
             throw new IllegalArgumentException(ids.length + "x" + hidden + " states need " + ids.length * hidden
                     + " values, got " + states.length);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "MultimodalFeatures[text=" + text + ", ids=" + ArrayText.of(ids) + ", length=" + length + ", states="
+                + ArrayText.of(states) + ", hidden=" + hidden + "]";
     }
 }

@@ -1,5 +1,7 @@
 package dev.blip4j.models.features;
 
+import dev.blip4j.core.ArrayText;
+
 /**
  * One text's unimodal features (the text encoder without cross-attention, first token
  * {@code [CLS]}). Arrays are not copied: treat them as read-only.
@@ -27,5 +29,12 @@ public record TextFeatures(String text, long[] ids, int length, float[] states, 
             throw new IllegalArgumentException(ids.length + "x" + hidden + " states need " + ids.length * hidden
                     + " values, got " + states.length);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "TextFeatures[text=" + text + ", ids=" + ArrayText.of(ids) + ", length=" + length + ", states="
+                + ArrayText.of(states) + ", hidden=" + hidden + ", embedding=" + ArrayText.of(embedding)
+                + ", tokenEmbeddings=" + ArrayText.of(tokenEmbeddings) + "]";
     }
 }

@@ -13,6 +13,7 @@ import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +78,11 @@ public final class ImageTextMatcher {
         return match(List.of(image), texts).matches(0);
     }
 
+    /** Every image file against every text (see {@link BlipModel#readImages}). */
+    public MatchMatrix match(Collection<Path> images, List<String> texts) {
+        return match(model.readImages(images), texts);
+    }
+
     /** Every image against every text. */
     public MatchMatrix match(List<RgbImage> images, List<String> texts) {
         requireTexts(texts);
@@ -129,34 +135,42 @@ public final class ImageTextMatcher {
             try (NDManager m = net.newManager()) {
                 NDArray states = net.encodeImage(model.pixels(images.subList(start, end), m));
                 for (int i = start; i < end; i++) {
-                    List<String> own = texts.get(i);
-                    if (own.isEmpty()) {
-                        out.add(List.of());
-                        continue;
-                    }
-                    try (NDManager im = m.newSubManager()) {
-                        NDArray image = states.get(new NDIndex("{}:{}", i - start, i - start + 1));
-                        image.attach(im);
-                        TextSide text = textSide(im, own);
-                        float[] itc = text.cosines(net, image);
-                        float[] itm = new float[own.size()];
-                        for (int r = 0; r < own.size(); r += options.textBatchSize()) {
-                            int rEnd = Math.min(own.size(), r + options.textBatchSize());
-                            NDIndex rows = new NDIndex("{}:{}", r, rEnd);
-                            NDArray logits = ItmScoring.logits(net, image, text.groundedIds().get(rows),
-                                    text.mask().get(rows));
-                            System.arraycopy(ItmScoring.probabilities(logits), 0, itm, r, rEnd - r);
-                        }
-                        List<Match> row = new java.util.ArrayList<>(own.size());
-                        for (int r = 0; r < own.size(); r++) {
-                            row.add(new Match(own.get(r), itm[r], itc[r]));
-                        }
-                        out.add(row);
-                    }
+                    out.add(matchEncoded(states.get(new NDIndex("{}:{}", i - start, i - start + 1)), texts.get(i)));
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * One image already through the ViT, states [1, N, W] as {@link Blip#encodeImage} makes them,
+     * against its texts: what {@link #match(RgbImage, List)} computes after the ViT, for a serving
+     * engine that encodes the images of many requests in one pass. The array is not closed.
+     */
+    public List<Match> matchEncoded(NDArray imageState, List<String> texts) {
+        requireTexts(texts);
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        Blip net = model.network();
+        try (NDManager im = net.newManager()) {
+            NDArray image = imageState.duplicate();
+            image.attach(im);
+            TextSide text = textSide(im, texts);
+            float[] itc = text.cosines(net, image);
+            float[] itm = new float[texts.size()];
+            for (int r = 0; r < texts.size(); r += options.textBatchSize()) {
+                int rEnd = Math.min(texts.size(), r + options.textBatchSize());
+                NDIndex rows = new NDIndex("{}:{}", r, rEnd);
+                NDArray logits = ItmScoring.logits(net, image, text.groundedIds().get(rows), text.mask().get(rows));
+                System.arraycopy(ItmScoring.probabilities(logits), 0, itm, r, rEnd - r);
+            }
+            List<Match> row = new ArrayList<>(texts.size());
+            for (int r = 0; r < texts.size(); r++) {
+                row.add(new Match(texts.get(r), itm[r], itc[r]));
+            }
+            return row;
+        }
     }
 
     /**

@@ -15,7 +15,9 @@ import dev.blip4j.models.matching.ItmScoring;
 import dev.blip4j.models.matching.MatchingText;
 import dev.blip4j.models.matching.ScoreMatrix;
 import dev.blip4j.models.text.BatchEncoding;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -53,6 +55,11 @@ public final class RetrievalEvaluator {
         this.model = model;
         this.firstToken = firstToken;
         this.batchSize = batchSize;
+    }
+
+    /** As {@link #evaluate(List, List, int)} for image files (see {@link BlipModel#readImages}). */
+    public EvaluationScores evaluate(Collection<Path> images, List<String> texts, int kTest) {
+        return evaluate(model.readImages(images), texts, kTest);
     }
 
     public EvaluationScores evaluate(List<RgbImage> images, List<String> texts, int kTest) {

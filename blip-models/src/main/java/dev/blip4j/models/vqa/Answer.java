@@ -1,5 +1,7 @@
 package dev.blip4j.models.vqa;
 
+import dev.blip4j.core.ArrayText;
+
 /**
  * One generated answer.
  *
@@ -19,5 +21,11 @@ public record Answer(String question, String text, long[] tokenIds, double score
     @Override
     public long[] tokenIds() {
         return tokenIds.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "Answer[question=" + question + ", text=" + text + ", tokenIds=" + ArrayText.of(tokenIds) + ", score="
+                + score + "]";
     }
 }

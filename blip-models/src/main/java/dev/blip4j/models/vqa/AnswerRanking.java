@@ -1,5 +1,6 @@
 package dev.blip4j.models.vqa;
 
+import dev.blip4j.core.ArrayText;
 import dev.blip4j.core.InputException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -117,5 +118,11 @@ public record AnswerRanking(String question, AnswerList answers, float[] firstTo
         return IntStream.range(0, scores.length).boxed()
                 .sorted(Comparator.comparingDouble((Integer i) -> scores[i]).reversed())
                 .mapToInt(Integer::intValue);
+    }
+
+    @Override
+    public String toString() {
+        return "AnswerRanking[question=" + question + ", k=" + k() + ", best=" + best().answer() + ", scores="
+                + ArrayText.of(scores) + "]";
     }
 }

@@ -16,6 +16,7 @@ import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
+import dev.blip4j.core.text.DecodingRoute;
 import dev.blip4j.core.text.LmLoss;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.image.RgbImage;
@@ -147,16 +148,20 @@ public final class VisualQuestionAnswerer {
      * best first. Each distinct image (by identity) is encoded once.
      */
     public List<List<Answer>> answerAll(List<ImageQuestion> pairs) {
-        return withImages(pairs, (states, rows, questions) -> answerEncoded(states, rows, questions));
+        return withImages(pairs, (states, rows, questions) -> answerEncoded(states, rows, questions,
+                DecodingRoute.ALONE));
     }
 
     /**
-     * Generation over encoded images.
+     * Generation over images already through the ViT, the decoder stepped through {@code route}
+     * (how a serving engine encodes the images of many requests in one pass and steps their
+     * decoders together); {@link #answerAll} is this with {@link DecodingRoute#ALONE}.
      *
      * @param imageStates [U, N, W] ViT output of the distinct images
      * @param imageOfQuestion per question, its row of imageStates
      */
-    List<List<Answer>> answerEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions) {
+    public List<List<Answer>> answerEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
+            DecodingRoute route) {
         GenerationConfig generation = options.generation();
         BlipTokenizer tokenizer = model.tokenizer();
         long[] prompt = {tokenizer.decId()};
@@ -175,7 +180,7 @@ public final class VisualQuestionAnswerer {
                 // Official generate: all-ones mask over the question states, padding included.
                 try (DecoderSession session = model.network().startDecoding(q.states, null,
                         generation.rowsPerInput())) {
-                    sequences = Generator.generate(session, prompt, chunk.size(), generation, tokenizer.sepId(),
+                    sequences = Generator.generate(route.route(session), prompt, chunk.size(), generation, tokenizer.sepId(),
                             tokenizer.padId(), seeds, null);
                 }
             }
@@ -211,8 +216,8 @@ public final class VisualQuestionAnswerer {
         return withImages(pairs, (states, rows, questions) -> rankEncoded(states, rows, questions, answers));
     }
 
-    /** Rank mode over encoded images (arguments as {@link #answerEncoded}). */
-    List<AnswerRanking> rankEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
+    /** Rank mode over images already through the ViT (arguments as {@link #answerEncoded}). */
+    public List<AnswerRanking> rankEncoded(NDArray imageStates, int[] imageOfQuestion, List<String> questions,
             AnswerList answers) {
         requireAnswers(answers);
         Blip net = model.network();

@@ -11,6 +11,7 @@ import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.SafeTensors;
 import dev.blip4j.models.checkpoint.TensorData;
 import dev.blip4j.models.checkpoint.TorchCheckpoint;
+import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.testing.Golden;
 import dev.blip4j.models.testing.GoldenModels;
 import java.io.IOException;
@@ -78,7 +79,7 @@ class CheckpointKindsTest {
             assertEquals(got.get(0).itc(), got.get(1).itc(), 1e-7);
             assertTrue(got.get(0).itm() > 0 && got.get(0).itm() < 1);
             assertEquals(List.of(), matcher.match(Golden.image(1), List.of()));
-            assertEquals(0, matcher.match(List.of(), List.of("a cat")).images());
+            assertEquals(0, matcher.match(List.<RgbImage>of(), List.of("a cat")).images());
         }
     }
 }

@@ -88,7 +88,8 @@ class VqaGoldenTest {
     void generatesTheOfficialAnswersFromPixelTensors(Layout layout) {
         try (BlipModel model = load(layout); NDManager m = model.network().newManager()) {
             NDArray states = model.network().encodeImage(floats(m, G.input("pixel_values")));
-            assertGenerated(new VisualQuestionAnswerer(model).answerEncoded(states, new int[] {0, 1, 2}, questions()));
+            assertGenerated(new VisualQuestionAnswerer(model).answerEncoded(states, new int[] {0, 1, 2}, questions(),
+                    dev.blip4j.core.text.DecodingRoute.ALONE));
         }
     }
 
