@@ -87,8 +87,9 @@ final class DecoderCache implements AutoCloseable {
             NDArray index = step.create(rows);
             if (growth == Growth.PREALLOCATE) {
                 // one gather of every layer's prefix, written back over it
-                NDArray moved = slots.get(new NDIndex(":, :, {}, :, :{}", index, length));
-                slots.set(new NDIndex().addAllDim(4).addSliceDim(0, length), moved);
+                try (NDArray moved = slots.get(new NDIndex(":, :, {}, :, :{}", index, length))) {
+                    slots.set(new NDIndex().addAllDim(4).addSliceDim(0, length), moved);
+                }
                 return;
             }
             NDIndex pick = new NDIndex("{}", index);
