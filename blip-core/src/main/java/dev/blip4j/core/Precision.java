@@ -1,6 +1,7 @@
 package dev.blip4j.core;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * How a model keeps the weights of its linear layers (where nearly all its bytes and arithmetic
@@ -31,10 +32,14 @@ public enum Precision {
      * @throws InputException naming the missing feature
      */
     public void requireSupported() {
-        if (this == BFLOAT16 && !CpuFeatures.has("avx512_bf16") && !CpuFeatures.has("amx_bf16")) {
-            throw new InputException("bfloat16 needs a CPU with AVX512_BF16 or AMX-BF16; this one ("
-                    + CpuFeatures.model() + ") has " + (CpuFeatures.flags().isEmpty() ? "no readable CPU flags"
-                    : "neither") + ": use float32 or int8");
+        requireSupported(CpuFeatures.model(), CpuFeatures.flags());
+    }
+
+    /** As {@link #requireSupported()}, for a CPU described by its model name and flags. */
+    void requireSupported(String cpu, Set<String> flags) {
+        if (this == BFLOAT16 && !flags.contains("avx512_bf16") && !flags.contains("amx_bf16")) {
+            throw new InputException("bfloat16 needs a CPU with AVX512_BF16 or AMX-BF16; this one (" + cpu + ") has "
+                    + (flags.isEmpty() ? "no readable CPU flags" : "neither") + ": use float32 or --quantize int8");
         }
     }
 }

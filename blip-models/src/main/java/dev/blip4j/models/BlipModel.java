@@ -96,6 +96,7 @@ public final class BlipModel implements AutoCloseable {
                 + spec.kind().name().toLowerCase(java.util.Locale.ROOT) + "-seed" + spec.seed() + ".pth");
         NetworkLoader.Loaded loaded = NetworkLoader.load(name, spec.tensors(), 0, Layout.ORIGINAL, spec.hints(), null,
                 device, dtype, precision);
+        releaseReplacedWeights();
         try {
             return new BlipModel(loaded.network(), BlipTokenizer.bertBaseUncased(),
                     ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
@@ -103,6 +104,15 @@ public final class BlipModel implements AutoCloseable {
             loaded.network().close();
             throw e;
         }
+    }
+
+    /**
+     * The float32 weights that packed layers replaced (see {@code PackedLinear}) were read into
+     * direct buffers, which only a collection returns to the system: without one, resident memory
+     * would hold both copies until the heap next fills.
+     */
+    private static void releaseReplacedWeights() {
+        System.gc();
     }
 
     public Blip network() {
@@ -237,6 +247,7 @@ public final class BlipModel implements AutoCloseable {
             }
             ModelFiles files = ModelFiles.locate(path != null ? path : hubModels().locate(spec));
             NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype, precision);
+            releaseReplacedWeights();
             Blip network = loaded.network();
             try {
                 BlipTokenizer tokenizer = tokenizer(files, loaded.info());

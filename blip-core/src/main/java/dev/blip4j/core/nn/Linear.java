@@ -7,8 +7,8 @@ import java.util.Arrays;
 
 /**
  * {@code y = x W^T + b}, with W as PyTorch stores it: [out, in]. How the product runs depends on
- * how the weights are kept: {@link Dense} in the model's type (float32, float16), or in a reduced
- * form ({@link ReducedLinear}: bfloat16 or int8) that reads fewer bytes per product.
+ * how the weights are kept: {@link Dense} as loaded (DJL's linear, MKL), or packed once for a
+ * faster kernel ({@link PackedLinear}: float32 for oneDNN, bfloat16, int8).
  */
 public interface Linear {
 
@@ -82,14 +82,21 @@ public interface Linear {
             if (rows < 2 || rows > FEW_ROWS || in > outFeatures()) {
                 return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
             }
-            // [out, rows]; the reshape of its transpose copies it row-major, as every caller expects
-            NDArray y = weight.matMul(x.reshape(rows, in).transpose());
-            if (bias != null) {
-                y = y.add(bias.reshape(outFeatures(), 1));
-            }
             long[] shape = x.getShape().getShape().clone(); // DJL hands out its own array
             shape[shape.length - 1] = outFeatures();
-            return y.transpose().reshape(shape);
+            // The product's first operand is the weight, so its results would belong to the weights'
+            // manager, which outlives every call: the temporaries are closed here and the result
+            // handed to the input's manager, as x W^T's would be.
+            NDArray out = Scoped.compute(() -> {
+                // [out, rows]; the reshape of its transpose copies it row-major, as every caller expects
+                NDArray y = weight.matMul(x.reshape(rows, in).transpose());
+                if (bias != null) {
+                    y = y.add(bias.reshape(outFeatures(), 1));
+                }
+                return y.transpose().reshape(shape);
+            });
+            out.attach(x.getManager());
+            return out;
         }
 
         @Override

@@ -2,6 +2,7 @@ package dev.blip4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
@@ -10,7 +11,7 @@ import dev.blip4j.core.Precision;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Mlp;
-import dev.blip4j.core.nn.ReducedLinear;
+import dev.blip4j.core.nn.PackedLinear;
 import dev.blip4j.core.text.BertAttention;
 import dev.blip4j.core.text.BertLayer;
 import dev.blip4j.core.text.LmHead;
@@ -49,8 +50,10 @@ public final class BlipAssembler {
     private final Map<NDArray, Linear.Dense> fusedKeyValues = new IdentityHashMap<>();
     private final Precision precision;
     private final NDManager manager;
-    /** One reduced layer per weight: layers the encoder and decoder share stay shared. */
-    private final Map<NDArray, Linear> reduced = new IdentityHashMap<>();
+    /** One packed layer per weight: layers the encoder and decoder share stay shared. */
+    private final Map<NDArray, Linear> packed = new IdentityHashMap<>();
+    /** Arrays a packed layer no longer needs, closed once the network is built. */
+    private final Set<NDArray> superseded = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     private BlipAssembler(Weights w, ConfigHints hints, Layout layout, Precision precision, NDManager manager) {
         this.w = w;
@@ -71,7 +74,7 @@ public final class BlipAssembler {
 
     /**
      * @param precision how the linear layers of the ViT, the text stacks and the LM head keep their
-     *     weights (the small ITC and ITM heads stay as loaded)
+     *     weights (the small ITC and ITM heads stay as loaded); float32 layers are packed for oneDNN
      */
     public static Blip assemble(Weights weights, ConfigHints hints, Layout layout, Integer imageSize,
             Precision precision, NDManager manager) {
@@ -118,6 +121,7 @@ public final class BlipAssembler {
         }
         w.requireAllUsed();
         fusedKeyValues.keySet().forEach(NDArray::close);
+        releaseSuperseded(encoder, decoder);
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
         return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead);
@@ -201,12 +205,12 @@ public final class BlipAssembler {
             String p = VISION + "blocks." + i + ".";
             blocks.add(new VisionBlock(
                     w.layerNorm(p + "norm1", width, c.layerNormEps()),
-                    reduce(w.linear(p + "attn.qkv", 3L * width, width)),
-                    reduce(w.linear(p + "attn.proj", width, width)),
+                    pack(w.linear(p + "attn.qkv", 3L * width, width)),
+                    pack(w.linear(p + "attn.proj", width, width)),
                     c.heads(),
                     w.layerNorm(p + "norm2", width, c.layerNormEps()),
-                    new Mlp(reduce(w.linear(p + "mlp.fc1", c.mlpWidth(), width)),
-                            reduce(w.linear(p + "mlp.fc2", width, c.mlpWidth())))));
+                    new Mlp(pack(w.linear(p + "mlp.fc1", c.mlpWidth(), width)),
+                            pack(w.linear(p + "mlp.fc2", width, c.mlpWidth())))));
         }
         return new VisionTransformer(c, patchWeight, patchBias, cls, pos, blocks,
                 w.layerNorm(VISION + "norm", width, c.layerNormEps()));
@@ -251,8 +255,8 @@ public final class BlipAssembler {
             stack.add(new BertLayer(
                     attention(p + "attention.", hidden, hidden, heads, eps),
                     cross ? attention(p + "crossattention.", hidden, encoderWidth, heads, eps) : null,
-                    new Mlp(reduce(w.linear(p + "intermediate.dense", intermediate, hidden)),
-                            reduce(w.linear(p + "output.dense", hidden, intermediate))),
+                    new Mlp(pack(w.linear(p + "intermediate.dense", intermediate, hidden)),
+                            pack(w.linear(p + "output.dense", hidden, intermediate))),
                     w.layerNorm(p + "output.LayerNorm", hidden, eps)));
         }
         return new TextTransformer(c, embeddings, stack);
@@ -264,8 +268,8 @@ public final class BlipAssembler {
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
         Linear.Dense keyValue = fusedKeyValues.computeIfAbsent(key.weight(), k -> Linear.fuse(key, value));
-        return new BertAttention(reduce(w.linear(p + "self.query", hidden, hidden)), reduce(keyValue),
-                reduce(w.linear(p + "output.dense", hidden, hidden)), w.layerNorm(p + "output.LayerNorm", hidden, eps),
+        return new BertAttention(pack(w.linear(p + "self.query", hidden, hidden)), pack(keyValue),
+                pack(w.linear(p + "output.dense", hidden, hidden)), w.layerNorm(p + "output.LayerNorm", hidden, eps),
                 heads);
     }
 
@@ -287,17 +291,48 @@ public final class BlipAssembler {
         if (w.has(LM_HEAD + "decoder.bias")) {
             w.array(LM_HEAD + "decoder.bias", vocab);
         }
-        return new LmHead(reduce(w.linear(LM_HEAD + "transform.dense", hidden, hidden)),
+        return new LmHead(pack(w.linear(LM_HEAD + "transform.dense", hidden, hidden)),
                 w.layerNorm(LM_HEAD + "transform.LayerNorm", hidden, c.layerNormEps()),
-                reduce(Linear.of(decoderWeight, bias)));
+                pack(Linear.of(decoderWeight, bias)));
     }
 
-    /** The layer in the asked precision, once per weight (so tied layers stay one). */
-    private Linear reduce(Linear.Dense dense) {
-        if (precision == Precision.FLOAT) {
+    /**
+     * The layer packed for its kernel ({@link PackedLinear}), once per weight so that tied layers
+     * stay one: float32 for oneDNN where the engine has it, else as loaded; bfloat16 or int8 when asked.
+     */
+    private Linear pack(Linear.Dense dense) {
+        if (precision != Precision.FLOAT) {
+            return packed.computeIfAbsent(dense.weight(), k -> {
+                // int8's packed parameters refer to the float32 bias without copying it: it stays
+                superseded.add(dense.weight());
+                return PackedLinear.of(dense, precision, manager);
+            });
+        }
+        if (dense.weight().getDataType() != DataType.FLOAT32 || !PackedLinear.oneDnnAvailable()) {
             return dense;
         }
-        return reduced.computeIfAbsent(dense.weight(), k -> ReducedLinear.of(dense, precision, manager));
+        return packed.computeIfAbsent(dense.weight(), k -> {
+            PackedLinear oneDnn = PackedLinear.oneDnn(dense, manager);
+            if (oneDnn == null) {
+                return dense;
+            }
+            superseded.add(dense.weight());
+            return oneDnn;
+        });
+    }
+
+    /**
+     * Closes the float32 weights that packed layers replaced, except the word embeddings, which the
+     * LM head's weight is tied to and lookups still read.
+     */
+    private void releaseSuperseded(TextTransformer... stacks) {
+        for (TextTransformer stack : stacks) {
+            if (stack != null) {
+                superseded.remove(stack.embeddings().words());
+                superseded.remove(stack.embeddings().positions());
+            }
+        }
+        superseded.forEach(NDArray::close);
     }
 
     // ---- helpers --------------------------------------------------------------------------------
