@@ -78,14 +78,9 @@ public record CapFiltOptions(int numCaptions, double threshold, long seed, int b
 
     private static GenerationConfig generation(int n, long seed, int beams, float topP, int maxLength,
             int minLength) {
-        GenerationConfig.Builder b = GenerationConfig.builder().maxLength(maxLength).minLength(minLength)
-                .numReturnSequences(n).seed(seed);
-        if (beams == 0) {
-            b.nucleus(topP);
-        } else {
-            b.numBeams(beams).sample(false).topP(1f).repetitionPenalty(1f);
-        }
-        return b.build();
+        GenerationConfig search = beams == 0 ? GenerationConfig.defaults().withNucleus(topP)
+                : GenerationConfig.defaults().withNumBeams(beams);
+        return search.withLengths(minLength, maxLength).withNumReturnSequences(n).withSeed(seed);
     }
 
     /** The captioner's options: this decoding and prompt, prompt stripped, batches of {@code batchSize}. */

@@ -5,13 +5,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Scoped;
+import dev.blip4j.core.text.CrossAttentionProbe;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.LmHead;
 import dev.blip4j.core.text.MedMode;
+import dev.blip4j.core.text.NlvrHead;
 import dev.blip4j.core.text.ReferenceDecoder;
 import dev.blip4j.core.text.TextTransformer;
 import dev.blip4j.core.text.TransformersDecoder;
 import dev.blip4j.core.vision.VisionTransformer;
+import java.util.List;
 
 /**
  * A BLIP network as in the paper's figure 2: a ViT image encoder and a multimodal mixture of
@@ -27,7 +30,7 @@ import dev.blip4j.core.vision.VisionTransformer;
  * <p>Instances are immutable and safe to share between threads: every call allocates its own
  * arrays, in the manager of its inputs.
  */
-public final class Blip implements AutoCloseable {
+public final class Blip implements ImageTextNetwork, AutoCloseable {
 
     private final NDManager manager;
     private final BlipConfig config;
@@ -38,12 +41,22 @@ public final class Blip implements AutoCloseable {
     private final Linear visionProj;
     private final Linear textProj;
     private final Linear itmHead;
+    private final NlvrHead nlvrHead;
 
     /**
      * @param manager owns every weight; closed with the model
      */
     public Blip(NDManager manager, BlipConfig config, VisionTransformer vision, TextTransformer textEncoder,
             TextTransformer textDecoder, LmHead lmHead, Linear visionProj, Linear textProj, Linear itmHead) {
+        this(manager, config, vision, textEncoder, textDecoder, lmHead, visionProj, textProj, itmHead, null);
+    }
+
+    /**
+     * @param nlvrHead NLVR2's classifier, whose text encoder attends to two images (null for BLIP's other kinds)
+     */
+    public Blip(NDManager manager, BlipConfig config, VisionTransformer vision, TextTransformer textEncoder,
+            TextTransformer textDecoder, LmHead lmHead, Linear visionProj, Linear textProj, Linear itmHead,
+            NlvrHead nlvrHead) {
         this.manager = manager;
         this.config = config;
         this.vision = vision;
@@ -53,6 +66,7 @@ public final class Blip implements AutoCloseable {
         this.visionProj = visionProj;
         this.textProj = textProj;
         this.itmHead = itmHead;
+        this.nlvrHead = nlvrHead;
         if ((textDecoder == null) != (lmHead == null)) {
             throw new ModelException("a text decoder needs its LM head and the other way round");
         }
@@ -70,7 +84,8 @@ public final class Blip implements AutoCloseable {
     /**
      * The element type the weights are kept in. Whatever it is, the methods here take and return
      * float32 arrays: inputs are cast on the way in and results on the way out, so a half-precision
-     * model is a drop-in replacement.
+     * model is a drop-in replacement. Inside {@link BlipEngine#withGradients} (Grad-CAM) results keep
+     * the weights' type instead, since DJL's casts would cut them off from their gradient.
      */
     public DataType dtype() {
         return vision.patchWeight().getDataType();
@@ -95,7 +110,34 @@ public final class Blip implements AutoCloseable {
      * @param imageMask [S, N] or null when every image token is attended (always, for BLIP)
      */
     public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask) {
-        return Scoped.compute(() -> out(encoder().forward(ids, mask, MedMode.MULTIMODAL, in(images), imageMask)));
+        return encodeMultimodal(ids, mask, images, imageMask, null);
+    }
+
+    /**
+     * As {@link #encodeMultimodal(NDArray, NDArray, NDArray, NDArray)}, with the cross-attention
+     * probabilities of one layer shown to {@code probe} (Grad-CAM), or to none when it is null.
+     */
+    public NDArray encodeMultimodal(NDArray ids, NDArray mask, NDArray images, NDArray imageMask,
+            CrossAttentionProbe probe) {
+        return grounded(ids, mask, List.of(images), imageMask, probe);
+    }
+
+    /**
+     * NLVR2's text states [B, T, H], grounded in two images at once: every layer's twinned
+     * cross-attention attends to {@code first} and to {@code second}.
+     *
+     * @param first [S, N, W] image tokens of the first image of each pair, S dividing B as in
+     *     {@link #encodeMultimodal}
+     * @param second [S, N, W] image tokens of the second image
+     */
+    public NDArray encodeMultimodalPair(NDArray ids, NDArray mask, NDArray first, NDArray second) {
+        return grounded(ids, mask, List.of(first, second), null, null);
+    }
+
+    private NDArray grounded(NDArray ids, NDArray mask, List<NDArray> images, NDArray imageMask,
+            CrossAttentionProbe probe) {
+        return Scoped.compute(() -> out(encoder().forward(null, ids, mask, MedMode.MULTIMODAL,
+                images.stream().map(this::in).toList(), imageMask, probe)));
     }
 
     /** ITC image embedding: L2-normalised {@code vision_proj} of the {@code [CLS]} token, [B, D]. */
@@ -110,10 +152,29 @@ public final class Blip implements AutoCloseable {
         return Scoped.compute(() -> out(normalize(proj.apply(in(firstToken(textStates))))));
     }
 
+    /** ITC image embeddings [B, 1, D]: {@link #imageEmbedding}, BLIP's single ITC vector per image. */
+    @Override
+    public NDArray imageEmbeddings(NDArray imageStates) {
+        return imageEmbedding(imageStates).expandDims(1);
+    }
+
+    @Override
+    public NDArray itmLogits(NDArray imageStates, NDArray ids, NDArray mask) {
+        return itmLogits(encodeMultimodal(ids, mask, imageStates, null));
+    }
+
     /** ITM logits [B, 2] (index 1 = match) from image-grounded text states. */
     public NDArray itmLogits(NDArray multimodalStates) {
         Linear itm = head(itmHead, "itm_head");
         return Scoped.compute(() -> out(itm.apply(in(firstToken(multimodalStates)))));
+    }
+
+    /** NLVR2 logits [B, 2] (index 1 = "true") from the states of {@link #encodeMultimodalPair}. */
+    public NDArray nlvrLogits(NDArray pairStates) {
+        if (nlvrHead == null) {
+            throw new ModelException("this " + config.kinds() + " checkpoint has no NLVR2 cls_head");
+        }
+        return Scoped.compute(() -> out(nlvrHead.apply(in(firstToken(pairStates)))));
     }
 
     /**
@@ -151,8 +212,17 @@ public final class Blip implements AutoCloseable {
      * @param statesMask [S, N] or null when every state token is attended
      */
     public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask) {
-        return Scoped.compute(() -> out(lmHead.apply(decoder().forward(ids, mask, MedMode.DECODER, in(states),
-                statesMask))));
+        return decoderLogits(ids, mask, states, statesMask, null);
+    }
+
+    /**
+     * As {@link #decoderLogits(NDArray, NDArray, NDArray, NDArray)}, with the cross-attention
+     * probabilities of one decoder layer shown to {@code probe} (Grad-CAM of a caption), or to none when null.
+     */
+    public NDArray decoderLogits(NDArray ids, NDArray mask, NDArray states, NDArray statesMask,
+            CrossAttentionProbe probe) {
+        return Scoped.compute(() -> out(lmHead.apply(decoder().forward(null, ids, mask, MedMode.DECODER,
+                List.of(in(states)), statesMask, probe))));
     }
 
     /** The ViT (its weights, e.g. to write them out; use {@link #encodeImage} to run it). */
@@ -170,6 +240,16 @@ public final class Blip implements AutoCloseable {
         return decoder().config().maxPositions();
     }
 
+    /** Layers of the text encoder (where Grad-CAM of a match can look). */
+    public int encoderLayers() {
+        return encoder().layers().size();
+    }
+
+    /** Layers of the text decoder (where Grad-CAM of a caption can look). */
+    public int decoderLayers() {
+        return decoder().layers().size();
+    }
+
     public boolean hasEncoder() {
         return textEncoder != null;
     }
@@ -178,9 +258,12 @@ public final class Blip implements AutoCloseable {
         return textDecoder != null;
     }
 
-    /** Whether the text encoder can read text grounded in an image (ITM, VQA questions, multimodal features). */
+    /**
+     * Whether the text encoder can read text grounded in an image (ITM, VQA questions, multimodal
+     * features); NLVR2's, grounded in two, cannot.
+     */
     public boolean hasMultimodalEncoder() {
-        return textEncoder != null && textEncoder.crossAttends();
+        return textEncoder != null && textEncoder.memories() == 1;
     }
 
     public boolean hasItc() {
@@ -189,6 +272,10 @@ public final class Blip implements AutoCloseable {
 
     public boolean hasItm() {
         return itmHead != null;
+    }
+
+    public boolean hasNlvr() {
+        return nlvrHead != null;
     }
 
     private TextTransformer encoder() {
@@ -217,9 +304,12 @@ public final class Blip implements AutoCloseable {
         return x.toType(dtype(), false);
     }
 
-    /** A result as float32 (the same array when it already is). */
+    /**
+     * A result as float32 (the same array when it already is). DJL's casts are not recorded by
+     * autograd, so while gradients are recorded (Grad-CAM) results keep the weights' type.
+     */
     private static NDArray out(NDArray x) {
-        return x.toType(DataType.FLOAT32, false);
+        return BlipEngine.recordingGradients() ? x : x.toType(DataType.FLOAT32, false);
     }
 
     private static NDArray firstToken(NDArray states) {
@@ -227,7 +317,7 @@ public final class Blip implements AutoCloseable {
     }
 
     /** {@code F.normalize(x, dim=-1)}: x / max(||x||, 1e-12). */
-    static NDArray normalize(NDArray x) {
+    public static NDArray normalize(NDArray x) {
         return x.div(x.norm(new int[] {-1}, true).maximum(1e-12f));
     }
 

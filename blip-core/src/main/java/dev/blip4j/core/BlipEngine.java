@@ -3,6 +3,8 @@ package dev.blip4j.core;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import java.util.function.Function;
 
 /**
  * The one place blip4j touches DJL's engine. It pins the PyTorch engine and switches DJL to
@@ -20,6 +22,9 @@ public final class BlipEngine {
         }
     }
 
+    /** DJL's PyTorch engine allows one gradient collector in the whole process at a time. */
+    private static final Object GRADIENTS = new Object();
+    private static final ThreadLocal<Boolean> RECORDING = ThreadLocal.withInitial(() -> false);
     private static volatile boolean started;
 
     private BlipEngine() {}
@@ -73,5 +78,27 @@ public final class BlipEngine {
         }
         engine();
         ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
+
+    /**
+     * Runs {@code work} with autograd recording on this thread (the only place blip4j computes
+     * gradients: Grad-CAM), then closes the collector, which turns recording off again. Calls from
+     * several threads take turns, because DJL allows one collector per process; inference elsewhere
+     * is unaffected, since no weight requires a gradient.
+     */
+    public static <T> T withGradients(Function<GradientCollector, T> work) {
+        synchronized (GRADIENTS) {
+            try (GradientCollector collector = engine().newGradientCollector()) {
+                RECORDING.set(true);
+                return work.apply(collector);
+            } finally {
+                RECORDING.set(false);
+            }
+        }
+    }
+
+    /** Whether this thread is inside {@link #withGradients}. */
+    public static boolean recordingGradients() {
+        return RECORDING.get();
     }
 }

@@ -14,5 +14,7 @@ public enum BlipKind {
     /** {@code BLIP_Base}: ViT + text encoder with cross-attention, no heads. */
     FEATURE,
     /** {@code BLIP_Pretrain}: everything, encoder and decoder sharing all but self-attention. */
-    PRETRAIN
+    PRETRAIN,
+    /** {@code BLIP_NLVR}: ViT + text encoder whose cross-attention is twinned over two images + {@code cls_head}. */
+    NLVR
 }

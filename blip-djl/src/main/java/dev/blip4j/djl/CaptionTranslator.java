@@ -65,7 +65,7 @@ public final class CaptionTranslator<O> implements Translator<Image, O> {
         Integer n = args.integer("num_captions");
         var generation = args.generation(defaults.generation());
         if (n != null) {
-            generation = generation.toBuilder().numReturnSequences(n).build();
+            generation = generation.withNumReturnSequences(n);
         }
         return defaults.withGeneration(generation).withPrompt(prompt != null ? prompt : defaults.prompt());
     }

@@ -130,35 +130,23 @@ public final class TaskArguments {
                 }
             }
         }
-        GenerationConfig.Builder g = defaults.toBuilder();
-        if (sample) {
-            g.nucleus(0.9f);
-            if (decimal("top_p") != null) {
-                g.topP(decimal("top_p"));
-            }
-            if (integer("top_k") != null) {
-                g.topK(integer("top_k"));
-            }
-            if (decimal("temperature") != null) {
-                g.temperature(decimal("temperature"));
-            }
-            if (longValue("seed") != null) {
-                g.seed(longValue("seed"));
-            }
-        }
-        if (integer("beams") != null) {
-            g.numBeams(integer("beams"));
-        }
-        if (integer("max_length") != null) {
-            g.maxLength(integer("max_length"));
-        }
-        if (integer("min_length") != null) {
-            g.minLength(integer("min_length"));
-        }
-        if (decimal("repetition_penalty") != null) {
-            g.repetitionPenalty(decimal("repetition_penalty"));
-        }
-        return g.build();
+        GenerationConfig base = sample ? defaults.withNucleus(0.9f) : defaults;
+        // One record made from every value at once, so that the checks see the final settings.
+        return new GenerationConfig(
+                or(integer("beams"), base.numBeams()),
+                or(integer("max_length"), base.maxLength()),
+                or(integer("min_length"), base.minLength()),
+                or(decimal("repetition_penalty"), base.repetitionPenalty()),
+                base.lengthPenalty(), base.normalization(), base.sample(),
+                or(integer("top_k"), base.topK()),
+                or(decimal("top_p"), base.topP()),
+                or(decimal("temperature"), base.temperature()),
+                base.numReturnSequences(),
+                or(longValue("seed"), base.seed()));
+    }
+
+    private static <T> T or(T value, T otherwise) {
+        return value != null ? value : otherwise;
     }
 
     public Path path(String key) {

@@ -45,7 +45,7 @@ class DjlCaptionTest {
             expectedGreedy = new ArrayList<>();
             Captioner beam = new Captioner(model);
             Captioner greedy = new Captioner(model, CaptionOptions.defaults()
-                    .withGeneration(GenerationConfig.captionDefaults().toBuilder().numBeams(1).maxLength(12).build()));
+                    .withGeneration(GenerationConfig.captionDefaults().withNumBeams(1).withMaxLength(12)));
             for (int i = 0; i < 3; i++) {
                 expected.add(beam.caption(Golden.image(i)).get(0));
                 expectedGreedy.add(greedy.caption(Golden.image(i)).get(0));

@@ -75,8 +75,8 @@ class DjlStrictnessTest {
     void samplingArgumentsSampleAsTheCaptioner() throws Exception {
         List<Caption> expected;
         try (BlipModel model = BlipModel.load(Golden.of("caption").hf())) {
-            expected = new Captioner(model, CaptionOptions.defaults().withGeneration(GenerationConfig.builder()
-                    .nucleus(0.8f).topK(20).temperature(0.7f).seed(7).numReturnSequences(3).build()))
+            expected = new Captioner(model, CaptionOptions.defaults().withGeneration(GenerationConfig.defaults()
+                    .withNucleus(0.8f).withTopK(20).withTemperature(0.7f).withNumReturnSequences(3).withSeed(7)))
                     .caption(Golden.image(1));
         }
         Criteria<Image, Caption[]> criteria = Criteria.builder().setTypes(Image.class, Caption[].class)

@@ -6,6 +6,7 @@ import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
@@ -15,6 +16,7 @@ import dev.blip4j.core.text.TransformersDecoder;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.checkpoint.RandomBlip2Checkpoint;
 import dev.blip4j.models.checkpoint.RandomCheckpoint;
 import dev.blip4j.models.checkpoint.TorchCheckpointWriter;
 import dev.blip4j.models.features.FeatureExtractor;
@@ -67,7 +69,10 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     LoadOptions load;
 
-    @Option(names = "--random", paramLabel = "tiny|base|large", description = "a model with seeded random weights instead of --model")
+    @Option(names = "--random", paramLabel = "tiny|base|large|blip2|blip2-tiny",
+            description = "a model with seeded random weights instead of --model: BLIP (tiny, ViT-B base, ViT-L large) "
+                    + "or BLIP-2's first stage (blip2: EVA ViT-g/14 at 224 px and a BERT-base Q-Former with 32 queries; "
+                    + "blip2-tiny: the golden's shapes)")
     String random;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "seed of the random weights (default: ${DEFAULT-VALUE})")
@@ -151,7 +156,7 @@ final class BenchCommand implements Callable<Integer> {
             return writeRandomCheckpoint(stdout);
         }
         if ((modelPath == null) == (random == null)) {
-            throw new InputException("bench needs exactly one of --model PATH and --random tiny|base|large");
+            throw new InputException("bench needs exactly one of --model PATH and --random tiny|base|large|blip2");
         }
         BlipEngine.setThreads(load.threads != null ? load.threads : Runtime.getRuntime().availableProcessors());
         if (serve) {
@@ -176,24 +181,37 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         List<RgbImage> images = syntheticImages(imageCount);
-        for (String task : wanted) {
-            if (task.equals("search")) {
-                results.addAll(new SearchBench(this, limits).run());
-                continue;
-            }
-            try (BlipModel model = model(task)) {
-                if (!supports(model, task)) {
-                    spec.commandLine().getErr().println("skipping " + task + ": this checkpoint is "
-                            + model.network().config().kinds());
+        // A random BLIP-2 (4 GB of ViT-g weights) is drawn once and serves every task.
+        BlipModel shared = random != null && random.startsWith("blip2") ? randomBlip2() : null;
+        try {
+            for (String task : wanted) {
+                if (task.equals("search")) {
+                    results.addAll(new SearchBench(this, limits).run());
                     continue;
                 }
-                for (int batch : batchSizes) {
-                    results.add(run(task, model, images, batch, limits));
+                BlipModel model = shared != null ? shared : model(task);
+                try {
+                    if (!supports(model, task)) {
+                        spec.commandLine().getErr().println("skipping " + task + ": this checkpoint is "
+                                + (model.isBlip2() ? "BLIP-2's first stage" : model.network().config().kinds()));
+                        continue;
+                    }
+                    for (int batch : batchSizes) {
+                        results.add(run(task, model, images, batch, limits));
+                    }
+                    if (task.equals("caption") && memoryCaptions > 0) {
+                        report.put("caption_memory", captionMemory(model, images));
+                    }
+                    report.put("weights_mb_" + task, MemoryStats.mb(model.info().parameters() * bytesPerWeight()));
+                } finally {
+                    if (model != shared) {
+                        model.close();
+                    }
                 }
-                if (task.equals("caption") && memoryCaptions > 0) {
-                    report.put("caption_memory", captionMemory(model, images));
-                }
-                report.put("weights_mb_" + task, MemoryStats.mb(model.info().parameters() * bytesPerWeight()));
+            }
+        } finally {
+            if (shared != null) {
+                shared.close();
             }
         }
         report.put("tasks", results);
@@ -210,7 +228,7 @@ final class BenchCommand implements Callable<Integer> {
         if (requests < 1 || maxBatch < 1 || clients.stream().anyMatch(c -> c < 1)) {
             throw new InputException("--requests, --max-batch and --clients must be at least 1");
         }
-        GenerationConfig g = greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults();
+        GenerationConfig g = greedy ? GenerationConfig.defaults().withGreedy() : GenerationConfig.captionDefaults();
         try (BlipModel model = model("caption")) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("model", modelPath != null ? modelPath : "random " + random + " seed " + seed);
@@ -276,7 +294,16 @@ final class BenchCommand implements Callable<Integer> {
                 load.dtype(), load.precision());
     }
 
+    private BlipModel randomBlip2() {
+        String size = random.equals("blip2") ? "full" : random.substring("blip2-".length());
+        return BlipModel.random(new RandomBlip2Checkpoint(RandomBlip2Checkpoint.Size.parse(size), seed), load.device(),
+                load.dtype());
+    }
+
     private static boolean supports(BlipModel model, String task) {
+        if (model.isBlip2()) {
+            return List.of("encode-image", "encode-text", "itm", "itm-itc").contains(task);
+        }
         Blip net = model.network();
         return switch (task) {
             case "encode-image" -> true;
@@ -306,9 +333,10 @@ final class BenchCommand implements Callable<Integer> {
         AutoCloseable nothing = () -> { };
         return switch (task) {
             case "encode-image" -> {
-                NDManager m = model.network().newManager();
+                ImageTextNetwork net = model.imageTextNetwork();
+                NDManager m = net.newManager();
                 NDArray pixels = model.pixels(inputs, m);
-                yield new Workload(() -> model.network().encodeImage(pixels).close(), "images/s", List::of, 0, m);
+                yield new Workload(() -> net.encodeImage(pixels).close(), "images/s", List::of, 0, m);
             }
             case "encode-text" -> {
                 FeatureExtractor features = new FeatureExtractor(model, FeatureOptions.defaults()
@@ -400,7 +428,7 @@ final class BenchCommand implements Callable<Integer> {
         r.put("unit", w.unit());
         double peak = limits.gemmGflops();
         if (task.equals("encode-image")) {
-            long perImage = model.network().config().vision().macsPerImage();
+            long perImage = model.info().vision().macsPerImage();
             double gflops = 2.0 * perImage * batch / (median / 1000) / 1e9;
             r.put("macs_per_image", perImage);
             r.put("gmac_per_image", Math.round(perImage / 1e6) / 1000.0);
@@ -468,7 +496,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     GenerationConfig generation() {
-        return greedy ? GenerationConfig.builder().greedy().build() : GenerationConfig.captionDefaults();
+        return greedy ? GenerationConfig.defaults().withGreedy() : GenerationConfig.captionDefaults();
     }
 
     private Map<String, Object> captionMemory(BlipModel model, List<RgbImage> images) {

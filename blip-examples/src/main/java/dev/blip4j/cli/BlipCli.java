@@ -14,8 +14,8 @@ import picocli.CommandLine.ParseResult;
  * one line on stderr, {@code error: <what> (<file>)}; {@code --verbose} adds the stack trace.
  */
 @Command(name = "blip", mixinStandardHelpOptions = true, version = "blip4j 0.1.0",
-        description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA.",
-        subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, FeaturesCommand.class,
+        description = "BLIP vision-language models on the JVM: captions, image-text matching, search, VQA, NLVR2.",
+        subcommands = {InspectCommand.class, CaptionCommand.class, ItmCommand.class, NlvrCommand.class, FeaturesCommand.class,
                 IndexCommand.class, SearchCommand.class, VqaCommand.class, CapFiltCommand.class, ConvertCommand.class,
                 BenchCommand.class, ServeCommand.class, SoakCommand.class,
                 CommandLine.HelpCommand.class})

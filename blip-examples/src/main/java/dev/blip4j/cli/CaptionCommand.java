@@ -6,6 +6,7 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -76,6 +77,9 @@ final class CaptionCommand implements Callable<Integer> {
     @Mixin
     ImageArgs images;
 
+    @Mixin
+    GradCamOptions gradCamOptions;
+
     @Spec
     CommandSpec spec;
 
@@ -87,8 +91,10 @@ final class CaptionCommand implements Callable<Integer> {
         List<Path> files = images.files(null, false, null);
         Rows rows = common.rows(out, "image", "caption");
         boolean failed = false;
+        boolean explain = gradCamOptions.wanted(spec.commandLine());
         try (BlipModel m = model.load()) {
             Captioner captioner = captioner(m, options);
+            int layer = gradCamLayer(captioner, m);
             Progress progress = new Progress(err, files.size(), "img");
             for (int start = 0; start < files.size(); start += batchSize) {
                 int end = Math.min(files.size(), start + batchSize);
@@ -119,12 +125,20 @@ final class CaptionCommand implements Callable<Integer> {
                         itemError(file, unusable.get(f), err, rows);
                         continue;
                     }
-                    for (Caption c : captioned.get(f)) {
+                    List<Caption> own = captioned.get(f);
+                    for (int k = 0; k < own.size(); k++) {
+                        Caption c = own.get(k);
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("image", file.toString());
                         row.put("caption", c.text());
                         row.put("token_ids", c.tokenIds());
                         row.put("score", c.score());
+                        if (explain) {
+                            RgbImage picture = images.get(loaded.indexOf(f));
+                            GradCam cam = captioner.gradCam(picture, c, layer);
+                            gradCamOptions.write(file, k, picture, cam);
+                            row.put("gradcam", GradCamOptions.json(cam));
+                        }
                         rows.add(row, file, c.text());
                     }
                 }
@@ -144,22 +158,31 @@ final class CaptionCommand implements Callable<Integer> {
         Decoding.refuseInert(spec, sample, "--top-p", "--top-k", "--temperature", "--seed");
         Decoding.refuseContradictions(spec, greedy, sample);
         try {
-            GenerationConfig generation = GenerationConfig.builder()
-                    .numBeams(greedy || sample ? 1 : beams)
-                    .maxLength(maxLength)
-                    .minLength(minLength)
-                    .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
-                    .sample(sample)
-                    .topP(sample ? topP : 1f)
-                    .topK(topK)
-                    .temperature(temperature)
-                    .numReturnSequences(numCaptions)
-                    .seed(seed)
-                    .build();
+            GenerationConfig generation = GenerationConfig.defaults()
+                    .withNumBeams(greedy || sample ? 1 : beams)
+                    .withLengths(minLength, maxLength)
+                    .withRepetitionPenalty(repetitionPenalty != null ? repetitionPenalty : sample ? 1.1f : 1f)
+                    .withSample(sample)
+                    .withTopK(topK)
+                    .withTopP(sample ? topP : 1f)
+                    .withTemperature(temperature)
+                    .withNumReturnSequences(numCaptions)
+                    .withSeed(seed);
             return new CaptionOptions(generation, prompt, !keepPrompt, batchSize);
         } catch (InputException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+    }
+
+    /** The decoder layer for --gradcam: the one asked for, which must exist (bad usage otherwise), or the default. */
+    private int gradCamLayer(Captioner captioner, BlipModel m) {
+        Integer layer = gradCamOptions.layer;
+        int layers = m.network().decoderLayers();
+        if (layer != null && (layer < 0 || layer >= layers)) {
+            throw new ParameterException(spec.commandLine(), "--gradcam-layer " + layer
+                    + " does not exist: the decoder has layers 0 to " + (layers - 1));
+        }
+        return layer != null ? layer : captioner.defaultGradCamLayer();
     }
 
     /** Options that only the loaded model can check (a prompt or length past its positions) are usage errors too. */

@@ -15,8 +15,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "convert", description = "Write a checkpoint (an original .pth) as a HuggingFace model directory "
-        + "that transformers and blip4j load: config.json, model.safetensors, tokenizer and preprocessor files.")
+@Command(name = "convert", description = "Write a checkpoint (an original .pth, or LAVIS's BLIP-2) as a HuggingFace "
+        + "model directory that transformers and blip4j load: config.json, model.safetensors, tokenizer and "
+        + "preprocessor files.")
 final class ConvertCommand implements Callable<Integer> {
 
     @Mixin
@@ -29,7 +30,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Option(names = "--kind", paramLabel = "caption|itm|vqa|feature|pretrain",
             description = "which transformers class to write for (default: what the checkpoint is; "
-                    + "pretrain keeps every head)")
+                    + "pretrain keeps every head; a BLIP-2 checkpoint is always Blip2ForImageTextRetrieval)")
     BlipKind kind;
 
     @Option(names = "--image-size", paramLabel = "N",
@@ -51,7 +52,8 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() {
         HfConversion c = BlipConverter.convert(checkpoint, tokenizer, kind, imageSize, out);
         PrintWriter o = spec.commandLine().getOut();
-        String kindName = c.kind().name().toLowerCase(Locale.ROOT);
+        String kindName = c.architectures().contains("Blip2ForImageTextRetrieval") ? "blip2"
+                : c.kind().name().toLowerCase(Locale.ROOT);
         if (common.json) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("out", c.out().toString());

@@ -6,11 +6,13 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.SafeTensors;
 import dev.blip4j.models.checkpoint.TensorData;
 import dev.blip4j.models.features.FeatureExtractor;
+import dev.blip4j.models.features.FeatureOptions;
 import dev.blip4j.models.features.ImageFeatures;
 import dev.blip4j.models.features.ModelIdentity;
 import dev.blip4j.models.features.MultimodalFeatures;
 import dev.blip4j.models.features.TextFeatures;
 import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.text.Padding;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -37,6 +39,17 @@ import picocli.CommandLine.Spec;
  *       projections also {@code text_embeds_proj.j} [length_j, embed_dim] and {@code text_feat} [texts, embed_dim];</li>
  *   <li>multimodal mode: {@code multimodal_embeds.i.j} [length_j, hidden], {@code input_ids.j} [length_j]
  *       ({@code [ENC]} first, as fed).</li>
+ * </ul>
+ * A BLIP-2 model writes {@code Blip2Qformer.extract_features}'s, named as LAVIS's golden names them,
+ * texts padded together ({@code padding=True}):
+ * <ul>
+ *   <li>image mode: {@code image_embeds} [images, tokens, width] (ViT after {@code ln_vision}),
+ *       {@code query_embeds} [images, queries, hidden], {@code query_feats} [images, queries, embed_dim];</li>
+ *   <li>text mode: {@code text_embeds} [texts, length, hidden], {@code text_feats} [texts, length, embed_dim],
+ *       {@code text_feat} [texts, embed_dim] (the {@code [CLS]} row), {@code input_ids} and
+ *       {@code attention_mask} [texts, length];</li>
+ *   <li>multimodal mode: {@code multimodal_embeds} [images, texts, queries, hidden], {@code input_ids} and
+ *       {@code attention_mask} [texts, length].</li>
  * </ul>
  * Metadata: {@code format} = {@code blip4j-features}, {@code mode}, {@code model} (the model identity
  * as JSON: weights SHA-256, path, layout, sizes), {@code images} and {@code texts} (JSON arrays).
@@ -89,16 +102,24 @@ final class FeaturesCommand implements Callable<Integer> {
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
         try (BlipModel m = model.load()) {
-            FeatureExtractor fx = new FeatureExtractor(m,
-                    dev.blip4j.models.features.FeatureOptions.defaults().withBatchSize(batchSize));
+            FeatureOptions options = FeatureOptions.defaults().withBatchSize(batchSize);
+            FeatureExtractor fx = new FeatureExtractor(m, m.isBlip2() ? options.withPadding(Padding.LONGEST) : options);
             List<RgbImage> decoded = new ArrayList<>();
             for (Path f : files) {
                 decoded.add(m.readImage(f));
             }
-            switch (chosen) {
-                case "image" -> images(fx.images(decoded), tensors);
-                case "text" -> texts(fx.texts(texts), tensors);
-                default -> multimodal(fx.multimodal(decoded, texts), tensors);
+            if (m.isBlip2()) {
+                switch (chosen) {
+                    case "image" -> blip2Images(fx.images(decoded), tensors);
+                    case "text" -> blip2Texts(fx.texts(texts), tensors);
+                    default -> blip2Multimodal(fx.multimodal(decoded, texts), tensors);
+                }
+            } else {
+                switch (chosen) {
+                    case "image" -> images(fx.images(decoded), tensors);
+                    case "text" -> texts(fx.texts(texts), tensors);
+                    default -> multimodal(fx.multimodal(decoded, texts), tensors);
+                }
             }
             Gson gson = new Gson();
             metadata.put("format", "blip4j-features");
@@ -184,6 +205,72 @@ final class FeaturesCommand implements Callable<Integer> {
                         TensorData.ofFloats(new long[] {f.ids().length, f.hidden()}, f.states()));
             }
         }
+    }
+
+    private static void blip2Images(List<ImageFeatures> features, Map<String, TensorData> out) {
+        ImageFeatures first = features.get(0);
+        int b = features.size();
+        int q = first.queryCount();
+        out.put("image_embeds", stack(features.stream().map(ImageFeatures::states).toList(),
+                first.tokens(), first.width()));
+        out.put("query_embeds", stack(features.stream().map(ImageFeatures::queries).toList(),
+                q, first.queries().length / q));
+        out.put("query_feats", stack(features.stream().map(ImageFeatures::queryEmbeddings).toList(),
+                q, first.embedDim()));
+    }
+
+    private static void blip2Texts(List<TextFeatures> features, Map<String, TensorData> out) {
+        TextFeatures first = features.get(0);
+        int length = first.ids().length;
+        int d = first.embedding().length;
+        idsAndMask(features.stream().map(TextFeatures::ids).toList(), features.stream().mapToInt(TextFeatures::length)
+                .toArray(), out);
+        out.put("text_embeds", stack(features.stream().map(TextFeatures::states).toList(), length, first.hidden()));
+        out.put("text_feats", stack(features.stream().map(TextFeatures::tokenEmbeddings).toList(), length, d));
+        out.put("text_feat", stack(features.stream().map(TextFeatures::embedding).toList(), d));
+    }
+
+    private static void blip2Multimodal(List<List<MultimodalFeatures>> features, Map<String, TensorData> out) {
+        List<MultimodalFeatures> row = features.get(0);
+        MultimodalFeatures first = row.get(0);
+        idsAndMask(row.stream().map(MultimodalFeatures::ids).toList(),
+                row.stream().mapToInt(MultimodalFeatures::length).toArray(), out);
+        List<float[]> states = new ArrayList<>();
+        features.forEach(r -> r.forEach(f -> states.add(f.states())));
+        out.put("multimodal_embeds", TensorData.ofFloats(new long[] {features.size(), row.size(), first.queries(),
+                first.hidden()}, concat(states)));
+    }
+
+    /** Texts padded together: their ids and mask, [texts, length]. */
+    private static void idsAndMask(List<long[]> ids, int[] lengths, Map<String, TensorData> out) {
+        int t = ids.size();
+        int length = ids.get(0).length;
+        long[] flat = new long[t * length];
+        long[] mask = new long[t * length];
+        for (int j = 0; j < t; j++) {
+            System.arraycopy(ids.get(j), 0, flat, j * length, length);
+            Arrays.fill(mask, j * length, j * length + lengths[j], 1L);
+        }
+        out.put("input_ids", TensorData.ofLongs(new long[] {t, length}, flat));
+        out.put("attention_mask", TensorData.ofLongs(new long[] {t, length}, mask));
+    }
+
+    /** Equal-sized rows stacked into [rows, dims...]. */
+    private static TensorData stack(List<float[]> rows, long... dims) {
+        long[] shape = new long[dims.length + 1];
+        shape[0] = rows.size();
+        System.arraycopy(dims, 0, shape, 1, dims.length);
+        return TensorData.ofFloats(shape, concat(rows));
+    }
+
+    private static float[] concat(List<float[]> parts) {
+        float[] out = new float[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     private static void require(boolean ok, String message) {

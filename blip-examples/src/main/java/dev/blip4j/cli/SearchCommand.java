@@ -73,7 +73,7 @@ final class SearchCommand implements Callable<Integer> {
 
     @Option(names = "--first-token", paramLabel = "enc|cls", defaultValue = "enc",
             description = "first token of the image-grounded text when re-ranking (default: ${DEFAULT-VALUE}, as the "
-                    + "official retrieval evaluation)")
+                    + "official retrieval evaluation; BLIP-2 always reads [CLS])")
     String firstToken;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8", description = "images per pass when re-ranking (default: ${DEFAULT-VALUE})")

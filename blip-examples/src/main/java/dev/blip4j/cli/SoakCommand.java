@@ -125,9 +125,9 @@ final class SoakCommand implements Callable<Integer> {
         List<RgbImage> decoded = images.stream().map(m::readImage).toList();
         Captioner beam = new Captioner(m);
         Captioner greedy = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().greedy().maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20)));
         Captioner nucleus = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().nucleus(0.9f).seed(7).maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withNucleus(0.9f).withLengths(5, 20).withSeed(7)));
         BlipTokenizer tok = m.tokenizer();
         List<String> texts = List.of("", "A BLUE elephant near the Café! 😀 猫", "[SEP] typed as text", "word ".repeat(500));
         List<Workload> w = new ArrayList<>();

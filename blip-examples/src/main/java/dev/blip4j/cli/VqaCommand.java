@@ -100,12 +100,11 @@ final class VqaCommand implements Callable<Integer> {
             throw new InputException("--top must be at least 1, got " + n);
         }
         GenerationConfig defaults = VqaOptions.defaultGeneration();
-        GenerationConfig generation = defaults.toBuilder()
-                .numBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
-                .maxLength(maxLength != null ? maxLength : defaults.maxLength())
-                .minLength(minLength != null ? minLength : defaults.minLength())
-                .repetitionPenalty(repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty())
-                .build();
+        GenerationConfig generation = defaults
+                .withNumBeams(greedy ? 1 : beams != null ? beams : defaults.numBeams())
+                .withLengths(minLength != null ? minLength : defaults.minLength(),
+                        maxLength != null ? maxLength : defaults.maxLength())
+                .withRepetitionPenalty(repetitionPenalty != null ? repetitionPenalty : defaults.repetitionPenalty());
         VqaOptions options = new VqaOptions(generation, k != null ? k : VqaOptions.DEFAULT_CANDIDATES, batchSize);
         PrintWriter out = spec.commandLine().getOut();
         List<Path> files = images.files(image == null ? null : List.of(image), false, "--image");

@@ -77,6 +77,27 @@ class BenchCommandTest {
         assertEquals(captionIds, fromFile, "the .pth holds the benchmarked weights");
     }
 
+    /** {@code --random blip2} builds BLIP-2's first stage in memory; here its tiny size, the golden's shapes. */
+    @Test
+    void benchRunsABlip2FirstStage() {
+        Run bench = blip("bench", "--random", "blip2-tiny", "--tasks", "encode-image,encode-text,itm,itm-itc,caption",
+                "--images", "1", "--batch-sizes", "1", "--warmup", "0", "--iterations", "1", "--json");
+        assertEquals(0, bench.exit(), bench.err());
+        assertTrue(bench.err().contains("skipping caption: this checkpoint is BLIP-2's first stage"), bench.err());
+        JsonObject report = JsonParser.parseString(bench.out()).getAsJsonObject();
+        JsonArray tasks = report.getAsJsonArray("tasks");
+        assertEquals(4, tasks.size(), bench.out());
+        for (var t : tasks) {
+            JsonObject task = t.getAsJsonObject();
+            assertTrue(task.get("throughput").getAsDouble() > 0, task.toString());
+            if (task.get("task").getAsString().equals("encode-image")) {
+                // EVA's MLP is 209 wide here: 16*48*768 + 2 * (4*17*48^2 + 2*17^2*48 + 2*17*48*209)
+                assertEquals(1_640_832, task.get("macs_per_image").getAsLong());
+                assertTrue(task.get("ratio_to_flop_bound").getAsDouble() > 0);
+            }
+        }
+    }
+
     private static java.awt.image.BufferedImage toBuffered(dev.blip4j.models.image.RgbImage rgb) {
         var img = new java.awt.image.BufferedImage(rgb.width(), rgb.height(), java.awt.image.BufferedImage.TYPE_INT_RGB);
         byte[] px = rgb.pixels();

@@ -43,6 +43,15 @@ record CliRun(int exit, String out, String err) {
         return testResources().resolve("golden").resolve(rest);
     }
 
+    /** Asserts the exit code and one {@code error: } line on stderr that mentions {@code mention}, no stack trace. */
+    static void assertOneLineError(CliRun r, int code, String mention) {
+        org.junit.jupiter.api.Assertions.assertEquals(code, r.exit(), r.toString());
+        String err = r.err().strip();
+        org.junit.jupiter.api.Assertions.assertTrue(err.startsWith("error: ") && !err.contains("\n")
+                && err.contains(mention), "one line naming '" + mention + "': " + err);
+        org.junit.jupiter.api.Assertions.assertFalse(r.hasStackTrace(), r.toString());
+    }
+
     @Override
     public String toString() {
         return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;

@@ -49,8 +49,8 @@ class ServeCommandTest {
         byte[] png = Files.readAllBytes(CliRun.golden("images/image1.png"));
         String want;
         try (BlipModel m = BlipModel.load(model)) {
-            want = new Captioner(m, CaptionOptions.defaults().withGeneration(GenerationConfig.builder().numBeams(3)
-                    .maxLength(20).minLength(19).build())).caption(m.readImage(CliRun.golden("images/image1.png")))
+            want = new Captioner(m, CaptionOptions.defaults().withGeneration(GenerationConfig.defaults()
+                    .withNumBeams(3).withLengths(19, 20))).caption(m.readImage(CliRun.golden("images/image1.png")))
                     .get(0).text();
         }
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",

@@ -288,7 +288,7 @@ class VqaCommandTest {
                 "what?", "--greedy", "--max-length", "4", "--min-length", "4", "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject row = JsonParser.parseString(r.out()).getAsJsonArray().get(0).getAsJsonObject();
-        GenerationConfig greedy = GenerationConfig.builder().greedy().maxLength(4).minLength(4).build();
+        GenerationConfig greedy = GenerationConfig.defaults().withGreedy().withLengths(4, 4);
         try (BlipModel model = BlipModel.load(VQA.resolve("hf"))) {
             Answer want = new VisualQuestionAnswerer(model, VqaOptions.defaults().withGeneration(greedy))
                     .answer(Path.of(image(2)), "what?");

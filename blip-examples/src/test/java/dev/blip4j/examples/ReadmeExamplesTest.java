@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.gradcam.GradCam;
+import dev.blip4j.models.matching.FirstToken;
+import dev.blip4j.models.matching.ItmGradCam;
+import dev.blip4j.models.matching.MatchOptions;
+import dev.blip4j.models.nlvr.NlvrClassifier;
+import dev.blip4j.models.nlvr.NlvrResult;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
 import java.awt.image.BufferedImage;
 import java.io.File;
@@ -30,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeExamplesTest {
 
     static final List<String> EXAMPLES = List.of("Captioning", "Matching", "VisualQuestionAnswering", "DjlCaptioning",
-            "DjlTasks", "CapFiltExample", "BatchingService");
+            "DjlTasks", "CapFiltExample", "BatchingService", "Blip2Matching", "Nlvr", "GradCamExample");
 
     static Path golden(String rest) {
         return Path.of(System.getProperty("blip.testResources")).resolve("golden").resolve(rest);
@@ -49,6 +55,18 @@ class ReadmeExamplesTest {
         Files.createSymbolicLink(dir.resolve("blip-image-captioning-base"), golden("caption/hf").toAbsolutePath());
         Files.createSymbolicLink(dir.resolve("blip-itm-base-coco"), golden("retrieval/hf").toAbsolutePath());
         Files.createSymbolicLink(dir.resolve("blip-vqa-base"), golden("vqa/hf").toAbsolutePath());
+        // the tiny NLVR2 checkpoint with the files that come beside it: its configs and its vocabulary
+        for (String f : List.of("model.pth", "med_config.json", "blip_config.json")) {
+            Files.createSymbolicLink(dir.resolve(f.equals("model.pth") ? "model_base_nlvr.pth" : f),
+                    golden("nlvr/original/" + f).toAbsolutePath());
+        }
+        Files.createSymbolicLink(dir.resolve("vocab.txt"), golden("tokenizer/vocab.txt").toAbsolutePath());
+        // BLIP-2's golden in LAVIS's layout, with its tiny vocabulary beside it as a real folder would have none
+        Path blip2 = Files.createDirectories(dir.resolve("blip2-pretrained"));
+        for (String f : List.of("original/model.pth", "original/blip2_config.json")) {
+            Files.createSymbolicLink(blip2.resolve(Path.of(f).getFileName()), golden("blip2/" + f).toAbsolutePath());
+        }
+        Files.createSymbolicLink(blip2.resolve("vocab.txt"), golden("tokenizer/vocab.txt").toAbsolutePath());
         jpeg(golden("images/image0.png"), dir.resolve("photo.jpg"));
         jpeg(golden("images/image1.png"), dir.resolve("photos/dog.jpg"));
         jpeg(golden("images/image2.png"), dir.resolve("photos/cat.jpg"));
@@ -87,8 +105,26 @@ class ReadmeExamplesTest {
         assertTrue(printed.get("DjlTasks").startsWith("Match[text=a dog on a beach"), printed.get("DjlTasks"));
         assertEquals(3, printed.get("DjlTasks").lines().count(), printed.get("DjlTasks"));
         assertTrue(Files.isRegularFile(dir.resolve("index/manifest.json")), "the search snippet indexed photos/");
+        try (BlipModel model = BlipModel.load(dir.resolve("blip2-pretrained"))) {
+            String match = new dev.blip4j.models.matching.ImageTextMatcher(model).match(photo, "a dog on a beach")
+                    .toString();
+            assertEquals(match + "\n4 queries", printed.get("Blip2Matching").lines().limit(2)
+                    .reduce((a, b) -> a + "\n" + b).orElseThrow(), printed.get("Blip2Matching"));
+        }
         assertEquals(2 * 4, Files.readAllLines(dir.resolve("out/all.jsonl")).size(),
                 "CapFilt: a web text and three captions for each of the two samples");
+        try (BlipModel model = BlipModel.load(dir.resolve("model_base_nlvr.pth"))) {
+            NlvrResult first = new NlvrClassifier(model).classify(dir.resolve("photos/dog.jpg"),
+                    dir.resolve("photos/cat.jpg"), List.of("There are two animals in total.",
+                    "The left image shows a cat.")).get(0); // the snippet's batch: padding is part of the numbers
+            assertEquals(first.toString(), printed.get("Nlvr").lines().findFirst().orElseThrow());
+        }
+        try (BlipModel model = BlipModel.load(golden("retrieval/hf"))) {
+            GradCam cam = new ItmGradCam(model, MatchOptions.defaults().withFirstToken(FirstToken.ENC),
+                    ItmGradCam.defaultLayer(model)).explain(photo, "a dog on a beach").gradCam();
+            assertEquals(cam.tokens() + " " + Path.of("maps", "photo.0.words.png"), printed.get("GradCamExample").strip());
+            assertTrue(Files.isRegularFile(dir.resolve("maps/photo.0.words.png")));
+        }
         assertTrue(!output.contains("SLF4J"), "no SLF4J notices: " + output);
     }
 

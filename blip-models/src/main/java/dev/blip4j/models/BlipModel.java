@@ -5,13 +5,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.Precision;
+import dev.blip4j.core.blip2.Blip2;
 import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.ModelFiles;
 import dev.blip4j.models.checkpoint.ModelInfo;
 import dev.blip4j.models.checkpoint.NetworkLoader;
+import dev.blip4j.models.checkpoint.RandomBlip2Checkpoint;
 import dev.blip4j.models.checkpoint.RandomCheckpoint;
 import dev.blip4j.models.hub.DownloadProgress;
 import dev.blip4j.models.hub.HubModels;
@@ -31,6 +34,10 @@ import java.util.List;
  * transform it was trained with, and what loading found. Task objects ({@link dev.blip4j.models.caption.Captioner},
  * the matcher, VQA and feature extractor) wrap one.
  *
+ * <p>A BLIP-2 checkpoint (its first stage: ViT and Q-Former) loads into the same class, holding a
+ * {@link Blip2} network instead ({@link #isBlip2()}); image-text matching, features and search work
+ * with it, captioning and VQA need BLIP.
+ *
  * <p>Immutable and thread-safe: load once, share between request threads. The weights are only
  * read; each call keeps its own state (its arrays in a sub-manager of {@link Blip#newManager()}
  * closed before it returns, the decoder's key/value cache, beams and random state), so concurrent
@@ -42,14 +49,16 @@ public final class BlipModel implements AutoCloseable {
     private static final String PREPROCESSOR_CONFIG = "preprocessor_config.json";
 
     private final Blip network;
+    private final Blip2 blip2;
     private final BlipTokenizer tokenizer;
     private final ImagePreprocessor preprocessor;
     private final ImageLoader imageLoader;
     private final ModelInfo info;
 
-    private BlipModel(Blip network, BlipTokenizer tokenizer, ImagePreprocessor preprocessor, ImageLoader imageLoader,
-            ModelInfo info) {
+    private BlipModel(Blip network, Blip2 blip2, BlipTokenizer tokenizer, ImagePreprocessor preprocessor,
+            ImageLoader imageLoader, ModelInfo info) {
         this.network = network;
+        this.blip2 = blip2;
         this.tokenizer = tokenizer;
         this.preprocessor = preprocessor;
         this.imageLoader = imageLoader;
@@ -98,7 +107,7 @@ public final class BlipModel implements AutoCloseable {
                 device, dtype, precision);
         releaseReplacedWeights();
         try {
-            return new BlipModel(loaded.network(), BlipTokenizer.bertBaseUncased(),
+            return new BlipModel(loaded.network(), null, BlipTokenizer.bertBaseUncased(),
                     ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
         } catch (RuntimeException e) {
             loaded.network().close();
@@ -115,8 +124,60 @@ public final class BlipModel implements AutoCloseable {
         System.gc();
     }
 
+    /**
+     * A BLIP-2 first stage with seeded random weights ({@link RandomBlip2Checkpoint}), with BLIP-2's
+     * tokenizer (bert-base-uncased plus {@code [DEC]}).
+     */
+    public static BlipModel random(RandomBlip2Checkpoint spec, Device device, DataType dtype) {
+        Path name = Path.of("random-blip2-" + spec.size().name().toLowerCase(java.util.Locale.ROOT) + "-seed"
+                + spec.seed() + ".pth");
+        NetworkLoader.Loaded loaded = NetworkLoader.loadBlip2(name, spec.tensors(), 0, 0, Layout.ORIGINAL, spec.hints(),
+                null, device, dtype);
+        try {
+            return new BlipModel(null, loaded.blip2(), BlipTokenizer.bertBaseUncasedBlip2(),
+                    ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
+        } catch (RuntimeException e) {
+            loaded.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The BLIP network.
+     *
+     * @throws ModelException for a BLIP-2 checkpoint (see {@link #blip2()})
+     */
     public Blip network() {
+        if (network == null) {
+            throw new ModelException(info.weights() + " is a BLIP-2 checkpoint (its first stage: image-text matching, "
+                    + "ITC search and features); this needs a BLIP one");
+        }
         return network;
+    }
+
+    /**
+     * The BLIP-2 network.
+     *
+     * @throws ModelException for a BLIP checkpoint
+     */
+    public Blip2 blip2() {
+        if (blip2 == null) {
+            throw new ModelException(info.weights() + " is a BLIP checkpoint, not a BLIP-2 one");
+        }
+        return blip2;
+    }
+
+    /**
+     * The network as image-text matching, features and search use it, BLIP or BLIP-2: images
+     * with Q ITC embeddings (Q = 1 in BLIP), texts with one, and ITM logits.
+     */
+    public ImageTextNetwork imageTextNetwork() {
+        return blip2 != null ? blip2 : network;
+    }
+
+    /** Whether this is a BLIP-2 checkpoint (then {@link #blip2()} holds the network). */
+    public boolean isBlip2() {
+        return blip2 != null;
     }
 
     public BlipTokenizer tokenizer() {
@@ -161,7 +222,12 @@ public final class BlipModel implements AutoCloseable {
     @Override
     public void close() {
         tokenizer.close();
-        network.close();
+        if (network != null) {
+            network.close();
+        }
+        if (blip2 != null) {
+            blip2.close();
+        }
     }
 
     /** Loading options; defaults load on the CPU in float32 at the checkpoint's configured size. */
@@ -230,7 +296,7 @@ public final class BlipModel implements AutoCloseable {
             return this;
         }
 
-        /** Weight type: FLOAT32 (default) or FLOAT16; bfloat16 is a {@link #precision}. */
+        /** Weight type: FLOAT32 (default), FLOAT16, or FLOAT64 for numerical checks; bfloat16 is a {@link #precision}. */
         public Builder dtype(DataType dtype) {
             this.dtype = dtype;
             return this;
@@ -248,19 +314,20 @@ public final class BlipModel implements AutoCloseable {
             ModelFiles files = ModelFiles.locate(path != null ? path : hubModels().locate(spec));
             NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype, precision);
             releaseReplacedWeights();
-            Blip network = loaded.network();
+            ModelInfo info = loaded.info();
             try {
-                BlipTokenizer tokenizer = tokenizer(files, loaded.info());
-                int vocab = network.config().text().vocabSize();
+                BlipTokenizer tokenizer = tokenizer(files, info);
+                int vocab = info.isBlip2() ? info.blip2().qformer().vocabSize() : info.config().text().vocabSize();
                 if (tokenizer.vocabSize() != vocab) {
                     tokenizer.close();
                     throw new ModelException(files.weights() + ": the tokenizer has " + tokenizer.vocabSize()
-                            + " tokens (with [DEC] and [ENC]) but the model's word embeddings have " + vocab
-                            + " rows: pass the checkpoint's own vocabulary with --tokenizer");
+                            + " tokens (with " + (info.isBlip2() ? "[DEC]" : "[DEC] and [ENC]") + ") but the model's "
+                            + "word embeddings have " + vocab + " rows: pass the checkpoint's own vocabulary with --tokenizer");
                 }
-                return new BlipModel(network, tokenizer, preprocessor(files, network), imageLoader, loaded.info());
+                return new BlipModel(loaded.network(), loaded.blip2(), tokenizer,
+                        preprocessor(files, info.vision().imageSize()), imageLoader, info);
             } catch (RuntimeException e) {
-                network.close();
+                loaded.close();
                 throw e;
             }
         }
@@ -276,25 +343,25 @@ public final class BlipModel implements AutoCloseable {
         }
 
         private BlipTokenizer tokenizer(ModelFiles files, ModelInfo info) {
+            boolean blip2 = info.isBlip2();
             if (tokenizerPath != null) {
-                return BlipTokenizer.from(tokenizerPath);
+                return blip2 ? BlipTokenizer.forBlip2(tokenizerPath) : BlipTokenizer.from(tokenizerPath);
             }
             Path dir = files.dir();
             if (Files.isRegularFile(dir.resolve("tokenizer.json")) || Files.isRegularFile(dir.resolve("vocab.txt"))) {
-                return BlipTokenizer.from(dir);
+                return blip2 ? BlipTokenizer.forBlip2(dir) : BlipTokenizer.from(dir);
             }
             if (info.layout() == Layout.HUGGINGFACE) {
                 throw new ModelException(dir + ": no tokenizer.json or vocab.txt beside the weights; pass --tokenizer");
             }
-            return BlipTokenizer.bertBaseUncased();
+            return blip2 ? BlipTokenizer.bertBaseUncasedBlip2() : BlipTokenizer.bertBaseUncased();
         }
 
         /**
          * The checkpoint's own normalisation (HF {@code preprocessor_config.json}, else CLIP's) at the
          * size the network runs at, which wins over the file's size when they differ.
          */
-        private static ImagePreprocessor preprocessor(ModelFiles files, Blip network) {
-            int size = network.config().vision().imageSize();
+        private static ImagePreprocessor preprocessor(ModelFiles files, int size) {
             Path config = files.dir().resolve(PREPROCESSOR_CONFIG);
             ImagePreprocessor p = Files.isRegularFile(config)
                     ? ImagePreprocessor.fromHfConfig(config)

@@ -69,7 +69,7 @@ public class GenerationGoldenTest {
     void vqaGeneration(Layout layout) {
         Golden g = Golden.of("vqa");
         JsonObject result = g.results().getAsJsonObject("generate");
-        GenerationConfig config = GenerationConfig.builder().numBeams(3).maxLength(10).minLength(1).build();
+        GenerationConfig config = GenerationConfig.defaults().withNumBeams(3).withLengths(1, 10);
         try (Blip net = load(g, layout); NDManager m = net.newManager()) {
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
             NDArray ids = dev.blip4j.models.testing.Arrays2.longs(m, g.tensor("question_input_ids"));
@@ -111,12 +111,10 @@ public class GenerationGoldenTest {
 
     /** The settings written in a golden's {@code call}, e.g. {@code num_beams=3, max_length=20, ...}. */
     public static GenerationConfig configFromCall(String call, int maxLength) {
-        return GenerationConfig.builder()
-                .numBeams(intArg(call, "num_beams"))
-                .maxLength(maxLength)
-                .minLength(intArg(call, "min_length"))
-                .repetitionPenalty(Float.parseFloat(arg(call, "repetition_penalty")))
-                .build();
+        return GenerationConfig.defaults()
+                .withNumBeams(intArg(call, "num_beams"))
+                .withLengths(intArg(call, "min_length"), maxLength)
+                .withRepetitionPenalty(Float.parseFloat(arg(call, "repetition_penalty")));
     }
 
     private static int intArg(String call, String key) {

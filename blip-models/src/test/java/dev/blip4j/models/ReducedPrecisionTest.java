@@ -18,7 +18,6 @@ import dev.blip4j.models.matching.MatchMatrix;
 import dev.blip4j.models.matching.ScoreMatrix;
 import dev.blip4j.models.testing.Golden;
 import dev.blip4j.models.testing.GoldenModels;
-import dev.blip4j.models.testing.Workloads;
 import dev.blip4j.models.vqa.Answer;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
 import java.util.Arrays;
@@ -74,7 +73,7 @@ class ReducedPrecisionTest {
         Golden g = Golden.of("itm");
         try (BlipModel full = BlipModel.load(g.hf());
                 BlipModel reduced = BlipModel.builder(g.hf()).precision(precision).load()) {
-            List<RgbImage> images = Workloads.images(full);
+            List<RgbImage> images = GoldenModels.images(full);
             List<String> texts = GoldenModels.captions(g);
             MatchMatrix want = new ImageTextMatcher(full).match(images, texts);
             MatchMatrix got = new ImageTextMatcher(reduced).match(images, texts);
@@ -96,7 +95,7 @@ class ReducedPrecisionTest {
         }
         Golden g = Golden.of("caption");
         CaptionOptions greedy = CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().greedy().maxLength(20).minLength(5).build());
+                .withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20));
         // The golden captioner's random weights leave its next-token logits nearly tied, so a
         // reduced caption departs from float32's after some tokens; how many agree is measured
         int agreeing = 0;
@@ -104,7 +103,7 @@ class ReducedPrecisionTest {
         int shortestPrefix = Integer.MAX_VALUE;
         try (BlipModel full = BlipModel.load(g.hf());
                 BlipModel reduced = BlipModel.builder(g.hf()).precision(precision).load()) {
-            List<RgbImage> images = Workloads.images(full);
+            List<RgbImage> images = GoldenModels.images(full);
             for (Function<BlipModel, Captioner> captioner : List.<Function<BlipModel, Captioner>>of(
                     Captioner::new, m -> new Captioner(m, greedy))) {
                 List<Caption> want = captioner.apply(full).caption(images).stream().map(c -> c.get(0)).toList();
@@ -140,7 +139,7 @@ class ReducedPrecisionTest {
         Golden g = Golden.of("vqa");
         try (BlipModel full = BlipModel.load(g.hf());
                 BlipModel reduced = BlipModel.builder(g.hf()).precision(precision).load()) {
-            List<RgbImage> images = Workloads.images(full);
+            List<RgbImage> images = GoldenModels.images(full);
             for (RgbImage image : images) {
                 List<Answer> want = new VisualQuestionAnswerer(full).answer(image, QUESTIONS);
                 List<Answer> got = new VisualQuestionAnswerer(reduced).answer(image, QUESTIONS);

@@ -103,18 +103,23 @@ final class Endpoints {
         try {
             Float penalty = f.number("repetition_penalty");
             Long seed = f.longValue("seed");
-            GenerationConfig generation = GenerationConfig.builder()
-                    .numBeams(greedy || sample ? 1 : or(f.integer("beams", 1, 64), 3))
-                    .maxLength(or(f.integer("max_length", 1, MAX_LENGTH), 20))
-                    .minLength(or(f.integer("min_length", 0, MAX_LENGTH), 5))
-                    .repetitionPenalty(penalty != null ? penalty : sample ? 1.1f : 1f)
-                    .sample(sample)
-                    .topP(sample ? or(f.number("top_p"), 0.9f) : 1f)
-                    .topK(or(f.integer("top_k", 0, 1_000_000), 50))
-                    .temperature(or(f.number("temperature"), 1f))
-                    .numReturnSequences(or(f.integer("num_captions", 1, 64), 1))
-                    .seed(seed != null ? seed : 42)
-                    .build();
+            int beams = greedy || sample ? 1 : or(f.integer("beams", 1, 64), 3);
+            int maxLength = or(f.integer("max_length", 1, MAX_LENGTH), 20);
+            int minLength = or(f.integer("min_length", 0, MAX_LENGTH), 5);
+            float topP = sample ? or(f.number("top_p"), 0.9f) : 1f;
+            int topK = or(f.integer("top_k", 0, 1_000_000), 50);
+            float temperature = or(f.number("temperature"), 1f);
+            int captions = or(f.integer("num_captions", 1, 64), 1);
+            GenerationConfig generation = GenerationConfig.defaults()
+                    .withNumBeams(beams)
+                    .withLengths(minLength, maxLength)
+                    .withRepetitionPenalty(penalty != null ? penalty : sample ? 1.1f : 1f)
+                    .withSample(sample)
+                    .withTopK(topK)
+                    .withTopP(topP)
+                    .withTemperature(temperature)
+                    .withNumReturnSequences(captions)
+                    .withSeed(seed != null ? seed : 42);
             String prompt = f.has("prompt") ? f.string("prompt") : CaptionOptions.DEFAULT_PROMPT;
             options = new CaptionOptions(generation, prompt, !f.bool("keep_prompt", false), 1);
         } catch (InputException e) {
@@ -153,12 +158,12 @@ final class Endpoints {
         try {
             GenerationConfig defaults = VqaOptions.defaultGeneration();
             Float penalty = f.number("repetition_penalty");
-            GenerationConfig generation = defaults.toBuilder()
-                    .numBeams(f.bool("greedy", false) ? 1 : or(f.integer("beams", 1, 64), defaults.numBeams()))
-                    .maxLength(or(f.integer("max_length", 1, MAX_LENGTH), defaults.maxLength()))
-                    .minLength(or(f.integer("min_length", 0, MAX_LENGTH), defaults.minLength()))
-                    .repetitionPenalty(penalty != null ? penalty : defaults.repetitionPenalty())
-                    .build();
+            int beams = f.bool("greedy", false) ? 1 : or(f.integer("beams", 1, 64), defaults.numBeams());
+            int maxLength = or(f.integer("max_length", 1, MAX_LENGTH), defaults.maxLength());
+            int minLength = or(f.integer("min_length", 0, MAX_LENGTH), defaults.minLength());
+            GenerationConfig generation = defaults.withNumBeams(beams)
+                    .withLengths(minLength, maxLength)
+                    .withRepetitionPenalty(penalty != null ? penalty : defaults.repetitionPenalty());
             options = VqaOptions.defaults().withGeneration(generation)
                     .withCandidates(or(f.integer("k", 1, 100_000), VqaOptions.DEFAULT_CANDIDATES));
         } catch (InputException e) {

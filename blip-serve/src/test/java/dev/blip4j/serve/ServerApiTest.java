@@ -246,7 +246,7 @@ class ServerApiTest {
     @Test
     void closingLetsRequestsInFlightFinishThenStopsListening() throws Exception {
         CaptionOptions slow = CaptionOptions.defaults().withGeneration(
-                GenerationConfig.builder().numBeams(3).maxLength(30).minLength(29).build());
+                GenerationConfig.defaults().withNumBeams(3).withLengths(29, 30));
         String want = new Captioner(caption, slow).caption(caption.readImage(Golden.image(1))).get(0).text();
         BlipServer server = start(ServeOptions.defaults().withService(ServiceOptions.defaults().withMaxBatch(1))
                 .withDrain(Duration.ofMinutes(1)));

@@ -78,17 +78,17 @@ final class ServerRequests {
             out.add(new Expected("caption json " + i, Http.Call.json("/v1/caption", "{\"image\": \"" + b64 + "\"}"),
                     caption(new Captioner(caption).caption(image).get(0))));
             CaptionOptions greedy = CaptionOptions.defaults().withGeneration(
-                    GenerationConfig.builder().greedy().maxLength(20).minLength(5).build());
+                    GenerationConfig.defaults().withGreedy().withLengths(5, 20));
             out.add(new Expected("caption raw greedy " + i,
                     Http.Call.raw("/v1/caption?greedy=true&max_length=20", "image/png", png(i)),
                     caption(new Captioner(caption, greedy).caption(image).get(0))));
             CaptionOptions nucleus = CaptionOptions.defaults().withGeneration(
-                    GenerationConfig.builder().nucleus(0.9f).seed(7).build());
+                    GenerationConfig.defaults().withNucleus(0.9f).withSeed(7));
             out.add(new Expected("caption form sample " + i,
                     Http.Call.form("/v1/caption", form("image", png(i), "sample", "true", "seed", "7")),
                     caption(new Captioner(caption, nucleus).caption(image).get(0))));
             CaptionOptions two = CaptionOptions.defaults().withGeneration(
-                    GenerationConfig.builder().numBeams(3).numReturnSequences(2).build());
+                    GenerationConfig.defaults().withNumBeams(3).withNumReturnSequences(2));
             JsonArray captions = new JsonArray();
             new Captioner(caption, two).caption(image).forEach(c -> captions.add(caption(c)));
             out.add(new Expected("caption two " + i, Http.Call.json("/v1/caption",

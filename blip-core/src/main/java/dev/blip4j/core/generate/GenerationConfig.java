@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * How to decode. Lengths count the prompt, as in transformers. Defaults are those of BLIP's caption
- * demo and COCO evaluation: beam 3, max length 20, min length 5.
+ * How to decode. Lengths count the prompt, as in transformers. Start from {@link #defaults()}, those
+ * of BLIP's caption demo and COCO evaluation (beam 3, max length 20, min length 5), and change what
+ * differs with the {@code with*} methods; every value is checked as it is made.
  *
  * @param numBeams 1 for greedy or sampling
  * @param lengthPenalty exponent of the length that divides a beam hypothesis' summed log-probabilities
@@ -69,20 +70,97 @@ public record GenerationConfig(int numBeams, int maxLength, int minLength, float
         }
     }
 
-    /** Beam 3, max 20, min 5: the official caption demo and evaluation settings. */
+    /**
+     * The official caption demo and evaluation settings: beam 3, max length 20, min length 5, no
+     * repetition penalty, length penalty 1 over the whole sequence; for sampling top-k 50, top-p 1,
+     * temperature 1; one sequence; seed 42.
+     */
+    public static GenerationConfig defaults() {
+        return new GenerationConfig(3, 20, 5, 1f, 1f, LengthNormalization.WHOLE_SEQUENCE, false, 50, 1f, 1f, 1, 42);
+    }
+
+    /** {@link #defaults()}, by the name of what they are for. */
     public static GenerationConfig captionDefaults() {
-        return builder().build();
+        return defaults();
     }
 
-    public static Builder builder() {
-        return new Builder();
+    /** Greedy search: one beam, no sampling. */
+    public GenerationConfig withGreedy() {
+        return new GenerationConfig(1, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization, false,
+                topK, topP, temperature, numReturnSequences, seed);
     }
 
-    public Builder toBuilder() {
-        return new Builder().numBeams(numBeams).maxLength(maxLength).minLength(minLength)
-                .repetitionPenalty(repetitionPenalty).lengthPenalty(lengthPenalty).normalization(normalization)
-                .sample(sample).topK(topK).topP(topP).temperature(temperature)
-                .numReturnSequences(numReturnSequences).seed(seed);
+    /**
+     * Nucleus sampling as BLIP's {@code generate(sample=True)}: one beam, top-p {@code p},
+     * repetition penalty 1.1 (top-k stays 50).
+     */
+    public GenerationConfig withNucleus(float p) {
+        return new GenerationConfig(1, maxLength, minLength, 1.1f, lengthPenalty, normalization, true, topK, p,
+                temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withNumBeams(int n) {
+        return new GenerationConfig(n, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization, sample,
+                topK, topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withMaxLength(int n) {
+        return withLengths(minLength, n);
+    }
+
+    public GenerationConfig withMinLength(int n) {
+        return withLengths(n, maxLength);
+    }
+
+    /** Both lengths at once, so that neither has to fit the other's old value. */
+    public GenerationConfig withLengths(int min, int max) {
+        return new GenerationConfig(numBeams, max, min, repetitionPenalty, lengthPenalty, normalization, sample, topK,
+                topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withRepetitionPenalty(float p) {
+        return new GenerationConfig(numBeams, maxLength, minLength, p, lengthPenalty, normalization, sample, topK,
+                topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withLengthPenalty(float p) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, p, normalization, sample, topK,
+                topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withNormalization(LengthNormalization n) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, n, sample, topK,
+                topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withSample(boolean s) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization, s,
+                topK, topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withTopK(int k) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization,
+                sample, k, topP, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withTopP(float p) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization,
+                sample, topK, p, temperature, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withTemperature(float t) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization,
+                sample, topK, topP, t, numReturnSequences, seed);
+    }
+
+    public GenerationConfig withNumReturnSequences(int n) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization,
+                sample, topK, topP, temperature, n, seed);
+    }
+
+    public GenerationConfig withSeed(long s) {
+        return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty, normalization,
+                sample, topK, topP, temperature, numReturnSequences, s);
     }
 
     /** Rows the model runs per input: the beams, or one per returned sequence. */
@@ -115,102 +193,5 @@ public record GenerationConfig(int numBeams, int maxLength, int minLength, float
             list.add(LogitsProcessor.topP(topP));
         }
         return list;
-    }
-
-    /** Builder with the official caption defaults. */
-    public static final class Builder {
-        private int numBeams = 3;
-        private int maxLength = 20;
-        private int minLength = 5;
-        private float repetitionPenalty = 1f;
-        private float lengthPenalty = 1f;
-        private LengthNormalization normalization = LengthNormalization.WHOLE_SEQUENCE;
-        private boolean sample;
-        private int topK = 50;
-        private float topP = 1f;
-        private float temperature = 1f;
-        private int numReturnSequences = 1;
-        private long seed = 42;
-
-        public Builder numBeams(int v) {
-            numBeams = v;
-            return this;
-        }
-
-        public Builder maxLength(int v) {
-            maxLength = v;
-            return this;
-        }
-
-        public Builder minLength(int v) {
-            minLength = v;
-            return this;
-        }
-
-        public Builder repetitionPenalty(float v) {
-            repetitionPenalty = v;
-            return this;
-        }
-
-        public Builder lengthPenalty(float v) {
-            lengthPenalty = v;
-            return this;
-        }
-
-        public Builder normalization(LengthNormalization v) {
-            normalization = v;
-            return this;
-        }
-
-        /** Greedy search: one beam, no sampling. */
-        public Builder greedy() {
-            numBeams = 1;
-            sample = false;
-            return this;
-        }
-
-        /** Nucleus sampling as BLIP's {@code generate(sample=True)}: top-p 0.9, top-k 50, repetition penalty 1.1. */
-        public Builder nucleus(float p) {
-            numBeams = 1;
-            sample = true;
-            topP = p;
-            repetitionPenalty = 1.1f;
-            return this;
-        }
-
-        public Builder sample(boolean v) {
-            sample = v;
-            return this;
-        }
-
-        public Builder topK(int v) {
-            topK = v;
-            return this;
-        }
-
-        public Builder topP(float v) {
-            topP = v;
-            return this;
-        }
-
-        public Builder temperature(float v) {
-            temperature = v;
-            return this;
-        }
-
-        public Builder numReturnSequences(int v) {
-            numReturnSequences = v;
-            return this;
-        }
-
-        public Builder seed(long v) {
-            seed = v;
-            return this;
-        }
-
-        public GenerationConfig build() {
-            return new GenerationConfig(numBeams, maxLength, minLength, repetitionPenalty, lengthPenalty,
-                    normalization, sample, topK, topP, temperature, numReturnSequences, seed);
-        }
     }
 }

@@ -30,13 +30,7 @@ public final class Generator {
         if (inputSeeds != null && inputSeeds.length != inputs) {
             throw new IllegalArgumentException(inputSeeds.length + " seeds for " + inputs + " inputs");
         }
-        long[] seeds = inputSeeds;
-        if (seeds == null) {
-            seeds = new long[inputs];
-            for (int i = 0; i < inputs; i++) {
-                seeds[i] = Seeds.mix(config.seed(), i);
-            }
-        }
+        long[] seeds = inputSeeds != null ? inputSeeds : Seeds.of(config.seed(), 0, inputs);
         SearchListener l = listener == null ? SearchListener.NONE : listener;
         return config.numBeams() > 1
                 ? BeamSearch.run(model, prompt, inputs, config, eosId, padId, l)

@@ -16,6 +16,15 @@ public final class Seeds {
         return z ^ (z >>> 31);
     }
 
+    /** The seeds of inputs {@code [from, to)} of a call: {@code mix(seed, i)} for input {@code i}. */
+    public static long[] of(long seed, int from, int to) {
+        long[] out = new long[to - from];
+        for (int i = from; i < to; i++) {
+            out[i - from] = mix(seed, i);
+        }
+        return out;
+    }
+
     /** A seed for a string key, e.g. a sample's identifier in a dataset. */
     public static long mix(long seed, String key) {
         long h = 1125899906842597L;

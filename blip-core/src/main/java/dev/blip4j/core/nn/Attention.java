@@ -1,6 +1,7 @@
 package dev.blip4j.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import java.util.function.UnaryOperator;
 
 /**
  * Scaled dot-product attention over several heads, shared by the ViT blocks and the three modes
@@ -38,6 +39,15 @@ public final class Attention {
      * @return [B, h, Tq, d]
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias) {
+        return attend(q, k, v, bias, null);
+    }
+
+    /**
+     * As {@link #attend(NDArray, NDArray, NDArray, NDArray)}, with the attention probabilities
+     * [B, h, Tq, Tk] passed through {@code probe} before they weight the values: what it returns is
+     * used in their place. Grad-CAM makes them a leaf of autograd there; null leaves them alone.
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, UnaryOperator<NDArray> probe) {
         // Scaling the queries rather than the scores touches d instead of Tk values per query row;
         // for BLIP's 16- and 64-wide heads the factor is a power of two, so the result is identical.
         double scale = 1.0 / Math.sqrt(q.getShape().get(3));
@@ -45,6 +55,7 @@ public final class Attention {
         if (bias != null) {
             scores = scores.addi(bias);
         }
-        return scores.softmax(-1).matMul(v);
+        NDArray probabilities = scores.softmax(-1);
+        return (probe == null ? probabilities : probe.apply(probabilities)).matMul(v);
     }
 }

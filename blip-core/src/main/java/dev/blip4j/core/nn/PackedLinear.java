@@ -136,6 +136,9 @@ public final class PackedLinear implements Linear {
                     + x.getDataType());
         }
         NDManager m = x.getManager();
+        if (BlipEngine.recordingGradients()) {
+            return differentiable(x);
+        }
         if (precision == Precision.INT8) {
             return Kernels.INT8_LINEAR.get().apply(m, x, packed);
         }
@@ -145,6 +148,24 @@ public final class PackedLinear implements Linear {
         }
         return bias == null ? Kernels.BF16_LINEAR.get().apply(m, x, weight)
                 : Kernels.BF16_LINEAR_BIAS.get().apply(m, x, weight, bias);
+    }
+
+    /**
+     * The product through DJL's linear, which autograd can go back through (Grad-CAM): libtorch runs
+     * TorchScript in inference mode, whose results cannot be saved for a backward pass. The weight is
+     * unpacked to float32 for the call (a copy, made a normal tensor by the clone).
+     */
+    private NDArray differentiable(NDArray x) {
+        return Scoped.compute(() -> {
+            NDManager m = x.getManager();
+            NDArray unpacked = switch (precision) {
+                case FLOAT -> Kernels.ONEDNN_UNPACK.get().apply(m, weight);
+                case BFLOAT16 -> Kernels.BF16_UNPACK.get().apply(m, weight);
+                case INT8 -> Kernels.INT8_UNPACK.get().apply(m, packed);
+            };
+            NDArray w = unpacked.duplicate();
+            return ai.djl.nn.core.Linear.linear(x, w, bias).singletonOrThrow();
+        });
     }
 
     @Override
@@ -169,6 +190,11 @@ public final class PackedLinear implements Linear {
                 "return ops.mkldnn._linear_pointwise(x.contiguous(), w, None, \"none\", annotate(List[Optional[number]], []), \"\")");
         static final Lazy ONEDNN_LINEAR_BIAS = new Lazy("LinearOneDnnBias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
                 "return ops.mkldnn._linear_pointwise(x.contiguous(), w, b, \"none\", annotate(List[Optional[number]], []), \"\")");
+        static final Lazy ONEDNN_UNPACK = new Lazy("UnpackOneDnn", "w: Tensor", "Tensor", "return w.to_dense()");
+        static final Lazy BF16_UNPACK = new Lazy("UnpackBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 6)");
+        static final Lazy INT8_UNPACK = new Lazy("UnpackInt8",
+                "p: __torch__.torch.classes.quantized.LinearPackedParamsBase", "Tensor",
+                "return torch.dequantize(ops.quantized.linear_unpack(p)[0])");
         static final Lazy BF16 = new Lazy("ToBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 15)");
         static final Lazy BF16_LINEAR = new Lazy("LinearBfloat16", "x: Tensor, w: Tensor", "Tensor",
                 "return torch.to(torch.linear(torch.to(x, 15), w), 6)");

@@ -43,6 +43,17 @@ public final class Scoped {
     }
 
     /**
+     * Runs {@code work}, whose result is not an array (tokens, scores), in its own scope: every
+     * array it creates is closed when it returns.
+     */
+    public static <T> T run(Supplier<T> work) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            return work.get();
+        }
+    }
+
+    /**
      * Runs {@code work} in its own scope and detaches the result from every scope, so that it lives
      * until its manager closes. For results that outlive the call that made them (caches, outputs).
      */

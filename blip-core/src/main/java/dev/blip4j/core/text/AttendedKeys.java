@@ -1,6 +1,7 @@
 package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
+import java.util.function.UnaryOperator;
 
 /**
  * What a run of consecutive rows of an attention sublayer attends to: keys and values, an additive
@@ -11,8 +12,13 @@ import ai.djl.ndarray.NDArray;
  * @param keyValue [rows / groups, heads, tokens, headDim]
  * @param bias additive mask broadcastable to [rows / groups, heads, groups * T, tokens], or null
  * @param groups consecutive query rows per key row
+ * @param probe sees (and may replace) the attention probabilities of these rows, or null (Grad-CAM)
  */
-record AttendedKeys(KeyValue keyValue, NDArray bias, int groups) {
+record AttendedKeys(KeyValue keyValue, NDArray bias, int groups, UnaryOperator<NDArray> probe) {
+
+    AttendedKeys(KeyValue keyValue, NDArray bias, int groups) {
+        this(keyValue, bias, groups, null);
+    }
 
     /** Query rows this run covers. */
     long rows() {

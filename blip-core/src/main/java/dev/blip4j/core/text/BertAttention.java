@@ -43,6 +43,14 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
      * @param runs covering the rows of {@code x} in order
      */
     NDArray forward(NDArray x, List<AttendedKeys> runs) {
+        return residual(x, attention(x, runs));
+    }
+
+    /**
+     * The sublayer's contribution before the residual and the norm, {@code output(attention(...))}
+     * [R, T, H]: NLVR2's twinned cross-attention combines two of these under one norm.
+     */
+    NDArray attention(NDArray x, List<AttendedKeys> runs) {
         NDArray q = Attention.splitHeads(query.apply(x), heads);
         NDArray context;
         if (runs.size() == 1) {
@@ -56,14 +64,19 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
             }
             context = NDArrays.concat(parts);
         }
-        return norm.apply(x.add(output.apply(Attention.mergeHeads(context))));
+        return output.apply(Attention.mergeHeads(context));
+    }
+
+    /** {@code norm(x + delta)}: BERT's residual connection and post-norm. */
+    NDArray residual(NDArray x, NDArray delta) {
+        return norm.apply(x.add(delta));
     }
 
     private NDArray attend(NDArray q, AttendedKeys to) {
         KeyValue kv = to.keyValue();
         int groups = to.groups();
         if (groups == 1) {
-            return Attention.attend(q, kv.key(), kv.value(), to.bias());
+            return Attention.attend(q, kv.key(), kv.value(), to.bias(), to.probe());
         }
         long rows = q.getShape().get(0);
         long t = q.getShape().get(2);
@@ -71,7 +84,7 @@ public record BertAttention(Linear query, Linear keyValue, Linear output, LayerN
         NDArray grouped = q.reshape(rows / groups, groups, heads, t, d)
                 .transpose(0, 2, 1, 3, 4)
                 .reshape(rows / groups, heads, groups * t, d);
-        return Attention.attend(grouped, kv.key(), kv.value(), to.bias())
+        return Attention.attend(grouped, kv.key(), kv.value(), to.bias(), to.probe())
                 .reshape(rows / groups, heads, groups, t, d)
                 .transpose(0, 2, 1, 3, 4)
                 .reshape(rows, heads, t, d);

@@ -4,26 +4,30 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import dev.blip4j.core.ModelException;
 import dev.blip4j.core.nn.Scoped;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The other modality a text attends to through cross-attention (image tokens, or the question
- * states for VQA answers), projected to keys and values once for every layer of a stack.
- * Building it once per image and reusing it at every decoding step is exact and removes most of
- * the cost of captioning.
+ * states for VQA answers; NLVR2's two images), projected to keys and values once for every layer
+ * of a stack. Building it once per image and reusing it at every decoding step is exact and
+ * removes most of the cost of captioning.
  */
 final class CrossKeyValues implements AutoCloseable {
 
-    private final List<KeyValue> layers;
+    private final List<List<KeyValue>> layers;
     private final NDArray bias;
     private final int groups;
+    private final CrossAttentionProbe probe;
 
-    private CrossKeyValues(List<KeyValue> layers, NDArray bias, int groups) {
+    private CrossKeyValues(List<List<KeyValue>> layers, NDArray bias, int groups, CrossAttentionProbe probe) {
         this.layers = layers;
         this.bias = bias;
         this.groups = groups;
+        this.probe = probe;
     }
 
     /**
@@ -33,19 +37,53 @@ final class CrossKeyValues implements AutoCloseable {
      * @param groups consecutive text rows per state row, e.g. the beams of one image
      */
     static CrossKeyValues of(TextTransformer stack, NDArray states, NDArray mask, int groups) {
+        return of(stack, List.of(states), mask, groups, null);
+    }
+
+    /**
+     * @param states one [B, N, width] array per attention block of the stack's cross-attention:
+     *     one for BLIP, NLVR2's two images for its twinned stack
+     * @param mask [B, N] applied to every memory, or null
+     * @param probe sees the cross-attention probabilities of one layer, or null
+     */
+    static CrossKeyValues of(TextTransformer stack, List<NDArray> states, NDArray mask, int groups,
+            CrossAttentionProbe probe) {
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be at least 1, got " + groups);
         }
-        List<KeyValue> kv = new ArrayList<>(stack.layers().size());
-        for (BertLayer layer : stack.layers()) {
-            if (layer.crossAttention() == null) {
-                throw new IllegalStateException("this text stack has no cross-attention weights");
-            }
-            NDList projected = Scoped.keepAll(() -> layer.crossAttention().project(states).toList());
-            kv.add(new KeyValue(projected.get(0), projected.get(1)));
+        if (probe != null && probe.layer() >= stack.layers().size()) {
+            throw new IllegalArgumentException("no layer " + probe.layer() + " in a stack of " + stack.layers().size());
         }
-        NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.getDataType()));
-        return new CrossKeyValues(List.copyOf(kv), bias, groups);
+        if (states.stream().anyMatch(x -> x.getShape().get(0) != states.get(0).getShape().get(0))) {
+            throw new IllegalArgumentException("the images of a pair need as many rows each, got "
+                    + states.stream().map(x -> x.getShape().get(0)).toList());
+        }
+        if (stack.layers().stream().allMatch(layer -> layer.crossAttention() == null)) {
+            throw new IllegalStateException("this text stack has no cross-attention weights");
+        }
+        List<List<KeyValue>> layers = new ArrayList<>(stack.layers().size());
+        // Layers without cross-attention (every other one in BLIP-2's Q-Former) hold no keys.
+        for (BertLayer layer : stack.layers()) {
+            CrossAttention cross = layer.crossAttention();
+            if (cross == null) {
+                layers.add(List.of());
+                continue;
+            }
+            if (cross.memories() != states.size()) {
+                throw new ModelException("this text stack attends to " + cross.memories() + " image(s) per text"
+                        + (cross.memories() == 2 ? " (NLVR2)" : "") + ", not " + states.size());
+            }
+            List<KeyValue> kv = new ArrayList<>(states.size());
+            for (int i = 0; i < states.size(); i++) {
+                BertAttention block = cross.blocks().get(i);
+                NDArray memory = states.get(i);
+                NDList projected = Scoped.keepAll(() -> block.project(memory).toList());
+                kv.add(new KeyValue(projected.get(0), projected.get(1)));
+            }
+            layers.add(List.copyOf(kv));
+        }
+        NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.get(0).getDataType()));
+        return new CrossKeyValues(List.copyOf(layers), bias, groups, probe);
     }
 
     /**
@@ -65,34 +103,43 @@ final class CrossKeyValues implements AutoCloseable {
      * rows that each hold their own copy. Only meaningful without grouping.
      */
     CrossKeyValues reorder(int[] from) {
-        if (groups != 1 || bias != null && bias.getShape().get(0) != layers.get(0).key().getShape().get(0)) {
-            throw new IllegalStateException("only ungrouped per-row keys and values can be reordered");
-        }
         long[] rows = new long[from.length];
         for (int i = 0; i < from.length; i++) {
             rows[i] = from[i];
         }
-        List<KeyValue> moved = new ArrayList<>(layers.size());
-        try (NDArray index = layers.get(0).key().getManager().create(rows)) {
+        List<List<KeyValue>> moved = new ArrayList<>(layers.size());
+        NDArray anyKey = layers.stream().flatMap(List::stream).findFirst().orElseThrow().key();
+        if (groups != 1 || bias != null && bias.getShape().get(0) != anyKey.getShape().get(0)) {
+            throw new IllegalStateException("only ungrouped per-row keys and values can be reordered");
+        }
+        try (NDArray index = anyKey.getManager().create(rows)) {
             NDIndex pick = new NDIndex("{}", index);
-            for (KeyValue kv : layers) {
-                NDList both = Scoped.keepAll(() -> new NDList(kv.key().get(pick), kv.value().get(pick)));
-                moved.add(new KeyValue(both.get(0), both.get(1)));
+            for (List<KeyValue> layer : layers) {
+                List<KeyValue> blocks = new ArrayList<>(layer.size());
+                for (KeyValue kv : layer) {
+                    NDList both = Scoped.keepAll(() -> new NDList(kv.key().get(pick), kv.value().get(pick)));
+                    blocks.add(new KeyValue(both.get(0), both.get(1)));
+                }
+                moved.add(List.copyOf(blocks));
             }
         }
         NDArray movedBias = bias == null ? null : Scoped.keep(() -> bias.get(new NDIndex("{}", bias.getManager()
                 .create(rows))));
-        return new CrossKeyValues(List.copyOf(moved), movedBias, groups);
+        return new CrossKeyValues(List.copyOf(moved), movedBias, groups, probe);
     }
 
-    /** What the text rows attend to in layer {@code index}. */
-    AttendedKeys layer(int index) {
-        return new AttendedKeys(layers.get(index), bias, groups);
+    /**
+     * What the text rows attend to in layer {@code index}: one entry per attention block of the
+     * layer's cross-attention (two for NLVR2's pair), with the probe when this is its layer.
+     */
+    List<AttendedKeys> layer(int index) {
+        UnaryOperator<NDArray> seen = probe != null && probe.layer() == index ? probe.probabilities() : null;
+        return layers.get(index).stream().map(kv -> new AttendedKeys(kv, bias, groups, seen)).toList();
     }
 
     @Override
     public void close() {
-        layers.forEach(KeyValue::close);
+        layers.forEach(kv -> kv.forEach(KeyValue::close));
         if (bias != null) {
             bias.close();
         }

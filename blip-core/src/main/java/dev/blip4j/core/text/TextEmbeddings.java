@@ -8,6 +8,8 @@ import dev.blip4j.core.nn.LayerNorm;
 
 /**
  * Word plus absolute position embeddings, then LayerNorm. BLIP's BERT has no token-type embeddings.
+ * BLIP-2's Q-Former puts its learned queries in front of the text, without positions; the
+ * LayerNorm then runs over both ({@code Qformer.py} {@code BertEmbeddings}).
  *
  * @param words [vocab, hidden]
  * @param positions [maxPositions, hidden]
@@ -19,8 +21,7 @@ public record TextEmbeddings(NDArray words, NDArray positions, LayerNorm norm) {
      * @param start position of the first token (the length of the cached prefix when decoding)
      */
     public NDArray forward(NDArray ids, int start) {
-        long length = ids.getShape().get(1);
-        return forward(ids, ids.getManager().arange(start, start + (int) length, 1, DataType.INT64));
+        return forward(ids, positionIds(ids, start));
     }
 
     /**
@@ -29,8 +30,23 @@ public record TextEmbeddings(NDArray words, NDArray positions, LayerNorm norm) {
      *     decoding calls stepped together)
      */
     public NDArray forward(NDArray ids, NDArray positionIds) {
+        return norm.apply(tokens(ids, positionIds));
+    }
+
+    /**
+     * @param queries [B, Q, H] learned query embeddings
+     * @param ids [B, T] token ids after the queries (positions count from 0), or null for queries alone
+     */
+    public NDArray forwardWithQueries(NDArray queries, NDArray ids) {
+        return norm.apply(ids == null ? queries : queries.concat(tokens(ids, positionIds(ids, 0)), 1));
+    }
+
+    private NDArray tokens(NDArray ids, NDArray positionIds) {
         NDArray x = Embedding.embedding(ids, words, SparseFormat.DENSE).singletonOrThrow();
-        x = x.addi(Embedding.embedding(positionIds, positions, SparseFormat.DENSE).singletonOrThrow());
-        return norm.apply(x);
+        return x.addi(Embedding.embedding(positionIds, positions, SparseFormat.DENSE).singletonOrThrow());
+    }
+
+    private static NDArray positionIds(NDArray ids, int start) {
+        return ids.getManager().arange(start, start + (int) ids.getShape().get(1), 1, DataType.INT64);
     }
 }

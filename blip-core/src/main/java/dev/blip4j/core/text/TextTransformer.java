@@ -22,7 +22,13 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
 
     /** Whether the layers can attend to another modality (an image-grounded encoder, or a decoder). */
     public boolean crossAttends() {
-        return layers.get(0).crossAttention() != null;
+        return layers.stream().anyMatch(layer -> layer.crossAttention() != null);
+    }
+
+    /** How many images (or other states) each text row attends to: 0, 1, or NLVR2's 2. */
+    public int memories() {
+        return layers.stream().map(BertLayer::crossAttention).filter(java.util.Objects::nonNull)
+                .mapToInt(CrossAttention::memories).max().orElse(0);
     }
 
     /**
@@ -52,25 +58,50 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @return last hidden states [B, T, H], owned by the manager of {@code ids}
      */
     public NDArray forward(NDArray ids, NDArray mask, MedMode mode, NDArray states, NDArray statesMask) {
+        return forward(null, ids, mask, mode, states, statesMask);
+    }
+
+    /**
+     * Runs BLIP-2's Q-Former: learned queries in front of the text. Only the queries cross-attend
+     * (in the layers that have cross-attention) and they take the layers' query feed-forward.
+     *
+     * @param queries [B, Q, H] query embeddings, or null for text alone
+     * @param ids [B, T] token ids, or null for the queries alone
+     * @param mask [B, T] mask of the text (queries are always attended), or null
+     * @return [B, Q + T, H], the queries' states first
+     */
+    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, NDArray states,
+            NDArray statesMask) {
+        return forward(queries, ids, mask, mode, states == null ? null : List.of(states), statesMask, null);
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, NDArray, MedMode, NDArray, NDArray)}, for NLVR2's twinned
+     * stack (one states array per image of the pair, each [S, N, width]) and with an optional probe
+     * of one layer's cross-attention probabilities (Grad-CAM).
+     */
+    public NDArray forward(NDArray queries, NDArray ids, NDArray mask, MedMode mode, List<NDArray> states,
+            NDArray statesMask, CrossAttentionProbe probe) {
+        long rows = (queries != null ? queries : ids).getShape().get(0);
         if (!mode.crossAttends()) {
-            return forward(ids, mask, mode, null);
+            return run(queries, ids, mask, mode, List.of(new Rows(rows, null, null)));
         }
-        if (states == null) {
+        if (states == null || states.isEmpty()) {
             throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
         }
-        long rows = ids.getShape().get(0);
-        long stateRows = states.getShape().get(0);
+        long stateRows = states.get(0).getShape().get(0);
         if (stateRows < 1 || rows % stateRows != 0) {
             throw new InputException(rows + " text rows cannot share " + stateRows
                     + " rows of states to attend to: the text rows must be a multiple of the state rows");
         }
-        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, Math.toIntExact(rows / stateRows))) {
-            return forward(ids, mask, mode, other);
+        int groups = Math.toIntExact(rows / stateRows);
+        try (CrossKeyValues other = CrossKeyValues.of(this, states, statesMask, groups, probe)) {
+            return run(queries, ids, mask, mode, List.of(new Rows(rows, other, null)));
         }
     }
 
     NDArray forward(NDArray ids, NDArray mask, MedMode mode, CrossKeyValues other) {
-        return run(ids, mask, mode, List.of(new Rows(ids.getShape().get(0), other, null)));
+        return run(null, ids, mask, mode, List.of(new Rows(ids.getShape().get(0), other, null)));
     }
 
     /**
@@ -93,11 +124,13 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
      * @return hidden states of the new tokens [R, t, H]
      */
     NDArray step(NDArray ids, List<Rows> calls) {
-        return run(ids, null, MedMode.DECODER, calls);
+        return run(null, ids, null, MedMode.DECODER, calls);
     }
 
-    private NDArray run(NDArray ids, NDArray mask, MedMode mode, List<Rows> calls) {
-        int length = (int) ids.getShape().get(1);
+    /** @param queries BLIP-2's learned queries in front of the text, or null */
+    private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, List<Rows> calls) {
+        int length = ids == null ? 0 : (int) ids.getShape().get(1);
+        int q = queries == null ? 0 : (int) queries.getShape().get(1);
         for (Rows call : calls) {
             if (call.start() + length > config.maxPositions()) {
                 throw new InputException("a text of " + (call.start() + length)
@@ -108,11 +141,16 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
             }
         }
         NDArray out = Scoped.compute(() -> {
-            NDManager manager = ids.getManager();
-            NDArray x = embeddings.forward(ids, positionIds(manager, calls, length));
+            NDManager manager = (queries != null ? queries : ids).getManager();
+            NDArray x = queries == null ? embeddings.forward(ids, positionIds(manager, calls, length))
+                    : embeddings.forwardWithQueries(queries, ids);
+            // Queries are never padded: they are attended by every position, and attend to the text's.
+            NDArray fullMask = q == 0 || mask == null ? mask
+                    : manager.ones(new Shape(mask.getShape().get(0), q), mask.getDataType()).concat(mask, 1);
             List<NDArray> biases = new ArrayList<>(calls.size());
             for (Rows call : calls) {
-                biases.add(selfAttentionBias(manager, mask, mode.causal(), length, call.start(), x.getDataType()));
+                biases.add(selfAttentionBias(manager, fullMask, mode.causal(), q + length, call.start(),
+                        x.getDataType()));
             }
             for (int i = 0; i < layers.size(); i++) {
                 BertLayer layer = layers.get(i);
@@ -121,7 +159,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 x = Scoped.compute(() -> {
                     KeyValue fresh = layer.selfAttention().project(in);
                     List<AttendedKeys> self = new ArrayList<>(calls.size());
-                    List<AttendedKeys> cross = mode.crossAttends() ? new ArrayList<>(calls.size()) : null;
+                    List<List<AttendedKeys>> cross = mode.crossAttends() ? new ArrayList<>(calls.size()) : null;
                     long row = 0;
                     for (int c = 0; c < calls.size(); c++) {
                         Rows call = calls.get(c);
@@ -133,7 +171,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                             cross.add(call.other().layer(index));
                         }
                     }
-                    return layer.forward(in, self, mode, cross);
+                    return layer.forward(in, self, mode, cross, q);
                 });
             }
             return x;

@@ -63,7 +63,7 @@ class SearchTest {
     @Test
     void greedyFollowsArgmaxAndStopsAtEos() {
         TableModel model = new TableModel(CHAIN);
-        GenerationConfig config = GenerationConfig.builder().greedy().maxLength(10).minLength(0).build();
+        GenerationConfig config = GenerationConfig.defaults().withGreedy().withLengths(0, 10);
         List<List<Sequence>> out = Generator.generate(model, new long[] {2}, 2, config, EOS, PAD, null, null);
         assertEquals(2, out.size());
         assertArrayEquals(new long[] {2, 3, 4, 1}, out.get(0).get(0).ids());
@@ -75,7 +75,7 @@ class SearchTest {
     void minLengthForbidsTheEndTokenUntilReached() {
         TableModel model = new TableModel(CHAIN);
         // Without the end token, c is followed by its best other token: c (0) over b (-1).
-        GenerationConfig config = GenerationConfig.builder().greedy().maxLength(10).minLength(6).build();
+        GenerationConfig config = GenerationConfig.defaults().withGreedy().withLengths(6, 10);
         long[] ids = Generator.generate(model, new long[] {2}, 1, config, EOS, PAD, null, null).get(0).get(0).ids();
         assertArrayEquals(new long[] {2, 3, 4, 4, 4, 4, 1}, ids);
     }
@@ -83,7 +83,7 @@ class SearchTest {
     @Test
     void maxLengthCountsThePrompt() {
         float[][] loop = {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}, {0, -9, 5, 0, 0}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}};
-        GenerationConfig config = GenerationConfig.builder().greedy().maxLength(4).minLength(0).build();
+        GenerationConfig config = GenerationConfig.defaults().withGreedy().withLengths(0, 4);
         long[] ids = Generator.generate(new TableModel(loop), new long[] {2, 2}, 1, config, EOS, PAD, null, null)
                 .get(0).get(0).ids();
         assertArrayEquals(new long[] {2, 2, 2, 2}, ids);
@@ -127,7 +127,7 @@ class SearchTest {
             {-9, 5f, -9, -9, -9},
             {0, 0, 0, 0, 0},
         };
-        GenerationConfig config = GenerationConfig.builder().numBeams(2).maxLength(6).minLength(0).build();
+        GenerationConfig config = GenerationConfig.defaults().withNumBeams(2).withLengths(0, 6);
         Sequence best = Generator.generate(new TableModel(table), new long[] {2}, 1, config, EOS, PAD, null, null)
                 .get(0).get(0);
         assertArrayEquals(new long[] {2, 3, 1}, best.ids());
@@ -139,8 +139,8 @@ class SearchTest {
 
     @Test
     void beamSearchReturnsSeveralHypothesesBestFirst() {
-        GenerationConfig config = GenerationConfig.builder().numBeams(3).numReturnSequences(3).maxLength(8)
-                .minLength(0).build();
+        GenerationConfig config = GenerationConfig.defaults().withNumBeams(3).withLengths(0, 8)
+                .withNumReturnSequences(3);
         List<Sequence> three = Generator.generate(new TableModel(CHAIN), new long[] {2}, 1, config, EOS, PAD, null,
                 null).get(0);
         assertEquals(3, three.size());
@@ -150,8 +150,8 @@ class SearchTest {
     @Test
     void samplingIsReproducibleAndIndependentOfBatching() {
         float[][] flat = {{0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}, {-9, 0, 1, 1, 1}, {-9, 0, 1, 1, 1}, {-9, 0, 1, 1, 1}};
-        GenerationConfig config = GenerationConfig.builder().greedy().sample(true).topK(0).maxLength(12)
-                .minLength(0).numReturnSequences(2).seed(7).build();
+        GenerationConfig config = GenerationConfig.defaults().withGreedy().withSample(true).withLengths(0, 12)
+                .withTopK(0).withNumReturnSequences(2).withSeed(7);
         long[] seeds = {Seeds.mix(7, "x"), Seeds.mix(7, "y")};
         List<List<Sequence>> both = Generator.generate(new TableModel(flat), new long[] {2}, 2, config, EOS, PAD,
                 seeds, null);
@@ -173,7 +173,7 @@ class SearchTest {
 
     @Test
     void promptAtMaxLengthIsRefused() {
-        GenerationConfig config = GenerationConfig.builder().greedy().maxLength(3).minLength(0).build();
+        GenerationConfig config = GenerationConfig.defaults().withGreedy().withLengths(0, 3);
         InputException e = assertThrows(InputException.class, () -> Generator.generate(new TableModel(CHAIN),
                 new long[] {2, 3, 4}, 1, config, EOS, PAD, null, null));
         assertEquals(true, e.getMessage().contains("3-token prompt"), e.getMessage());
@@ -182,10 +182,10 @@ class SearchTest {
     @Test
     void configurationErrorsSayWhatToPass() {
         InputException e = assertThrows(InputException.class,
-                () -> GenerationConfig.builder().numBeams(2).sample(true).build());
+                () -> GenerationConfig.defaults().withNumBeams(2).withSample(true));
         assertEquals(true, e.getMessage().contains("use 1 beam"), e.getMessage());
-        assertThrows(InputException.class, () -> GenerationConfig.builder().topP(0f).build());
-        assertThrows(InputException.class, () -> GenerationConfig.builder().minLength(30).maxLength(20).build());
+        assertThrows(InputException.class, () -> GenerationConfig.defaults().withTopP(0f));
+        assertThrows(InputException.class, () -> GenerationConfig.defaults().withLengths(30, 20));
     }
 
     private static double[] logSoftmax(float[] x) {

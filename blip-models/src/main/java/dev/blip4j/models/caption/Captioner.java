@@ -8,10 +8,12 @@ import dev.blip4j.core.ModelException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.SearchListener;
+import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.core.generate.Sequence;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.DecodingRoute;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BlipTokenizer;
 import java.nio.file.Path;
@@ -102,7 +104,8 @@ public final class Captioner {
         List<List<Caption>> out = new ArrayList<>(images.size());
         for (int start = 0; start < images.size(); start += options.batchSize()) {
             int end = Math.min(images.size(), start + options.batchSize());
-            long[] batchSeeds = seeds == null ? derivedSeeds(start, end) : Arrays.copyOfRange(seeds, start, end);
+            long[] batchSeeds = seeds == null ? Seeds.of(options.generation().seed(), start, end)
+                    : Arrays.copyOfRange(seeds, start, end);
             try (NDManager m = model.network().newManager()) {
                 NDArray states = model.network().encodeImage(model.pixels(images.subList(start, end), m));
                 out.addAll(generate(states, batchSeeds, listener, DecodingRoute.ALONE));
@@ -126,8 +129,8 @@ public final class Captioner {
         try (NDManager m = model.network().newManager()) {
             NDArray local = pixels.duplicate();
             local.attach(m);
-            return generate(model.network().encodeImage(local), seeds == null ? derivedSeeds(0, rows) : seeds, null,
-                    DecodingRoute.ALONE);
+            long[] rowSeeds = seeds == null ? Seeds.of(options.generation().seed(), 0, rows) : seeds;
+            return generate(model.network().encodeImage(local), rowSeeds, null, DecodingRoute.ALONE);
         }
     }
 
@@ -146,14 +149,6 @@ public final class Captioner {
             throw new IllegalArgumentException((seeds == null ? "no" : seeds.length) + " seeds for " + rows + " images");
         }
         return generate(imageStates, seeds, null, route);
-    }
-
-    private long[] derivedSeeds(int start, int end) {
-        long[] s = new long[end - start];
-        for (int i = start; i < end; i++) {
-            s[i - start] = dev.blip4j.core.generate.Seeds.mix(options.generation().seed(), i);
-        }
-        return s;
     }
 
     private List<List<Caption>> generate(NDArray states, long[] seeds, SearchListener listener, DecodingRoute route) {
@@ -179,6 +174,38 @@ public final class Captioner {
             out.add(captions);
         }
         return out;
+    }
+
+    /**
+     * Which image patches each generated token came from (blip4j's own Grad-CAM of captioning, see
+     * {@link #gradCam(RgbImage, Caption, int)}), at the decoder's middle layer (6 of BLIP's 12).
+     */
+    public GradCam gradCam(RgbImage image, Caption caption) {
+        return gradCam(image, caption, defaultGradCamLayer());
+    }
+
+    /**
+     * Grad-CAM of a caption this captioner made for {@code image}: for each generated token, its
+     * log-probability given the tokens before it is backpropagated to the cross-attention
+     * probabilities of decoder layer {@code layer}, and the token's map is the row of the position
+     * that predicted it, {@code mean over heads of p * clamp(grad, 0)} over the patch grid. Words
+     * are the generated tokens but {@code [SEP]}. The caption itself is not changed; the gradients
+     * exist only inside this call.
+     *
+     * @throws InputException if the decoder has no such layer or the caption does not start with this prompt
+     */
+    public GradCam gradCam(RgbImage image, Caption caption, int layer) {
+        int layers = model.network().decoderLayers();
+        if (layer < 0 || layer >= layers) {
+            throw new InputException("Grad-CAM layer " + layer + " does not exist: the decoder has layers 0 to "
+                    + (layers - 1));
+        }
+        return CaptionGradCam.explain(model, promptIds, image, caption, layer);
+    }
+
+    /** The decoder's middle layer, {@code layers / 2}: 6 of BLIP's 12, as LAVIS reads the encoder. */
+    public int defaultGradCamLayer() {
+        return model.network().decoderLayers() / 2;
     }
 
     /** {@code tokenizer(prompt).input_ids[:, :-1]} with {@code [DEC]} in place of {@code [CLS]}. */

@@ -14,7 +14,9 @@ import dev.blip4j.core.nn.Mlp;
 import dev.blip4j.core.nn.PackedLinear;
 import dev.blip4j.core.text.BertAttention;
 import dev.blip4j.core.text.BertLayer;
+import dev.blip4j.core.text.CrossAttention;
 import dev.blip4j.core.text.LmHead;
+import dev.blip4j.core.text.NlvrHead;
 import dev.blip4j.core.text.TextConfig;
 import dev.blip4j.core.text.TextEmbeddings;
 import dev.blip4j.core.text.TextTransformer;
@@ -47,8 +49,8 @@ public final class BlipAssembler {
     private final Weights w;
     private final ConfigHints hints;
     private final Layout layout;
-    private final Map<NDArray, Linear.Dense> fusedKeyValues = new IdentityHashMap<>();
     private final Precision precision;
+    /** Owner of packed weights, or null to keep every layer as loaded (BLIP-2's parts). */
     private final NDManager manager;
     /** One packed layer per weight: layers the encoder and decoder share stay shared. */
     private final Map<NDArray, Linear> packed = new IdentityHashMap<>();
@@ -74,11 +76,19 @@ public final class BlipAssembler {
 
     /**
      * @param precision how the linear layers of the ViT, the text stacks and the LM head keep their
-     *     weights (the small ITC and ITM heads stay as loaded); float32 layers are packed for oneDNN
+     *     weights (the small ITC, ITM and NLVR2 heads stay as loaded); float32 layers are packed for oneDNN
      */
     public static Blip assemble(Weights weights, ConfigHints hints, Layout layout, Integer imageSize,
             Precision precision, NDManager manager) {
         return new BlipAssembler(weights, hints, layout, precision, manager).build(imageSize, manager);
+    }
+
+    /**
+     * The ViT and BERT builders alone, for BLIP-2's assembler; heads must be in {@code hints}. Its
+     * layers stay as loaded.
+     */
+    static BlipAssembler parts(Weights weights, ConfigHints hints, Layout layout) {
+        return new BlipAssembler(weights, hints, layout, Precision.FLOAT, null);
     }
 
     private Blip build(Integer imageSize, NDManager manager) {
@@ -89,11 +99,8 @@ public final class BlipAssembler {
             throw new ModelException(w.source() + ": not a BLIP checkpoint: missing tensor '"
                     + VISION + "patch_embed.proj.weight' (keys start with: " + sample() + ")");
         }
-        if (w.names().stream().anyMatch(n -> n.contains("crossattention.self0") || n.startsWith("cls_head."))) {
-            throw new ModelException(w.source() + ": NLVR2 checkpoints (two-image cross-attention) are not supported");
-        }
         VisionConfig visionConfig = named(() -> visionConfig(imageSize));
-        VisionTransformer vision = vision(visionConfig);
+        VisionTransformer vision = vision(visionConfig, VISION + "norm", visionConfig.layerNormEps());
 
         TextTransformer encoder = w.has(ENCODER + "embeddings.word_embeddings.weight") ? text(ENCODER) : null;
         TextTransformer decoder = w.has(DECODER + "embeddings.word_embeddings.weight") ? text(DECODER) : null;
@@ -106,30 +113,33 @@ public final class BlipAssembler {
         Linear visionProj = w.has("vision_proj.weight") ? w.linear("vision_proj", embedDim, visionConfig.width()) : null;
         Linear textProj = null;
         Linear itmHead = null;
+        NlvrHead nlvrHead = null;
         if (encoder != null) {
             int hidden = encoder.config().hidden();
             textProj = w.has("text_proj.weight") ? w.linear("text_proj", embedDim, hidden) : null;
             itmHead = w.has("itm_head.weight") ? w.linear("itm_head", 2, hidden) : null;
+            nlvrHead = nlvrHead(encoder);
         }
         if ((visionProj == null) != (textProj == null)) {
             throw new ModelException(w.source() + ": ITC needs both vision_proj and text_proj, found only one");
         }
-        Set<BlipKind> kinds = kinds(encoder, decoder, itmHead != null, visionProj != null);
+        Set<BlipKind> kinds = nlvrHead != null ? EnumSet.of(BlipKind.NLVR)
+                : kinds(encoder, decoder, itmHead != null, visionProj != null);
         if (kinds.contains(BlipKind.VQA) && decoder.config().encoderWidth() != encoder.config().hidden()) {
             throw new ModelException(w.source() + ": the VQA answer decoder attends to " + decoder.config().encoderWidth()
                     + "-wide states but the question encoder produces " + encoder.config().hidden());
         }
-        w.requireAllUsed();
-        fusedKeyValues.keySet().forEach(NDArray::close);
+        finish();
         releaseSuperseded(encoder, decoder);
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
-        return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead);
+        return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead, nlvrHead);
     }
 
     private static Set<BlipKind> kinds(TextTransformer encoder, TextTransformer decoder, boolean itm, boolean itc) {
         Set<BlipKind> kinds = EnumSet.noneOf(BlipKind.class);
-        boolean crossEncoder = encoder != null && encoder.layers().get(0).crossAttention() != null;
+        boolean crossEncoder = encoder != null && encoder.layers().get(0).crossAttention() != null
+                && encoder.layers().get(0).crossAttention().memories() == 1;
         if (encoder != null && decoder != null && itm) {
             kinds.add(BlipKind.PRETRAIN);
         }
@@ -150,7 +160,7 @@ public final class BlipAssembler {
 
     // ---- vision ---------------------------------------------------------------------------------
 
-    private VisionConfig visionConfig(Integer imageSizeOverride) {
+    VisionConfig visionConfig(Integer imageSizeOverride) {
         long[] patch = w.shape(VISION + "patch_embed.proj.weight");
         if (patch.length != 4 || patch[1] != 3 || patch[2] != patch[3]) {
             throw new ModelException(w.source() + ": tensor '" + VISION + "patch_embed.proj.weight' has shape "
@@ -186,7 +196,11 @@ public final class BlipAssembler {
         return grid;
     }
 
-    private VisionTransformer vision(VisionConfig c) {
+    /**
+     * @param finalNorm the LayerNorm after the blocks: BLIP's {@code visual_encoder.norm}, BLIP-2's
+     *     {@code ln_vision}
+     */
+    VisionTransformer vision(VisionConfig c, String finalNorm, float finalNormEps) {
         int width = c.width();
         int patch = c.patchSize();
         NDArray patchWeight = w.array(VISION + "patch_embed.proj.weight", width, 3, patch, patch);
@@ -205,7 +219,7 @@ public final class BlipAssembler {
             String p = VISION + "blocks." + i + ".";
             blocks.add(new VisionBlock(
                     w.layerNorm(p + "norm1", width, c.layerNormEps()),
-                    pack(w.linear(p + "attn.qkv", 3L * width, width)),
+                    pack(qkv(p + "attn.", width)),
                     pack(w.linear(p + "attn.proj", width, width)),
                     c.heads(),
                     w.layerNorm(p + "norm2", width, c.layerNormEps()),
@@ -213,21 +227,47 @@ public final class BlipAssembler {
                             pack(w.linear(p + "mlp.fc2", width, c.mlpWidth())))));
         }
         return new VisionTransformer(c, patchWeight, patchBias, cls, pos, blocks,
-                w.layerNorm(VISION + "norm", width, c.layerNormEps()));
+                w.layerNorm(finalNorm, width, finalNormEps));
+    }
+
+    /**
+     * The fused query/key/value projection. EVA (BLIP-2's ViT) has biases for queries and values
+     * only; as one Linear its bias is {@code cat(q_bias, 0, v_bias)}, exactly what LAVIS computes.
+     */
+    private Linear.Dense qkv(String p, int width) {
+        if (!w.has(p + "q_bias") && !w.has(p + "v_bias")) {
+            return w.linear(p + "qkv", 3L * width, width);
+        }
+        if (w.has(p + "qkv.bias")) {
+            throw new ModelException(w.source() + ": '" + p + "qkv.bias' next to '" + p + "q_bias'/'v_bias'");
+        }
+        NDArray bias = w.joined(width, p + "q_bias", null, p + "v_bias");
+        return Linear.of(w.array(p + "qkv.weight", 3L * width, width), bias);
     }
 
     // ---- text -----------------------------------------------------------------------------------
 
     private TextTransformer text(String prefix) {
+        return text(prefix, true);
+    }
+
+    /**
+     * @param uniform whether every layer must have cross-attention when any has (BLIP's MED); the
+     *     Q-Former has it every {@code cross_attention_freq}-th layer
+     */
+    TextTransformer text(String prefix, boolean uniform) {
         long[] words = requireShape(prefix + "embeddings.word_embeddings.weight", 2);
         int vocab = (int) words[0];
         int hidden = (int) words[1];
         int maxPositions = (int) requireShape(prefix + "embeddings.position_embeddings.weight", 2)[0];
         int layers = countIndexed(prefix + "encoder.layer.");
         int intermediate = (int) requireShape(prefix + "encoder.layer.0.intermediate.dense.weight", 2)[0];
-        boolean cross = w.has(prefix + "encoder.layer.0.crossattention.self.key.weight");
-        int encoderWidth = cross ? (int) requireShape(prefix + "encoder.layer.0.crossattention.self.key.weight", 2)[1]
-                : hidden;
+        // NLVR2 twins the cross-attention: self0/self1 and dense0/dense1 where BLIP has self and dense.
+        boolean twin = w.has(prefix + "encoder.layer.0.crossattention.self0.key.weight");
+        String firstBlock = twin ? "self0" : "self";
+        String firstCross = firstCrossAttention(prefix, layers, firstBlock);
+        boolean cross = firstCross != null;
+        int encoderWidth = cross ? (int) requireShape(firstCross, 2)[1] : hidden;
         agree("text vocab_size (" + prefix + ")", hints.vocabSize(), vocab);
         agree("text hidden_size (" + prefix + ")", hints.hidden(), hidden);
         agree("text num_hidden_layers (" + prefix + ")", hints.layers(), layers);
@@ -247,30 +287,82 @@ public final class BlipAssembler {
         List<BertLayer> stack = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
             String p = prefix + "encoder.layer." + i + ".";
-            boolean hasCross = w.has(p + "crossattention.self.key.weight");
-            if (hasCross != cross) {
+            boolean hasCross = w.has(p + "crossattention." + firstBlock + ".key.weight");
+            if (uniform && hasCross != cross) {
                 throw new ModelException(w.source() + ": layer " + p + " " + (hasCross ? "has" : "lacks")
-                        + " cross-attention unlike layer 0");
+                        + (twin ? " twinned" : "") + " cross-attention unlike layer 0");
             }
+            boolean queries = w.has(p + "intermediate_query.dense.weight");
             stack.add(new BertLayer(
-                    attention(p + "attention.", hidden, hidden, heads, eps),
-                    cross ? attention(p + "crossattention.", hidden, encoderWidth, heads, eps) : null,
-                    new Mlp(pack(w.linear(p + "intermediate.dense", intermediate, hidden)),
-                            pack(w.linear(p + "output.dense", hidden, intermediate))),
-                    w.layerNorm(p + "output.LayerNorm", hidden, eps)));
+                    attention(p + "attention.", "self", "dense", hidden, hidden, heads, eps),
+                    hasCross ? crossAttention(p + "crossattention.", twin, hidden, encoderWidth, heads, eps) : null,
+                    ffn(p + "intermediate.dense", p + "output.dense", hidden, intermediate),
+                    w.layerNorm(p + "output.LayerNorm", hidden, eps),
+                    queries ? ffn(p + "intermediate_query.dense", p + "output_query.dense", hidden, intermediate) : null,
+                    queries ? w.layerNorm(p + "output_query.LayerNorm", hidden, eps) : null));
         }
         return new TextTransformer(c, embeddings, stack);
     }
 
-    private BertAttention attention(String p, int hidden, int inputWidth, int heads, float eps) {
-        Linear.Dense key = w.linear(p + "self.key", hidden, inputWidth);
-        Linear.Dense value = w.linear(p + "self.value", hidden, inputWidth);
+    private Mlp ffn(String in, String out, int hidden, int intermediate) {
+        return new Mlp(pack(w.linear(in, intermediate, hidden)), pack(w.linear(out, hidden, intermediate)));
+    }
+
+    /** The key weight of the first layer with cross-attention (its first block {@code self}, or NLVR2's {@code self0}), or null. */
+    private String firstCrossAttention(String prefix, int layers, String block) {
+        for (int i = 0; i < layers; i++) {
+            String key = prefix + "encoder.layer." + i + ".crossattention." + block + ".key.weight";
+            if (w.has(key)) {
+                return key;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * One attention block, {@code p + self.{query,key,value}} with its output {@code p + output.dense}
+     * and {@code p + output.LayerNorm}; NLVR2's twins name them {@code self0}/{@code dense0} and
+     * {@code self1}/{@code dense1} and share the LayerNorm.
+     */
+    private BertAttention attention(String p, String self, String dense, int hidden, int inputWidth, int heads,
+            float eps) {
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
-        Linear.Dense keyValue = fusedKeyValues.computeIfAbsent(key.weight(), k -> Linear.fuse(key, value));
-        return new BertAttention(pack(w.linear(p + "self.query", hidden, hidden)), pack(keyValue),
-                pack(w.linear(p + "output.dense", hidden, hidden)), w.layerNorm(p + "output.LayerNorm", hidden, eps),
+        Linear keyValue = pack(w.fused(hidden, inputWidth, p + self + ".key", p + self + ".value"));
+        return new BertAttention(pack(w.linear(p + self + ".query", hidden, hidden)), keyValue,
+                pack(w.linear(p + "output." + dense, hidden, hidden)), w.layerNorm(p + "output.LayerNorm", hidden, eps),
                 heads);
+    }
+
+    /**
+     * BLIP's cross-attention, or NLVR2's twin: two blocks, and from the layer whose checkpoint has
+     * {@code output.merge_layer} on, that Linear over both outputs instead of their average.
+     */
+    private CrossAttention crossAttention(String p, boolean twin, int hidden, int inputWidth, int heads, float eps) {
+        if (!twin) {
+            return CrossAttention.single(attention(p, "self", "dense", hidden, inputWidth, heads, eps));
+        }
+        Linear merge = w.has(p + "output.merge_layer.weight") ? w.linear(p + "output.merge_layer", hidden, 2L * hidden)
+                : null;
+        return new CrossAttention(List.of(attention(p, "self0", "dense0", hidden, inputWidth, heads, eps),
+                attention(p, "self1", "dense1", hidden, inputWidth, heads, eps)), merge);
+    }
+
+    /** NLVR2's {@code cls_head} (Linear, ReLU, Linear to 2), which needs the twinned text encoder. */
+    private NlvrHead nlvrHead(TextTransformer encoder) {
+        CrossAttention cross = encoder.layers().get(0).crossAttention();
+        boolean twin = cross != null && cross.memories() == 2;
+        boolean head = w.has("cls_head.0.weight");
+        if (twin != head) {
+            throw new ModelException(w.source() + ": " + (twin
+                    ? "a text encoder with twinned cross-attention (NLVR2) but no 'cls_head.0.weight'"
+                    : "an NLVR2 'cls_head' but the text encoder's cross-attention is not twinned (self0/self1)"));
+        }
+        if (!head) {
+            return null;
+        }
+        int hidden = encoder.config().hidden();
+        return new NlvrHead(w.linear("cls_head.0", hidden, hidden), w.linear("cls_head.2", 2, hidden));
     }
 
     private LmHead lmHead(TextConfig c) {
@@ -288,8 +380,8 @@ public final class BlipAssembler {
         }
         String biasName = w.has(LM_HEAD + "bias") ? LM_HEAD + "bias" : LM_HEAD + "decoder.bias";
         NDArray bias = w.array(biasName, vocab);
-        if (w.has(LM_HEAD + "decoder.bias")) {
-            w.array(LM_HEAD + "decoder.bias", vocab);
+        if (w.has(LM_HEAD + "decoder.bias") && !biasName.equals(LM_HEAD + "decoder.bias")) {
+            w.skip(LM_HEAD + "decoder.bias", vocab);
         }
         return new LmHead(pack(w.linear(LM_HEAD + "transform.dense", hidden, hidden)),
                 w.layerNorm(LM_HEAD + "transform.LayerNorm", hidden, c.layerNormEps()),
@@ -301,6 +393,9 @@ public final class BlipAssembler {
      * stay one: float32 for oneDNN where the engine has it, else as loaded; bfloat16 or int8 when asked.
      */
     private Linear pack(Linear.Dense dense) {
+        if (manager == null) {
+            return dense;
+        }
         if (precision != Precision.FLOAT) {
             return packed.computeIfAbsent(dense.weight(), k -> {
                 // int8's packed parameters refer to the float32 bias without copying it: it stays
@@ -337,11 +432,16 @@ public final class BlipAssembler {
 
     // ---- helpers --------------------------------------------------------------------------------
 
+    /** Fails on tensors no part took, and frees the separate key weights that were fused. */
+    void finish() {
+        w.requireAllUsed();
+    }
+
     /**
      * Runs a config record's constructor, whose checks (positive sizes, heads dividing the width,
      * image size a multiple of the patch) know no file: the message gets the checkpoint's name.
      */
-    private <T> T named(java.util.function.Supplier<T> build) {
+    <T> T named(java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (ModelException e) {
@@ -353,7 +453,7 @@ public final class BlipAssembler {
         }
     }
 
-    private long[] requireShape(String name, int dims) {
+    long[] requireShape(String name, int dims) {
         long[] shape = w.shape(name);
         if (shape == null) {
             throw new ModelException(w.source() + ": missing tensor '" + name + "'");
@@ -365,7 +465,7 @@ public final class BlipAssembler {
         return shape;
     }
 
-    private int countIndexed(String prefix) {
+    int countIndexed(String prefix) {
         Pattern p = Pattern.compile("^" + Pattern.quote(prefix) + "(\\d+)\\..*");
         int max = -1;
         for (String n : w.names()) {
@@ -393,7 +493,7 @@ public final class BlipAssembler {
                 + " beside the checkpoint");
     }
 
-    private void agree(String what, Integer configured, int found) {
+    void agree(String what, Integer configured, int found) {
         if (configured != null && configured != found) {
             throw new ModelException(w.source() + ": configuration says " + what + " = " + configured
                     + " but the checkpoint's tensors have " + found);

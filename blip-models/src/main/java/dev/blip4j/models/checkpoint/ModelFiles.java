@@ -36,8 +36,11 @@ public record ModelFiles(Path weights, Path dir) {
                             || p.getFileName().toString().endsWith(".bin"))
                     .sorted()
                     .toList();
-            if (candidates.size() == 1) {
-                return new ModelFiles(candidates.get(0), path);
+            // LAVIS ships BLIP-2's frozen ViT apart from the Q-Former checkpoint: the other file is the model.
+            List<Path> models = candidates.stream()
+                    .filter(p -> !p.getFileName().toString().equals(Blip2Files.EVA_VIT_G)).toList();
+            if (models.size() == 1) {
+                return new ModelFiles(models.get(0), path);
             }
             if (candidates.isEmpty()) {
                 throw new ModelException(path + ": no weights found (expected model.safetensors, pytorch_model.bin or a .pth file)");

@@ -8,6 +8,8 @@ import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.Precision;
+import dev.blip4j.core.blip2.Blip2;
+import dev.blip4j.models.config.Blip2Hints;
 import dev.blip4j.models.config.ConfigFiles;
 import dev.blip4j.models.config.ConfigHints;
 import java.nio.file.Files;
@@ -20,8 +22,28 @@ import java.util.Map;
  */
 public final class NetworkLoader {
 
-    /** A loaded network and what was found. */
-    public record Loaded(Blip network, ModelInfo info) {}
+    /**
+     * A loaded network and what was found.
+     *
+     * @param network a BLIP network, null for BLIP-2
+     * @param blip2 a BLIP-2 network, null for BLIP
+     */
+    public record Loaded(Blip network, Blip2 blip2, ModelInfo info) {
+
+        public Loaded(Blip network, ModelInfo info) {
+            this(network, null, info);
+        }
+
+        /** Closes whichever network was loaded. */
+        public void close() {
+            if (network != null) {
+                network.close();
+            }
+            if (blip2 != null) {
+                blip2.close();
+            }
+        }
+    }
 
     private NetworkLoader() {}
 
@@ -45,6 +67,13 @@ public final class NetworkLoader {
             StateDict sd = TorchCheckpoint.read(files.weights());
             raw = sd.tensors();
             storageTied = sd.sharedTensorCount();
+        }
+        if (Blip2Assembler.isBlip2(raw.keySet())) {
+            if (precision != Precision.FLOAT) {
+                throw new InputException(files.weights() + " is a BLIP-2 checkpoint, whose layers run as loaded: "
+                        + precision.name().toLowerCase(java.util.Locale.ROOT) + " linear layers are for BLIP ones");
+            }
+            return loadBlip2(files, raw, storageTied, imageSize, device, dtype);
         }
         Layout layout = layoutOf(raw, files.weights().toString());
         ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
@@ -76,6 +105,69 @@ public final class NetworkLoader {
                     weights.ignored().size(), Math.max(storageTied, weights.tiedCount()),
                     grid * network.config().vision().patchSize());
             return new Loaded(network, info);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** A BLIP-2 checkpoint of either layout, with LAVIS's separate ViT file when it needs one. */
+    private static Loaded loadBlip2(ModelFiles files, Map<String, TensorData> raw, int storageTied, Integer imageSize,
+            Device device, DataType dtype) {
+        Layout layout = blip2Layout(raw);
+        Blip2Hints hints = blip2Hints(files, layout);
+        Blip2Files.Merged merged = blip2Tensors(files, raw, layout, hints);
+        return loadBlip2(files.weights(), merged.tensors(), storageTied, merged.ignored(), layout, hints, imageSize,
+                device, dtype);
+    }
+
+    /** {@code vision_model.*} / {@code qformer.*} is transformers' naming, the rest LAVIS's. */
+    public static Layout blip2Layout(Map<String, TensorData> raw) {
+        return raw.keySet().stream().anyMatch(k -> k.startsWith("vision_model.") || k.startsWith("qformer."))
+                ? Layout.HUGGINGFACE : Layout.ORIGINAL;
+    }
+
+    /** {@code blip2_config.json} beside a LAVIS checkpoint, or a BLIP-2 {@code config.json} in an HF directory. */
+    public static Blip2Hints blip2Hints(ModelFiles files, Layout layout) {
+        Path hfConfig = files.dir().resolve(ConfigFiles.HF_CONFIG);
+        return layout == Layout.ORIGINAL ? ConfigFiles.blip2Original(files.dir())
+                : ConfigFiles.isBlip2HuggingFace(hfConfig) ? ConfigFiles.blip2HuggingFace(hfConfig) : Blip2Hints.none();
+    }
+
+    /**
+     * A BLIP-2 checkpoint's tensors, with LAVIS's separate {@code eva_vit_g.pth} merged in when a
+     * LAVIS checkpoint leaves the frozen ViT out.
+     */
+    public static Blip2Files.Merged blip2Tensors(ModelFiles files, Map<String, TensorData> raw, Layout layout,
+            Blip2Hints hints) {
+        if (layout == Layout.HUGGINGFACE || raw.keySet().stream().anyMatch(k -> k.startsWith(Blip2Assembler.VISION))) {
+            return new Blip2Files.Merged(raw, 0);
+        }
+        Integer depth = hints.base().visionDepth();
+        TensorData ln = raw.get(Blip2Assembler.LN_VISION + ".weight");
+        if (depth == null && ln != null && ln.shape()[0] == Blip2Assembler.EVA_G_WIDTH) {
+            depth = Blip2Assembler.EVA_G_DEPTH;
+        }
+        return Blip2Files.withVit(raw, files.dir().resolve(Blip2Files.EVA_VIT_G), depth);
+    }
+
+    /**
+     * Builds a BLIP-2 network of a state dict already in memory (e.g. a {@link RandomCheckpoint}).
+     *
+     * @param ignoredElsewhere tensors already left out before (from a separate ViT file)
+     */
+    public static Loaded loadBlip2(Path source, Map<String, TensorData> raw, int storageTied, int ignoredElsewhere,
+            Layout layout, Blip2Hints hints, Integer imageSize, Device device, DataType dtype) {
+        NDManager manager = BlipEngine.newManager(device);
+        try {
+            Weights weights = new Weights(source.getFileName().toString(), raw, layout, KeyNames.BLIP2, manager, dtype);
+            Blip2 network = Blip2Assembler.assemble(weights, hints, layout, imageSize, manager);
+            long[] pos = weights.shape(Blip2Assembler.VISION + "pos_embed");
+            int grid = (int) Math.round(Math.sqrt(pos[1] - 1));
+            ModelInfo info = new ModelInfo(source, layout, null, weights.parameterCount(),
+                    weights.ignored().size() + ignoredElsewhere, Math.max(storageTied, weights.tiedCount()),
+                    grid * network.config().vision().patchSize(), network.config());
+            return new Loaded(null, network, info);
         } catch (RuntimeException e) {
             manager.close();
             throw e;

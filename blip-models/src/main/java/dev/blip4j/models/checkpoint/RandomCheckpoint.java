@@ -1,15 +1,10 @@
 package dev.blip4j.models.checkpoint;
 
 import dev.blip4j.core.BlipKind;
-import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.models.config.ConfigHints;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * A BLIP state dict in the official layout with seeded random weights, at full size or tiny, so
@@ -22,6 +17,13 @@ import java.util.SplittableRandom;
  *     {@code base} (ViT-B/16 at 384 px + BERT-base) or {@code large} (ViT-L/16 + BERT-base)
  */
 public record RandomCheckpoint(Size size, BlipKind kind, long seed) {
+
+    public RandomCheckpoint {
+        if (kind == BlipKind.NLVR) {
+            throw new dev.blip4j.core.InputException("random checkpoints are made for caption, itm, vqa, feature and "
+                    + "pretrain, not nlvr");
+        }
+    }
 
     /** Architectures. */
     public enum Size {
@@ -175,43 +177,22 @@ public record RandomCheckpoint(Size size, BlipKind kind, long seed) {
     }
 
     private void linear(Map<String, TensorData> t, String p, int out, int in) {
-        t.put(p + ".weight", normal(p + ".weight", out, in));
-        t.put(p + ".bias", zeros(out));
+        new RandomTensors(seed).linear(t, p, out, in);
     }
 
     private static void layerNorm(Map<String, TensorData> t, String p, int width) {
-        t.put(p + ".weight", filled(width, 1f));
-        t.put(p + ".bias", zeros(width));
+        RandomTensors.layerNorm(t, p, width);
     }
 
     private TensorData normal(String name, long... shape) {
-        int n = Math.toIntExact(TensorData.numel(shape));
-        ByteBuffer bytes = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-        FloatBuffer floats = bytes.asFloatBuffer();
-        SplittableRandom random = new SplittableRandom(Seeds.mix(seed, name));
-        for (int i = 0; i < n; i++) {
-            floats.put(i, (float) (random.nextGaussian() * 0.02));
-        }
-        return new TensorData(DType.F32, shape, bytes);
+        return new RandomTensors(seed).normal(name, shape);
     }
 
     private static TensorData positionIds(int n) {
-        ByteBuffer bytes = ByteBuffer.allocateDirect(n * 8).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            bytes.putLong(i * 8, i);
-        }
-        return new TensorData(DType.I64, new long[] {1, n}, bytes);
+        return RandomTensors.positionIds(n);
     }
 
     private static TensorData zeros(long n) {
-        return filled(n, 0f);
-    }
-
-    private static TensorData filled(long n, float value) {
-        ByteBuffer bytes = ByteBuffer.allocateDirect(Math.toIntExact(n * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            bytes.putFloat(i * 4, value);
-        }
-        return new TensorData(DType.F32, new long[] {n}, bytes);
+        return RandomTensors.zeros(n);
     }
 }

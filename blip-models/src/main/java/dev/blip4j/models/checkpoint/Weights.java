@@ -1,6 +1,8 @@
 package dev.blip4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -32,6 +34,8 @@ public final class Weights {
     private final DataType dtype;
     private final Set<String> used = new LinkedHashSet<>();
     private final Map<TensorData, NDArray> arrays = new IdentityHashMap<>();
+    private final Map<List<Object>, Linear.Dense> fused = new LinkedHashMap<>();
+    private final List<NDArray> computed = new java.util.ArrayList<>();
     private final Set<String> ignored = new TreeSet<>();
 
     /**
@@ -40,11 +44,17 @@ public final class Weights {
      * @param dtype floating type the weights are kept in (float32 unless asked otherwise)
      */
     public Weights(String source, Map<String, TensorData> raw, Layout layout, NDManager manager, DataType dtype) {
-        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+        this(source, raw, layout, KeyNames.BLIP, manager, dtype);
+    }
+
+    /** @param names the model family's names (BLIP's or BLIP-2's) */
+    public Weights(String source, Map<String, TensorData> raw, Layout layout, KeyNames names, NDManager manager,
+            DataType dtype) {
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16 && dtype != DataType.FLOAT64) {
             // DJL 0.36's PyTorch engine has no bfloat16 in its type mapping: a cast to it (or a
             // softmax or zeros of it) ends the process with std::terminate. A whole-model bfloat16
             // is refused here; bfloat16 linear layers (Precision.BFLOAT16) cast inside TorchScript.
-            throw new InputException("weights can be kept as float32 or float16, not " + dtype
+            throw new InputException("weights can be kept as float32, float16 or float64, not " + dtype
                     + (dtype == DataType.BFLOAT16 ? " (DJL 0.36 aborts the process on bfloat16 arrays; for bfloat16"
                             + " linear layers load float32 with Precision.BFLOAT16, --dtype bfloat16 in the CLI)" : ""));
         }
@@ -53,8 +63,8 @@ public final class Weights {
         this.dtype = dtype;
         this.tensors = new LinkedHashMap<>();
         for (Map.Entry<String, TensorData> e : raw.entrySet()) {
-            String name = KeyNames.official(e.getKey(), layout);
-            if (KeyNames.ignored(name)) {
+            String name = names.toOfficial(e.getKey(), layout);
+            if (names.isIgnored(name)) {
                 ignored.add(e.getKey());
                 continue;
             }
@@ -111,13 +121,93 @@ public final class Weights {
 
     /** An array made from values computed at load time (for example resized position embeddings). */
     public NDArray array(float[] values, long... shape) {
-        return manager.create(values, new Shape(shape)).toType(dtype, false);
+        return typed(manager.create(values, new Shape(shape)));
+    }
+
+    /**
+     * Marks a tensor as used without making an array of it: a copy of a tensor that is taken under
+     * another name (HF writes the LM head's bias twice).
+     */
+    public void skip(String name, long... expected) {
+        checkShape(name, data(name).shape(), expected);
     }
 
     public Linear.Dense linear(String prefix, long out, long in) {
         NDArray weight = array(prefix + ".weight", out, in);
         NDArray bias = has(prefix + ".bias") ? array(prefix + ".bias", out) : null;
         return Linear.of(weight, bias);
+    }
+
+    /**
+     * One Linear computing the projections of several Linears of the same input side by side (e.g.
+     * BERT's key and value): their weights and biases concatenated along the output axis, so that
+     * one matrix multiply does the work of several. The parts exist as arrays only while they are
+     * concatenated. Parts that were fused before (tied weights) give the same Linear, so a tie stays
+     * one copy in memory.
+     *
+     * @param out rows of each part
+     */
+    public Linear.Dense fused(long out, long in, String... prefixes) {
+        List<Object> key = new java.util.ArrayList<>();
+        for (String p : prefixes) {
+            key.add(new Identity(data(p + ".weight")));
+            key.add(has(p + ".bias") ? new Identity(data(p + ".bias")) : null);
+        }
+        return fused.computeIfAbsent(key, k -> {
+            Linear.Dense[] parts = new Linear.Dense[prefixes.length];
+            for (int i = 0; i < parts.length; i++) {
+                String p = prefixes[i];
+                parts[i] = Linear.of(part(p + ".weight", out, in), has(p + ".bias") ? part(p + ".bias", out) : null);
+            }
+            try {
+                return Linear.fuse(parts);
+            } finally {
+                for (Linear.Dense part : parts) {
+                    part.weight().close();
+                    if (part.bias() != null) {
+                        part.bias().close();
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * One [n * width] array of [width] tensors end to end, a null name standing for zeros (EVA's
+     * {@code cat(q_bias, zeros, v_bias)}); the parts exist as arrays only while they are joined.
+     */
+    public NDArray joined(long width, String... names) {
+        NDList parts = new NDList();
+        try {
+            for (String name : names) {
+                parts.add(name == null ? manager.zeros(new Shape(width), dtype) : part(name, width));
+            }
+            NDArray out = NDArrays.concat(parts);
+            computed.add(out);
+            return out;
+        } finally {
+            parts.close();
+        }
+    }
+
+    /** A tensor compared by identity: tied weights are one stored tensor under several names. */
+    private record Identity(TensorData tensor) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Identity other && other.tensor == tensor;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(tensor);
+        }
+    }
+
+    /** A tensor as a new array of its own, for the caller to close. */
+    private NDArray part(String name, long... expected) {
+        TensorData t = data(name);
+        checkShape(name, t.shape(), expected);
+        return toArray(t);
     }
 
     public LayerNorm layerNorm(String prefix, long width, float eps) {
@@ -148,7 +238,11 @@ public final class Weights {
 
     /** Elements of the distinct arrays made, i.e. the parameters the loaded model holds. */
     public long parameterCount() {
-        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum();
+        long fusedCount = fused.values().stream()
+                .mapToLong(l -> l.weight().getShape().size() + (l.bias() == null ? 0 : l.bias().getShape().size()))
+                .sum();
+        return arrays.values().stream().mapToLong(a -> a.getShape().size()).sum() + fusedCount
+                + computed.stream().mapToLong(a -> a.getShape().size()).sum();
     }
 
     private void checkShape(String name, long[] actual, long[] expected) {
@@ -176,9 +270,17 @@ public final class Weights {
                 data = direct;
             }
             // A direct buffer becomes the tensor's memory without another copy.
-            return manager.create(data.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32)
-                    .toType(dtype, false);
+            return typed(manager.create(data.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32));
         }
-        return manager.create(t.toFloatArray(), shape).toType(dtype, false);
+        return typed(manager.create(t.toFloatArray(), shape));
+    }
+
+    /** A float32 array in the model's dtype; a float32 original that was cast is closed, not kept. */
+    private NDArray typed(NDArray float32) {
+        NDArray out = float32.toType(dtype, false);
+        if (out != float32) {
+            float32.close();
+        }
+        return out;
     }
 }

@@ -24,6 +24,7 @@ public final class ConfigFiles {
     public static final String MED_CONFIG = "med_config.json";
     public static final String BLIP_CONFIG = "blip_config.json";
     public static final String HF_CONFIG = "config.json";
+    public static final String BLIP2_CONFIG = "blip2_config.json";
 
     /** A config file is a few kilobytes; anything this large is not one. */
     static final long MAX_CONFIG_BYTES = 16L << 20;
@@ -60,6 +61,55 @@ public final class ConfigFiles {
                 text.size("num_attention_heads"), text.size("intermediate_size"),
                 text.size("max_position_embeddings"), text.positive("layer_norm_eps"),
                 text.size("encoder_hidden_size"));
+    }
+
+    /**
+     * Hints from {@code blip2_config.json} in {@code dir} (the golden's form: {@code img_size},
+     * {@code vit}, {@code qformer}, {@code embed_dim}, {@code max_txt_len}), where it exists.
+     */
+    public static Blip2Hints blip2Original(Path dir) {
+        Section root = Section.ofFile(dir.resolve(BLIP2_CONFIG));
+        Section vit = root.object("vit");
+        Section q = root.object("qformer");
+        Integer imageSize = root.size("img_size") != null ? root.size("img_size") : root.size("image_size");
+        ConfigHints base = new ConfigHints(imageSize, vit.size("patch_size"), vit.size("width"), vit.size("depth"),
+                vit.size("heads"), mlpWidth(vit), vit.positive("layer_norm_eps"),
+                q.size("vocab_size"), q.size("hidden_size"), q.size("num_hidden_layers"),
+                q.size("num_attention_heads"), q.size("intermediate_size"), q.size("max_position_embeddings"),
+                q.positive("layer_norm_eps"), null);
+        return new Blip2Hints(base, vit.positive("ln_vision_eps"), q.size("cross_attention_freq"),
+                q.size("num_query_token"), root.size("embed_dim"), root.size("max_txt_len"));
+    }
+
+    /**
+     * Hints from an HF {@code config.json} of {@code model_type} {@code blip-2}
+     * ({@code Blip2Config}: {@code vision_config}, {@code qformer_config}, {@code num_query_tokens},
+     * {@code image_text_hidden_size}). transformers writes only values that differ from its defaults,
+     * so an absent head count is the default's, which is the released checkpoints' (16 and 12).
+     */
+    public static Blip2Hints blip2HuggingFace(Path configJson) {
+        Section root = Section.ofFile(configJson);
+        Section vision = root.object("vision_config");
+        Section q = root.object("qformer_config");
+        Integer visionHeads = vision.size("num_attention_heads");
+        Integer heads = q.size("num_attention_heads");
+        ConfigHints base = new ConfigHints(vision.size("image_size"), vision.size("patch_size"),
+                vision.size("hidden_size"), vision.size("num_hidden_layers"), visionHeads == null ? 16 : visionHeads,
+                vision.size("intermediate_size"), vision.positive("layer_norm_eps"),
+                q.size("vocab_size"), q.size("hidden_size"), q.size("num_hidden_layers"), heads == null ? 12 : heads,
+                q.size("intermediate_size"), q.size("max_position_embeddings"), q.positive("layer_norm_eps"),
+                q.size("encoder_hidden_size"));
+        return new Blip2Hints(base, null, q.size("cross_attention_frequency"), root.size("num_query_tokens"),
+                root.size("image_text_hidden_size"), null);
+    }
+
+    /** Whether an HF {@code config.json} describes a BLIP-2 model ({@code model_type} {@code blip-2}). */
+    public static boolean isBlip2HuggingFace(Path configJson) {
+        if (!Files.isRegularFile(configJson)) {
+            return false;
+        }
+        JsonElement type = read(configJson).get("model_type");
+        return type != null && type.isJsonPrimitive() && "blip-2".equals(type.getAsString());
     }
 
     /** Parses a JSON object file; every failure is a {@link ModelException} naming the file. */

@@ -3,6 +3,7 @@ package dev.blip4j.models.config;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.blip4j.core.BlipConfig;
+import dev.blip4j.core.blip2.Blip2Config;
 import dev.blip4j.core.text.TextConfig;
 import dev.blip4j.core.vision.VisionConfig;
 import dev.blip4j.models.image.ImagePreprocessor;
@@ -83,6 +84,62 @@ public final class HfConfigWriter {
         root.addProperty("initializer_range", 0.02);
         root.add("text_config", text);
         root.add("vision_config", vision);
+        root.addProperty("torch_dtype", "float32");
+        return root;
+    }
+
+    /**
+     * {@code config.json} of transformers' {@code Blip2ForImageTextRetrieval} ({@code Blip2Config} with
+     * {@code vision_config} and {@code qformer_config}). {@code ln_vision} has no epsilon of its own
+     * there (transformers normalises with the vision {@code layer_norm_eps}); blip4j keeps LAVIS's 1e-5.
+     *
+     * @param crossAttentionFrequency every how many layers the queries cross-attend
+     */
+    public static JsonObject blip2Config(Blip2Config config, BlipTokenizer tokenizer, int crossAttentionFrequency) {
+        VisionConfig v = config.vision();
+        TextConfig q = config.qformer();
+        JsonObject vision = new JsonObject();
+        vision.addProperty("model_type", "blip_2_vision_model");
+        vision.addProperty("hidden_size", v.width());
+        vision.addProperty("intermediate_size", v.mlpWidth());
+        vision.addProperty("num_hidden_layers", v.depth());
+        vision.addProperty("num_attention_heads", v.heads());
+        vision.addProperty("image_size", v.imageSize());
+        vision.addProperty("patch_size", v.patchSize());
+        vision.addProperty("hidden_act", "gelu");
+        vision.addProperty("layer_norm_eps", decimal(v.layerNormEps()));
+        vision.addProperty("attention_dropout", 0.0);
+        vision.addProperty("qkv_bias", true);
+
+        JsonObject qformer = new JsonObject();
+        qformer.addProperty("model_type", "blip_2_qformer");
+        qformer.addProperty("vocab_size", q.vocabSize());
+        qformer.addProperty("hidden_size", q.hidden());
+        qformer.addProperty("num_hidden_layers", q.layers());
+        qformer.addProperty("num_attention_heads", q.heads());
+        qformer.addProperty("intermediate_size", q.intermediate());
+        qformer.addProperty("hidden_act", "gelu");
+        qformer.addProperty("hidden_dropout_prob", 0.0);
+        qformer.addProperty("attention_probs_dropout_prob", 0.0);
+        qformer.addProperty("max_position_embeddings", q.maxPositions());
+        qformer.addProperty("layer_norm_eps", decimal(q.layerNormEps()));
+        qformer.addProperty("pad_token_id", tokenizer.padId());
+        qformer.addProperty("position_embedding_type", "absolute");
+        qformer.addProperty("cross_attention_frequency", crossAttentionFrequency);
+        qformer.addProperty("encoder_hidden_size", v.width());
+        qformer.addProperty("use_qformer_text_input", true);
+
+        JsonObject root = new JsonObject();
+        JsonArray arch = new JsonArray();
+        arch.add("Blip2ForImageTextRetrieval");
+        root.add("architectures", arch);
+        root.addProperty("model_type", "blip-2");
+        root.addProperty("num_query_tokens", config.queries());
+        root.addProperty("image_text_hidden_size", config.embedDim());
+        root.addProperty("initializer_factor", 1.0);
+        root.addProperty("initializer_range", 0.02);
+        root.add("vision_config", vision);
+        root.add("qformer_config", qformer);
         root.addProperty("torch_dtype", "float32");
         return root;
     }

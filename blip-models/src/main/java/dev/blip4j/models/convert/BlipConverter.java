@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.vision.VisionTransformer;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.BlipAssembler;
 import dev.blip4j.models.checkpoint.DType;
@@ -69,7 +70,18 @@ public final class BlipConverter {
      */
     public static HfConversion convert(Path checkpoint, Path tokenizer, BlipKind kind, Integer imageSize, Path out) {
         try (BlipModel model = BlipModel.builder(checkpoint).tokenizer(tokenizer).imageSize(imageSize).load()) {
+            if (model.isBlip2()) {
+                if (kind != null && kind != BlipKind.ITM) {
+                    throw new InputException(checkpoint + " is a BLIP-2 checkpoint; it is written as "
+                            + "Blip2ForImageTextRetrieval (--kind itm or none), not as " + kind.name().toLowerCase(Locale.ROOT));
+                }
+                return Blip2Converter.write(model, ModelFiles.locate(checkpoint), out);
+            }
             Set<BlipKind> kinds = model.info().config().kinds();
+            if (kinds.contains(BlipKind.NLVR)) {
+                throw new ModelException(checkpoint + ": an NLVR2 checkpoint cannot be converted: transformers has no "
+                        + "NLVR2 model (BLIP_NLVR's twinned cross-attention); blip4j loads the .pth as it is");
+            }
             BlipKind target = kind != null ? kind : defaultKind(kinds);
             if (!kinds.contains(target)) {
                 throw new InputException(checkpoint + " is a " + names(kinds) + " checkpoint; it cannot be written as "
@@ -117,6 +129,7 @@ public final class BlipConverter {
             case VQA -> List.of("BlipForQuestionAnswering");
             case FEATURE -> List.of("BlipModel");
             case PRETRAIN -> List.of("BlipForConditionalGeneration", "BlipForImageTextRetrieval");
+            case NLVR -> throw new ModelException("transformers has no NLVR2 model to write");
         };
     }
 
@@ -134,7 +147,7 @@ public final class BlipConverter {
         if (official.containsKey(WORDS) && !official.containsKey(LM_DECODER_WEIGHT)) {
             official.put(LM_DECODER_WEIGHT, official.get(WORDS));
         }
-        official.put(POS_EMBED, positionTable(official.get(POS_EMBED), model));
+        official.put(POS_EMBED, positionTable(official.get(POS_EMBED), model.network().vision()));
         Map<String, TensorData> hf = new LinkedHashMap<>();
         for (Map.Entry<String, TensorData> e : official.entrySet()) {
             String name = KeyNames.hf(e.getKey(), kind == BlipKind.FEATURE);
@@ -146,13 +159,12 @@ public final class BlipConverter {
     }
 
     /** The stored table, or the loaded model's when loading resized it to another image size. */
-    private static TensorData positionTable(TensorData stored, BlipModel model) {
-        long[] shape = model.network().vision().posEmbed().getShape().getShape();
+    static TensorData positionTable(TensorData stored, VisionTransformer vision) {
+        long[] shape = vision.posEmbed().getShape().getShape();
         if (Arrays.equals(shape, stored.shape())) {
             return stored;
         }
-        float[] values = model.network().vision().posEmbed().toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
-                .toFloatArray();
+        float[] values = vision.posEmbed().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
         ByteBuffer data = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         data.asFloatBuffer().put(values);
         return new TensorData(DType.F32, shape, data);
@@ -163,7 +175,7 @@ public final class BlipConverter {
         return sorted.stream().map(k -> k.name().toLowerCase(Locale.ROOT)).toList().toString();
     }
 
-    private static void writeJson(Path file, JsonObject json) throws IOException {
+    static void writeJson(Path file, JsonObject json) throws IOException {
         String text = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(json);
         Files.writeString(file, text + "\n", StandardCharsets.UTF_8);
     }

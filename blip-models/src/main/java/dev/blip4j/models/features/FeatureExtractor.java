@@ -4,9 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
+import dev.blip4j.core.blip2.Blip2;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.ImageBatches;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.MatchingText;
 import dev.blip4j.models.text.BatchEncoding;
@@ -16,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * BLIP's features, as the official {@code BLIP_Base.forward(image, caption, mode)} returns them
@@ -30,7 +35,9 @@ import java.util.List;
  *       first ({@code multimodal_embeds}).</li>
  * </ul>
  * Any checkpoint with the needed parts works: image features need only the ViT, text features the
- * text encoder, multimodal features its cross-attention. Texts are not cut at 35 tokens as in
+ * text encoder, multimodal features its cross-attention. A BLIP-2 checkpoint gives
+ * {@code Blip2Qformer.extract_features}'s: image features with the Q-Former's queries
+ * ({@link ImageFeatures#queries()}), text features of its text mode, multimodal features of its queries. Texts are not cut at 35 tokens as in
  * matching: {@code BLIP_Base} does not truncate (see {@link FeatureOptions#maxTextLength()}).
  *
  * <p>Thread-safe: every call has its own arrays.
@@ -67,28 +74,19 @@ public final class FeatureExtractor {
     }
 
     public List<ImageFeatures> images(List<RgbImage> images) {
-        List<ImageFeatures> out = new ArrayList<>(images.size());
-        try (NDManager m = model.network().newManager()) {
-            for (int start = 0; start < images.size(); start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + options.batchSize()));
-                    out.addAll(imageFeatures(model.network().encodeImage(model.pixels(batch, bm))));
-                }
-            }
-        }
-        return out;
+        return images(ImageBatches.of(model, images));
     }
 
     /** Image features of normalised pixels [B, 3, S, S]; the array is not closed. */
     public List<ImageFeatures> imagesFromPixels(NDArray pixels) {
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        List<ImageFeatures> out = new ArrayList<>(count);
-        try (NDManager m = model.network().newManager()) {
-            for (int start = 0; start < count; start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    out.addAll(imageFeatures(model.network().encodeImage(rows(pixels, start, Math.min(count, start + options.batchSize()), bm))));
-                }
-            }
+        return images(ImageBatches.of(pixels));
+    }
+
+    private List<ImageFeatures> images(ImageBatches images) {
+        ImageTextNetwork net = model.imageTextNetwork();
+        List<ImageFeatures> out = new ArrayList<>(images.size());
+        try (NDManager m = net.newManager()) {
+            images.forEach(options.batchSize(), m, (first, pixels) -> out.addAll(imageFeatures(net.encodeImage(pixels))));
         }
         return out;
     }
@@ -98,23 +96,66 @@ public final class FeatureExtractor {
      * the states copied out and, with {@code vision_proj}, their projections.
      */
     public List<ImageFeatures> imageFeatures(NDArray states) {
-        Blip net = model.network();
         int b = Math.toIntExact(states.getShape().get(0));
         int n = Math.toIntExact(states.getShape().get(1));
         int w = Math.toIntExact(states.getShape().get(2));
         float[] all = states.toFloatArray();
-        float[] feat = null;
-        float[] tokens = null;
-        int d = net.config().embedDim();
-        if (net.hasItc()) {
-            feat = net.imageEmbedding(states).toFloatArray();
-            tokens = net.imageEmbedding(states.reshape(b * (long) n, 1, w)).toFloatArray();
+        if (model.isBlip2()) {
+            return queryFeatures(states, all, n, w);
         }
+        Blip net = model.network();
+        Projections p = Projections.of(net.hasItc(), states, net::imageEmbedding);
         List<ImageFeatures> out = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
-            out.add(new ImageFeatures(Arrays.copyOfRange(all, i * n * w, (i + 1) * n * w), n, w,
-                    feat == null ? null : Arrays.copyOfRange(feat, i * d, (i + 1) * d),
-                    tokens == null ? null : Arrays.copyOfRange(tokens, i * n * d, (i + 1) * n * d)));
+            out.add(new ImageFeatures(Arrays.copyOfRange(all, i * n * w, (i + 1) * n * w), n, w, p.first(i),
+                    p.tokens(i, n)));
+        }
+        return out;
+    }
+
+    /**
+     * ITC projections of states [B, T, W]: of each row's first token ({@code image_feat},
+     * {@code text_feat}) and of every token ({@code *_embeds_proj}); all null without ITC.
+     */
+    private record Projections(float[] first, float[] tokens, int tokensPerRow, int dim) {
+
+        static Projections of(boolean itc, NDArray states, UnaryOperator<NDArray> embedding) {
+            long b = states.getShape().get(0);
+            int t = Math.toIntExact(states.getShape().get(1));
+            if (!itc) {
+                return new Projections(null, null, t, 0);
+            }
+            float[] first = embedding.apply(states).toFloatArray();
+            float[] tokens = embedding.apply(states.reshape(b * t, 1, states.getShape().get(2))).toFloatArray();
+            return new Projections(first, tokens, t, Math.toIntExact(first.length / b));
+        }
+
+        float[] first(int row) {
+            return first == null ? null : Arrays.copyOfRange(first, row * dim, (row + 1) * dim);
+        }
+
+        /** The first {@code keep} tokens' projections of a row. */
+        float[] tokens(int row, int keep) {
+            return tokens == null ? null
+                    : Arrays.copyOfRange(tokens, row * tokensPerRow * dim, (row * tokensPerRow + keep) * dim);
+        }
+    }
+
+    /** BLIP-2's image features: the ViT's tokens, and the Q-Former's queries over them with their projections. */
+    private List<ImageFeatures> queryFeatures(NDArray states, float[] all, int n, int w) {
+        Blip2 net = model.blip2();
+        NDArray queries = net.encodeQueries(states);
+        int b = Math.toIntExact(queries.getShape().get(0));
+        int q = Math.toIntExact(queries.getShape().get(1));
+        int h = Math.toIntExact(queries.getShape().get(2));
+        int d = net.config().embedDim();
+        float[] outputs = queries.toFloatArray();
+        float[] feats = net.queryEmbeddings(queries).toFloatArray();
+        List<ImageFeatures> out = new ArrayList<>(b);
+        for (int i = 0; i < b; i++) {
+            out.add(new ImageFeatures(Arrays.copyOfRange(all, i * n * w, (i + 1) * n * w), n, w, null, null,
+                    Arrays.copyOfRange(outputs, i * q * h, (i + 1) * q * h), q,
+                    Arrays.copyOfRange(feats, i * q * d, (i + 1) * q * d)));
         }
         return out;
     }
@@ -125,7 +166,8 @@ public final class FeatureExtractor {
 
     /** Unimodal text features, in text order. */
     public List<TextFeatures> texts(List<String> texts) {
-        Blip net = requireEncoder("text features");
+        ImageTextNetwork net = model.isBlip2() ? model.blip2() : requireEncoder("text features");
+        boolean itc = model.isBlip2() || model.network().hasItc();
         BatchEncoding enc = encode(texts);
         List<TextFeatures> out = new ArrayList<>(texts.size());
         int[] lengths = enc.lengths();
@@ -136,26 +178,18 @@ public final class FeatureExtractor {
             for (int start = 0; start < texts.size(); start += options.batchSize()) {
                 int end = Math.min(texts.size(), start + options.batchSize());
                 try (NDManager bm = m.newSubManager()) {
-                    NDArray rowIds = rows(allIds, start, end, bm);
-                    NDArray states = net.encodeText(rowIds, rows(allMask, start, end, bm));
-                    int b = end - start;
+                    NDArray states = net.encodeText(Rows.slice(allIds, start, end, bm),
+                            Rows.slice(allMask, start, end, bm));
                     int t = Math.toIntExact(states.getShape().get(1));
                     int h = Math.toIntExact(states.getShape().get(2));
                     float[] all = states.toFloatArray();
-                    float[] feat = null;
-                    float[] tokens = null;
-                    int d = net.config().embedDim();
-                    if (net.hasItc()) {
-                        feat = net.textEmbedding(states).toFloatArray();
-                        tokens = net.textEmbedding(states.reshape(b * (long) t, 1, h)).toFloatArray();
-                    }
-                    for (int i = 0; i < b; i++) {
+                    Projections p = Projections.of(itc, states, net::textEmbedding);
+                    for (int i = 0; i < end - start; i++) {
                         int row = start + i;
                         int keep = options.padding() == Padding.NONE ? lengths[row] : t;
                         out.add(new TextFeatures(texts.get(row), Arrays.copyOf(ids[row], keep), lengths[row],
-                                Arrays.copyOfRange(all, i * t * h, (i * t + keep) * h), h,
-                                feat == null ? null : Arrays.copyOfRange(feat, i * d, (i + 1) * d),
-                                tokens == null ? null : Arrays.copyOfRange(tokens, i * t * d, (i * t + keep) * d)));
+                                Arrays.copyOfRange(all, i * t * h, (i * t + keep) * h), h, p.first(i),
+                                p.tokens(i, keep)));
                     }
                 }
             }
@@ -175,32 +209,21 @@ public final class FeatureExtractor {
 
     /** Image-grounded features: for every image, every text, in order. */
     public List<List<MultimodalFeatures>> multimodal(List<RgbImage> images, List<String> texts) {
-        requireCrossAttention();
-        List<List<MultimodalFeatures>> out = new ArrayList<>(images.size());
-        try (NDManager m = model.network().newManager()) {
-            Grounding g = grounding(texts, m);
-            for (int start = 0; start < images.size(); start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + options.batchSize()));
-                    out.addAll(multimodal(model.network().encodeImage(model.pixels(batch, bm)), g));
-                }
-            }
-        }
-        return out;
+        return multimodal(ImageBatches.of(model, images), texts);
     }
 
     /** As {@link #multimodal(List, List)} from normalised pixels [B, 3, S, S]; the array is not closed. */
     public List<List<MultimodalFeatures>> multimodalFromPixels(NDArray pixels, List<String> texts) {
+        return multimodal(ImageBatches.of(pixels), texts);
+    }
+
+    private List<List<MultimodalFeatures>> multimodal(ImageBatches images, List<String> texts) {
         requireCrossAttention();
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        List<List<MultimodalFeatures>> out = new ArrayList<>(count);
-        try (NDManager m = model.network().newManager()) {
+        ImageTextNetwork net = model.imageTextNetwork();
+        List<List<MultimodalFeatures>> out = new ArrayList<>(images.size());
+        try (NDManager m = net.newManager()) {
             Grounding g = grounding(texts, m);
-            for (int start = 0; start < count; start += options.batchSize()) {
-                try (NDManager bm = m.newSubManager()) {
-                    out.addAll(multimodal(model.network().encodeImage(rows(pixels, start, Math.min(count, start + options.batchSize()), bm)), g));
-                }
-            }
+            images.forEach(options.batchSize(), m, (first, pixels) -> out.addAll(multimodal(net.encodeImage(pixels), g)));
         }
         return out;
     }
@@ -209,12 +232,11 @@ public final class FeatureExtractor {
     private record Grounding(List<String> texts, long[][] ids, int[] lengths, NDArray allIds, NDArray allMask) {}
 
     private Grounding grounding(List<String> texts, NDManager m) {
-        BatchEncoding enc = encode(texts).withFirstToken(model.tokenizer().encId());
+        BatchEncoding enc = model.isBlip2() ? encode(texts) : encode(texts).withFirstToken(model.tokenizer().encId());
         return new Grounding(texts, enc.ids(), enc.lengths(), MatchingText.ids(enc, m), MatchingText.mask(enc, m));
     }
 
     private List<List<MultimodalFeatures>> multimodal(NDArray imageStates, Grounding g) {
-        Blip net = model.network();
         int images = Math.toIntExact(imageStates.getShape().get(0));
         int count = g.texts().size();
         List<List<MultimodalFeatures>> out = new ArrayList<>(images);
@@ -224,16 +246,21 @@ public final class FeatureExtractor {
             for (int start = 0; start < count; start += options.batchSize()) {
                 int end = Math.min(count, start + options.batchSize());
                 NDIndex rows = new NDIndex("{}:{}", start, end);
-                NDArray states = net.encodeMultimodal(g.allIds().get(rows), g.allMask().get(rows), image, null);
+                NDArray ids = g.allIds().get(rows);
+                NDArray mask = g.allMask().get(rows);
+                NDArray states = model.isBlip2() ? model.blip2().encodeMultimodal(ids, mask, image)
+                        : model.network().encodeMultimodal(ids, mask, image, null);
                 int t = Math.toIntExact(states.getShape().get(1));
                 int h = Math.toIntExact(states.getShape().get(2));
                 float[] all = states.toFloatArray();
                 states.close();
                 for (int j = start; j < end; j++) {
                     int k = j - start;
-                    int keep = options.padding() == Padding.NONE ? g.lengths()[j] : t;
+                    int keep = options.padding() == Padding.NONE ? g.lengths()[j] : Math.toIntExact(ids.getShape().get(1));
+                    // BLIP-2's states are its queries' (t of them), whatever the text's length.
+                    int kept = model.isBlip2() ? t : keep;
                     row.add(new MultimodalFeatures(g.texts().get(j), Arrays.copyOf(g.ids()[j], keep), g.lengths()[j],
-                            Arrays.copyOfRange(all, k * t * h, (k * t + keep) * h), h));
+                            Arrays.copyOfRange(all, k * t * h, (k * t + kept) * h), h, model.isBlip2() ? t : 0));
                 }
             }
             out.add(row);
@@ -246,7 +273,7 @@ public final class FeatureExtractor {
             throw new InputException("texts must not be null");
         }
         int max = options.maxTextLength() > 0 ? options.maxTextLength()
-                : model.network().encoderPositions();
+                : model.isBlip2() ? model.blip2().config().qformer().maxPositions() : model.network().encoderPositions();
         // NONE computes on a padded batch (the pad positions are masked, so real positions are the
         // same numbers as one text alone, up to float rounding) and cuts the rows afterwards.
         return model.tokenizer().encodeBatch(texts, max,
@@ -263,17 +290,13 @@ public final class FeatureExtractor {
     }
 
     private void requireCrossAttention() {
+        if (model.isBlip2()) {
+            return;
+        }
         Blip net = requireEncoder("multimodal features");
         if (!net.hasMultimodalEncoder()) {
             throw new ModelException(model.info().weights() + ": multimodal features need the text encoder's "
                     + "cross-attention, which this checkpoint does not have");
         }
-    }
-
-    /** Rows [start, end) of {@code array}, owned by {@code manager}. */
-    private static NDArray rows(NDArray array, int start, int end, NDManager manager) {
-        NDArray s = array.get(new NDIndex("{}:{}", start, end));
-        s.attach(manager);
-        return s;
     }
 }

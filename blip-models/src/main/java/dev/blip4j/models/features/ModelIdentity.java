@@ -4,6 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.blip4j.core.BlipConfig;
+import dev.blip4j.core.blip2.Blip2Config;
+import dev.blip4j.core.vision.VisionConfig;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
@@ -35,14 +37,21 @@ import java.util.WeakHashMap;
  * @param embedDim ITC projection width, 0 without projections
  * @param visionWidth ViT width (the last dimension of image token states)
  * @param imageTokens tokens per image, {@code [CLS]} included
+ * @param imageEmbeddings ITC vectors per image: 1 for BLIP, the learned queries for BLIP-2
  */
 public record ModelIdentity(String sha256, String weights, String layout, List<String> kinds, int imageSize,
-        int embedDim, int visionWidth, int imageTokens) {
+        int embedDim, int visionWidth, int imageTokens, int imageEmbeddings) {
 
     private static final Map<BlipModel, ModelIdentity> CACHE = new WeakHashMap<>();
 
     public ModelIdentity {
         kinds = List.copyOf(kinds);
+    }
+
+    /** A BLIP model's: one ITC vector per image. */
+    public ModelIdentity(String sha256, String weights, String layout, List<String> kinds, int imageSize, int embedDim,
+            int visionWidth, int imageTokens) {
+        this(sha256, weights, layout, kinds, imageSize, embedDim, visionWidth, imageTokens, 1);
     }
 
     /** The identity of a loaded model; the weights file is hashed once per model instance. */
@@ -53,13 +62,16 @@ public record ModelIdentity(String sha256, String weights, String layout, List<S
                 return cached;
             }
         }
-        BlipConfig c = model.network().config();
-        int grid = c.vision().imageSize() / c.vision().patchSize();
+        VisionConfig v = model.info().vision();
+        Blip2Config blip2 = model.isBlip2() ? model.blip2().config() : null;
+        BlipConfig c = blip2 == null ? model.network().config() : null;
+        List<String> kinds = blip2 != null ? List.of("blip2")
+                : c.kinds().stream().map(k -> k.name().toLowerCase(Locale.ROOT)).sorted().toList();
         Path weights = model.info().weights().toAbsolutePath().normalize();
         ModelIdentity id = new ModelIdentity(sha256(weights), weights.toString(),
-                model.info().layout() == Layout.HUGGINGFACE ? "hf" : "original",
-                c.kinds().stream().map(k -> k.name().toLowerCase(Locale.ROOT)).sorted().toList(),
-                c.vision().imageSize(), c.embedDim(), c.vision().width(), grid * grid + 1);
+                model.info().layout() == Layout.HUGGINGFACE ? "hf" : "original", kinds, v.imageSize(),
+                blip2 != null ? blip2.embedDim() : c.embedDim(), v.width(), v.tokens(),
+                blip2 != null ? blip2.queries() : 1);
         synchronized (CACHE) {
             CACHE.put(model, id);
         }
@@ -69,7 +81,8 @@ public record ModelIdentity(String sha256, String weights, String layout, List<S
     /** Whether features made by {@code other} are comparable with this model's: same weights, same sizes. */
     public boolean compatibleWith(ModelIdentity other) {
         return sha256.equals(other.sha256) && imageSize == other.imageSize && embedDim == other.embedDim
-                && visionWidth == other.visionWidth && imageTokens == other.imageTokens;
+                && visionWidth == other.visionWidth && imageTokens == other.imageTokens
+                && imageEmbeddings == other.imageEmbeddings;
     }
 
     /** A one-line description naming the model, e.g. for an error message. */
@@ -89,6 +102,7 @@ public record ModelIdentity(String sha256, String weights, String layout, List<S
         o.addProperty("embed_dim", embedDim);
         o.addProperty("vision_width", visionWidth);
         o.addProperty("image_tokens", imageTokens);
+        o.addProperty("image_embeddings", imageEmbeddings);
         return o;
     }
 
@@ -103,7 +117,8 @@ public record ModelIdentity(String sha256, String weights, String layout, List<S
             o.getAsJsonArray("kinds").forEach(e -> kinds.add(e.getAsString()));
             return new ModelIdentity(o.get("sha256").getAsString(), o.get("weights").getAsString(),
                     o.get("layout").getAsString(), kinds, o.get("image_size").getAsInt(), o.get("embed_dim").getAsInt(),
-                    o.get("vision_width").getAsInt(), o.get("image_tokens").getAsInt());
+                    o.get("vision_width").getAsInt(), o.get("image_tokens").getAsInt(),
+                    o.has("image_embeddings") ? o.get("image_embeddings").getAsInt() : 1);
         } catch (RuntimeException e) {
             throw new InputException(where + ": the model identity is missing or malformed (" + e.getMessage() + ")", e);
         }

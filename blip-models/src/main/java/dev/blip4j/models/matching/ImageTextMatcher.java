@@ -1,22 +1,20 @@
 package dev.blip4j.models.matching;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.DistinctImages;
+import dev.blip4j.models.ImageBatches;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Image-text matching with BLIP's two matching heads:
@@ -34,6 +32,11 @@ import java.util.Map;
  * <p>Every image is encoded once; all texts of an image (up to {@link MatchOptions#textBatchSize()})
  * go through the image-grounded encoder in one pass that shares the image's cross-attention keys.
  * Works with ITM and retrieval checkpoints and with pre-trained ones, which have every head.
+ *
+ * <p>With BLIP-2 ({@code Blip2ITM}): ITM is {@code itm_head} on every learned query after queries and
+ * text ran together, averaged over the queries, then {@code softmax[1]}; ITC is the largest over the
+ * queries of the cosine with the text's {@code [CLS]}. Texts are cut at {@code max_txt_len} (32), and
+ * the first token stays {@code [CLS]} (BLIP-2 has no {@code [ENC]}).
  *
  * <p>Thread-safe: every call has its own arrays.
  */
@@ -85,22 +88,28 @@ public final class ImageTextMatcher {
 
     /** Every image against every text. */
     public MatchMatrix match(List<RgbImage> images, List<String> texts) {
+        return match(ImageBatches.of(model, images), texts);
+    }
+
+    /**
+     * Every image against every text from normalised pixels [B, 3, S, S] (e.g. from
+     * {@link BlipModel#pixels}); the array is not closed.
+     */
+    public MatchMatrix matchPixels(NDArray pixels, List<String> texts) {
+        return match(ImageBatches.of(pixels), texts);
+    }
+
+    private MatchMatrix match(ImageBatches images, List<String> texts) {
         requireTexts(texts);
-        if (texts.isEmpty() || images.isEmpty()) {
-            return new Scores(images.size(), texts.size()).toMatrix(texts);
-        }
-        try (NDManager m = model.network().newManager()) {
-            TextSide text = textSide(m, texts);
-            Scores scores = new Scores(images.size(), texts.size());
-            int b = options.imageBatchSize();
-            for (int start = 0; start < images.size(); start += b) {
-                List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + b));
-                try (NDManager bm = m.newSubManager()) {
-                    scoreBatch(model.pixels(batch, bm), start, text, scores);
-                }
+        Scores scores = new Scores(images.size(), texts.size());
+        if (!texts.isEmpty()) {
+            try (NDManager m = model.imageTextNetwork().newManager()) {
+                TextSide text = textSide(m, texts);
+                images.forEach(options.imageBatchSize(), m,
+                        (first, pixels) -> score(model.imageTextNetwork().encodeImage(pixels), first, text, scores));
             }
-            return scores.toMatrix(texts);
         }
+        return scores.toMatrix(texts);
     }
 
     /**
@@ -117,85 +126,39 @@ public final class ImageTextMatcher {
             throw new InputException(images.size() + " images but " + texts.size() + " text lists");
         }
         texts.forEach(ImageTextMatcher::requireTexts);
-        List<List<Match>> out = new java.util.ArrayList<>(images.size());
-        Blip net = model.network();
-        int b = options.imageBatchSize();
-        for (int start = 0; start < images.size(); start += b) {
-            int end = Math.min(images.size(), start + b);
-            boolean any = false;
-            for (int i = start; i < end; i++) {
-                any |= !texts.get(i).isEmpty();
-            }
-            if (!any) {
-                for (int i = start; i < end; i++) {
-                    out.add(List.of());
+        List<List<Match>> out = new ArrayList<>(images.size());
+        ImageTextNetwork net = model.imageTextNetwork();
+        try (NDManager m = net.newManager()) {
+            ImageBatches.of(model, images).forEach(options.imageBatchSize(), m, (first, pixels) -> {
+                int count = Math.toIntExact(pixels.getShape().get(0));
+                boolean any = texts.subList(first, first + count).stream().anyMatch(t -> !t.isEmpty());
+                NDArray states = any ? net.encodeImage(pixels) : null;
+                for (int i = 0; i < count; i++) {
+                    List<String> own = texts.get(first + i);
+                    out.add(own.isEmpty() ? List.of()
+                            : matchEncoded(states.get(new NDIndex("{}:{}", i, i + 1)), own));
                 }
-                continue;
-            }
-            try (NDManager m = net.newManager()) {
-                NDArray states = net.encodeImage(model.pixels(images.subList(start, end), m));
-                for (int i = start; i < end; i++) {
-                    out.add(matchEncoded(states.get(new NDIndex("{}:{}", i - start, i - start + 1)), texts.get(i)));
-                }
-            }
+            });
         }
         return out;
     }
 
     /**
-     * One image already through the ViT, states [1, N, W] as {@link Blip#encodeImage} makes them,
+     * One image already through the ViT, states [1, N, W] as {@link ImageTextNetwork#encodeImage} makes them,
      * against its texts: what {@link #match(RgbImage, List)} computes after the ViT, for a serving
      * engine that encodes the images of many requests in one pass. The array is not closed.
      */
     public List<Match> matchEncoded(NDArray imageState, List<String> texts) {
         requireTexts(texts);
-        if (texts.isEmpty()) {
-            return List.of();
-        }
-        Blip net = model.network();
-        try (NDManager im = net.newManager()) {
-            NDArray image = imageState.duplicate();
-            image.attach(im);
-            TextSide text = textSide(im, texts);
-            float[] itc = text.cosines(net, image);
-            float[] itm = new float[texts.size()];
-            for (int r = 0; r < texts.size(); r += options.textBatchSize()) {
-                int rEnd = Math.min(texts.size(), r + options.textBatchSize());
-                NDIndex rows = new NDIndex("{}:{}", r, rEnd);
-                NDArray logits = ItmScoring.logits(net, image, text.groundedIds().get(rows), text.mask().get(rows));
-                System.arraycopy(ItmScoring.probabilities(logits), 0, itm, r, rEnd - r);
+        Scores scores = new Scores(1, texts.size());
+        if (!texts.isEmpty()) {
+            try (NDManager im = model.imageTextNetwork().newManager()) {
+                NDArray image = imageState.duplicate();
+                image.attach(im);
+                score(image, 0, textSide(im, texts), scores);
             }
-            List<Match> row = new ArrayList<>(texts.size());
-            for (int r = 0; r < texts.size(); r++) {
-                row.add(new Match(texts.get(r), itm[r], itc[r]));
-            }
-            return row;
         }
-    }
-
-    /**
-     * Every image against every text from normalised pixels [B, 3, S, S] (e.g. from
-     * {@link BlipModel#pixels}); the array is not closed.
-     */
-    public MatchMatrix matchPixels(NDArray pixels, List<String> texts) {
-        requireTexts(texts);
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        if (texts.isEmpty() || count == 0) {
-            return new Scores(count, texts.size()).toMatrix(texts);
-        }
-        try (NDManager m = model.network().newManager()) {
-            TextSide text = textSide(m, texts);
-            Scores scores = new Scores(count, texts.size());
-            int b = options.imageBatchSize();
-            for (int start = 0; start < count; start += b) {
-                try (NDManager bm = m.newSubManager()) {
-                    NDArray batch = pixels.get(new NDIndex("{}:{}", start, Math.min(count, start + b)));
-                    batch.attach(bm);
-                    scoreBatch(batch, start, text, scores);
-                }
-            }
-            return scores.toMatrix(texts);
-        }
+        return scores.toMatrix(texts).matches(0);
     }
 
     /**
@@ -215,42 +178,24 @@ public final class ImageTextMatcher {
         if (texts.isEmpty()) {
             return List.of();
         }
-        Map<RgbImage, Integer> index = new IdentityHashMap<>();
-        List<RgbImage> distinct = new ArrayList<>();
-        int[] imageOf = new int[images.size()];
-        for (int i = 0; i < imageOf.length; i++) {
-            RgbImage image = images.get(i);
-            if (image == null) {
-                throw new InputException("the image of pair " + i + " is null");
-            }
-            imageOf[i] = index.computeIfAbsent(image, img -> {
-                distinct.add(img);
-                return distinct.size() - 1;
-            });
-        }
-        Blip net = model.network();
+        DistinctImages distinct = DistinctImages.of(images, i -> "the image of pair " + i);
+        ImageTextNetwork net = model.imageTextNetwork();
         float[] itm = new float[texts.size()];
         float[] itc = new float[texts.size()];
         try (NDManager m = net.newManager()) {
             TextSide text = textSide(m, texts);
-            NDList encoded = new NDList();
-            for (int start = 0; start < distinct.size(); start += options.imageBatchSize()) {
-                int end = Math.min(distinct.size(), start + options.imageBatchSize());
-                encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
-            }
-            NDArray states = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
-            NDArray features = options.itc() ? net.imageEmbedding(states) : null;
+            NDArray states = distinct.encode(model, options.imageBatchSize(), m);
+            NDArray features = options.itc() ? net.imageEmbeddings(states) : null;
             for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
                 int end = Math.min(texts.size(), start + options.textBatchSize());
                 try (NDManager bm = m.newSubManager()) {
-                    int[] rows = Arrays.copyOfRange(imageOf, start, end);
                     NDIndex pairs = new NDIndex("{}:{}", start, end);
-                    NDArray logits = ItmScoring.logits(net, rows(states, rows, bm), text.groundedIds().get(pairs),
-                            text.mask().get(pairs));
+                    NDArray logits = ItmScoring.logits(net, distinct.ofPairs(states, start, end, bm),
+                            text.groundedIds().get(pairs), text.mask().get(pairs));
                     System.arraycopy(ItmScoring.probabilities(logits), 0, itm, start, end - start);
                     if (options.itc()) {
-                        float[] cos = rows(features, rows, bm).mul(text.features().get(pairs)).sum(new int[] {1})
-                                .toFloatArray();
+                        float[] cos = ImageTextNetwork.itcPairs(distinct.ofPairs(features, start, end, bm),
+                                text.features().get(pairs)).toFloatArray();
                         System.arraycopy(cos, 0, itc, start, end - start);
                     } else {
                         Arrays.fill(itc, start, end, Float.NaN);
@@ -265,17 +210,6 @@ public final class ImageTextMatcher {
         return out;
     }
 
-    /** The given rows of {@code array}, in order, owned by {@code manager}. */
-    private static NDArray rows(NDArray array, int[] rows, NDManager manager) {
-        NDList parts = new NDList(rows.length);
-        for (int r : rows) {
-            parts.add(array.get(new NDIndex("{}:{}", r, r + 1)));
-        }
-        NDArray out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
-        out.attach(manager);
-        return out;
-    }
-
     /**
      * The texts as the matcher needs them: token ids for the image-grounded encoder, the mask, and
      * the ITC features, all owned by the manager they were made in.
@@ -285,36 +219,32 @@ public final class ImageTextMatcher {
     private record TextSide(NDArray groundedIds, NDArray mask, NDArray features, int texts) {
 
         /** ITC cosines [images x texts], row-major, of image states [images, tokens, width]; NaN without ITC. */
-        float[] cosines(Blip net, NDArray imageStates) {
+        float[] cosines(ImageTextNetwork net, NDArray imageStates) {
             if (features == null) {
                 float[] none = new float[Math.toIntExact(imageStates.getShape().get(0)) * texts];
                 Arrays.fill(none, Float.NaN);
                 return none;
             }
-            return net.imageEmbedding(imageStates).matMul(features.transpose()).toFloatArray();
+            return ImageTextNetwork.itc(net.imageEmbeddings(imageStates), features).toFloatArray();
         }
     }
 
     private TextSide textSide(NDManager m, List<String> texts) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         BatchEncoding enc = MatchingText.encode(model, texts);
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
-        NDArray grounded = MatchingText.ids(enc.withFirstToken(options.firstToken().id(model.tokenizer())), m);
+        NDArray grounded = MatchingText.ids(enc.withFirstToken(MatchingText.firstTokenId(model, options.firstToken())), m);
         if (!options.itc()) {
             return new TextSide(grounded, mask, null, texts.size());
         }
-        NDList features = new NDList();
-        for (int start = 0; start < texts.size(); start += options.textBatchSize()) {
-            NDIndex rows = new NDIndex("{}:{}", start, Math.min(texts.size(), start + options.textBatchSize()));
-            features.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
-        }
-        return new TextSide(grounded, mask, NDArrays.concat(features), texts.size());
+        return new TextSide(grounded, mask, MatchingText.features(net, ids, mask, options.textBatchSize()),
+                texts.size());
     }
 
-    private void scoreBatch(NDArray pixels, int firstImage, TextSide text, Scores scores) {
-        Blip net = model.network();
-        NDArray states = net.encodeImage(pixels);
+    /** ITC and ITM of image states [B, N, W] against every text, into rows {@code firstImage...} of {@code scores}. */
+    private void score(NDArray states, int firstImage, TextSide text, Scores scores) {
+        ImageTextNetwork net = model.imageTextNetwork();
         int count = Math.toIntExact(states.getShape().get(0));
         int t = scores.texts;
         float[] itc = text.cosines(net, states);

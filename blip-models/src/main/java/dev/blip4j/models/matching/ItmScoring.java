@@ -1,7 +1,7 @@
 package dev.blip4j.models.matching;
 
 import ai.djl.ndarray.NDArray;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 
 /**
  * The image-grounded encoder and ITM head over arrays, shared by matching, retrieval re-ranking
@@ -20,8 +20,8 @@ public final class ItmScoring {
      * @param ids [T, L] token ids, first token already {@code [ENC]} or {@code [CLS]}
      * @param mask [T, L] attention mask
      */
-    public static NDArray logits(Blip net, NDArray images, NDArray ids, NDArray mask) {
-        return net.itmLogits(net.encodeMultimodal(ids, mask, images, null));
+    public static NDArray logits(ImageTextNetwork net, NDArray images, NDArray ids, NDArray mask) {
+        return net.itmLogits(images, ids, mask);
     }
 
     /** {@code softmax(logits)[:, 1]}, the match probability, in float32 as torch computes it. */

@@ -1,9 +1,13 @@
 package dev.blip4j.models.matching;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.text.BatchEncoding;
@@ -23,9 +27,29 @@ public final class MatchingText {
 
     private MatchingText() {}
 
-    /** The texts padded to {@link #MAX_LENGTH}, first token {@code [CLS]} (the unimodal, ITC side). */
+    /**
+     * The texts padded to {@link #MAX_LENGTH}, first token {@code [CLS]} (the unimodal, ITC side);
+     * for BLIP-2 to its {@code max_txt_len} (32 in LAVIS).
+     */
     public static BatchEncoding encode(BlipModel model, List<String> texts) {
+        int max = model.isBlip2() ? model.blip2().config().maxTextLength() : MAX_LENGTH;
+        return model.tokenizer().encodeBatch(texts, max, Padding.MAX_LENGTH);
+    }
+
+    /**
+     * The texts as retrieval cuts them: {@link #MAX_LENGTH} tokens for BLIP and for BLIP-2 alike
+     * (LAVIS's {@code compute_sim_matrix} tokenizes with {@code max_length=35}, not {@code max_txt_len}).
+     */
+    public static BatchEncoding encodeForRetrieval(BlipModel model, List<String> texts) {
         return model.tokenizer().encodeBatch(texts, MAX_LENGTH, Padding.MAX_LENGTH);
+    }
+
+    /**
+     * The id of the image-grounded text's first token. BLIP-2 has no {@code [ENC]}: its ITM reads the
+     * text as tokenized, {@code [CLS]} first, whatever {@code first} asks.
+     */
+    public static long firstTokenId(BlipModel model, FirstToken first) {
+        return model.isBlip2() ? model.tokenizer().clsId() : first.id(model.tokenizer());
     }
 
     /** [B, T] token ids of an encoding, in {@code manager}. */
@@ -39,12 +63,34 @@ public final class MatchingText {
     }
 
     /**
+     * ITC text features [B, embedDim] of token ids and mask [B, T], {@code batchSize} texts per
+     * pass, owned by the manager of the ids.
+     */
+    public static NDArray features(ImageTextNetwork net, NDArray ids, NDArray mask, int batchSize) {
+        long count = ids.getShape().get(0);
+        NDList features = new NDList();
+        for (long start = 0; start < count; start += batchSize) {
+            NDIndex rows = new NDIndex("{}:{}", start, Math.min(count, start + batchSize));
+            features.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
+        }
+        if (features.size() == 1) {
+            return features.get(0);
+        }
+        NDArray all = NDArrays.concat(features);
+        features.close();
+        return all;
+    }
+
+    /**
      * Refuses a model without the parts ITC and ITM need, naming what is missing: a text encoder
      * with cross-attention, {@code vision_proj}/{@code text_proj} and {@code itm_head}.
      *
      * @param task what the caller was going to do, for the message
      */
     public static void requireMatchingHeads(BlipModel model, String task) {
+        if (model.isBlip2()) {
+            return; // BLIP-2's first stage always has its Q-Former, projections and ITM head
+        }
         Blip net = model.network();
         String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
                 : !net.hasMultimodalEncoder() ? "the text encoder's cross-attention"
@@ -59,6 +105,9 @@ public final class MatchingText {
 
     /** Refuses a model without the ITC projections (an index or ITC-only search needs only those). */
     public static void requireItc(BlipModel model, String task) {
+        if (model.isBlip2()) {
+            return;
+        }
         Blip net = model.network();
         String missing = !net.hasEncoder() ? "a text encoder (text_encoder.*)"
                 : !net.hasItc() ? "the ITC projections vision_proj and text_proj" : null;

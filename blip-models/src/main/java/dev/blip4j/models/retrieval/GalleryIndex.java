@@ -22,15 +22,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A gallery index opened for searching: the manifest's record of each image, its ITC embedding
- * (embedDim floats) in the memory-mapped embeddings shards, and where kept, the path to its full
- * token states. The embeddings never enter the Java heap: a search multiplies the mapped shards by
- * the query in libtorch, so a million images cost their 1 GB of page cache and nothing more.
+ * A gallery index opened for searching: the manifest's record of each image, its ITC embeddings
+ * in the memory-mapped embeddings shards (embedDim floats per image for BLIP; one such vector per
+ * learned query for BLIP-2), and where kept, the path to its full token states. A text's score with
+ * an image is the largest over the image's vectors of the cosine, which for BLIP's single vector is
+ * the cosine. The embeddings never enter the Java heap: a search multiplies the mapped shards by the
+ * query in libtorch, so a million BLIP images cost their 1 GB of page cache and nothing more.
  *
  * <p>On disk an index is a folder (see {@link GalleryIndexer} for how it is written):
  * <pre>
  *   manifest.json                       format and version, model identity, times, one entry per image
- *   shards/embeddings-000000.safetensors  image_feat [rows, embedDim] F32 (normalised), ids [rows] I64
+ *   shards/embeddings-000000.safetensors  image_feat [rows, embedDim] F32 (normalised; BLIP-2:
+ *                                         [rows, queries, embedDim]), ids [rows] I64
  *   tokens/000000000042.safetensors      image_embeds [tokens, width] F32 (only with keepImageTokens)
  * </pre>
  *
@@ -48,7 +51,7 @@ public final class GalleryIndex {
     /**
      * One mapped embeddings shard.
      *
-     * @param features [rows, dim] float32, little-endian, a view of the mapping
+     * @param features [rows, dim] (BLIP-2: [rows, queries, dim]) float32, little-endian, a view of the mapping
      * @param entries for each row, the index entry it holds, or -1 for a row no entry names
      */
     private record Shard(ByteBuffer features, int rows, int[] entries) {}
@@ -61,9 +64,10 @@ public final class GalleryIndex {
     private final int[] shardOf;
     private final int[] rowOf;
     private final int dim;
+    private final int perImage;
 
     private GalleryIndex(Path dir, IndexManifest manifest, List<IndexedImage> images, List<Shard> shards,
-            int[] shardOf, int[] rowOf, int dim) {
+            int[] shardOf, int[] rowOf, int dim, int perImage) {
         this.dir = dir;
         this.manifest = manifest;
         this.images = images;
@@ -71,6 +75,7 @@ public final class GalleryIndex {
         this.shardOf = shardOf;
         this.rowOf = rowOf;
         this.dim = dim;
+        this.perImage = perImage;
     }
 
     /**
@@ -82,6 +87,8 @@ public final class GalleryIndex {
     public static GalleryIndex open(Path dir) {
         IndexManifest manifest = IndexManifest.read(dir);
         int dim = manifest.model.embedDim();
+        int q = manifest.model.imageEmbeddings();
+        long[] row = q == 1 ? new long[] {dim} : new long[] {q, dim};
         List<IndexedImage> images = List.copyOf(manifest.images.values());
         Map<String, List<Integer>> byShard = new LinkedHashMap<>();
         for (int i = 0; i < images.size(); i++) {
@@ -95,11 +102,11 @@ public final class GalleryIndex {
             Map<String, TensorData> shard = mapShard(file);
             TensorData feat = shard.get(FEATURES);
             TensorData ids = shard.get(IDS);
-            if (feat == null || ids == null || feat.dtype() != DType.F32 || feat.shape().length != 2
-                    || feat.shape()[1] != dim || ids.dtype() != DType.I64 || ids.shape().length != 1
-                    || ids.shape()[0] != feat.shape()[0]) {
+            if (feat == null || ids == null || feat.dtype() != DType.F32 || feat.shape().length != row.length + 1
+                    || !Arrays.equals(Arrays.copyOfRange(feat.shape(), 1, feat.shape().length), row)
+                    || ids.dtype() != DType.I64 || ids.shape().length != 1 || ids.shape()[0] != feat.shape()[0]) {
                 throw new InputException(file + ": not an embeddings shard of this index (expected " + FEATURES
-                        + " [rows, " + dim + "] F32 and " + IDS + " [rows] I64)");
+                        + " [rows, " + (q == 1 ? "" : q + ", ") + dim + "] F32 and " + IDS + " [rows] I64)");
             }
             int rows = Math.toIntExact(feat.shape()[0]);
             int[] entries = new int[rows];
@@ -117,7 +124,7 @@ public final class GalleryIndex {
             }
             shards.add(new Shard(feat.data(), rows, entries));
         }
-        return new GalleryIndex(dir, manifest, images, List.copyOf(shards), shardOf, rowOf, dim);
+        return new GalleryIndex(dir, manifest, images, List.copyOf(shards), shardOf, rowOf, dim, q);
     }
 
     public Path dir() {
@@ -154,20 +161,27 @@ public final class GalleryIndex {
         return images;
     }
 
-    /** Image {@code i}'s normalised ITC embedding (a copy). */
+    /** ITC vectors per image: 1 for BLIP, the learned queries for BLIP-2. */
+    public int embeddingsPerImage() {
+        return perImage;
+    }
+
+    /** Image {@code i}'s normalised ITC embeddings (a copy): [embedDim], or BLIP-2's [queries, embedDim]. */
     public float[] embedding(int i) {
-        float[] out = new float[dim];
+        int width = perImage * dim;
+        float[] out = new float[width];
         ByteBuffer features = shards.get(shardOf[i]).features();
-        int base = rowOf[i] * dim * 4;
-        for (int d = 0; d < dim; d++) {
+        int base = rowOf[i] * width * 4;
+        for (int d = 0; d < width; d++) {
             out[d] = features.getFloat(base + 4 * d);
         }
         return out;
     }
 
     /**
-     * Cosine of a normalised query embedding with every image's, in index order: one matrix-vector
-     * product per shard, read in place from the mapping (float32 sums, as PyTorch's {@code @}).
+     * Each image's score with a normalised query embedding, in index order: the cosine, and for
+     * BLIP-2 the largest over the image's query vectors of it. One matrix-vector product per shard,
+     * read in place from the mapping (float32 sums, as PyTorch's {@code @}).
      */
     public float[] similarities(float[] query) {
         if (query.length != dim) {
@@ -178,12 +192,16 @@ public final class GalleryIndex {
             NDArray q = m.create(query, new Shape(dim, 1));
             for (Shard shard : shards) {
                 NDArray features = m.create(shard.features().duplicate().order(ByteOrder.nativeOrder()),
-                        new Shape(shard.rows(), dim), DataType.FLOAT32);
+                        new Shape((long) shard.rows() * perImage, dim), DataType.FLOAT32);
                 float[] sims = features.matMul(q).toFloatArray();
                 int[] entries = shard.entries();
-                for (int r = 0; r < sims.length; r++) {
+                for (int r = 0; r < entries.length; r++) {
                     if (entries[r] >= 0) {
-                        out[entries[r]] = sims[r];
+                        float best = Float.NEGATIVE_INFINITY;
+                        for (int v = 0; v < perImage; v++) {
+                            best = Math.max(best, sims[r * perImage + v]);
+                        }
+                        out[entries[r]] = best;
                     }
                 }
                 features.close();

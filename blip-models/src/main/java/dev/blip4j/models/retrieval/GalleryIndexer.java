@@ -3,6 +3,7 @@ package dev.blip4j.models.retrieval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.blip4j.core.BlipException;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.SafeTensors;
@@ -29,7 +30,8 @@ import java.util.stream.Stream;
 /**
  * Builds and updates a {@link GalleryIndex} folder: each image's normalised ITC embedding
  * ({@code F.normalize(vision_proj(visual_encoder(image)[:,0,:]))}, what the official retrieval
- * evaluation compares texts against), and optionally its full token states for ITM re-ranking.
+ * evaluation compares texts against; with BLIP-2 one per learned query, {@code normalize(vision_proj(query))},
+ * as LAVIS's {@code compute_sim_matrix} keeps them), and optionally its full token states for ITM re-ranking.
  *
  * <ul>
  *   <li><b>Resumable.</b> Work is committed in chunks ({@link IndexOptions#chunkSize()}): one
@@ -201,9 +203,11 @@ public final class GalleryIndexer {
             return List.of();
         }
         List<Computed> out = new ArrayList<>(images.size());
-        try (NDManager m = model.network().newManager()) {
-            NDArray states = model.network().encodeImage(model.pixels(images, m));
-            float[] feat = model.network().imageEmbedding(states).toFloatArray();
+        ImageTextNetwork net = model.imageTextNetwork();
+        try (NDManager m = net.newManager()) {
+            NDArray states = net.encodeImage(model.pixels(images, m));
+            // [B, Q, D]: one ITC vector per image for BLIP, one per learned query for BLIP-2.
+            float[] feat = net.imageEmbeddings(states).toFloatArray();
             int d = feat.length / images.size();
             float[] tokens = options.keepImageTokens() ? states.toFloatArray() : null;
             long[] shape = {states.getShape().get(1), states.getShape().get(2)};
@@ -231,6 +235,7 @@ public final class GalleryIndexer {
         if (!chunk.isEmpty()) {
             String shard = GalleryIndex.SHARDS + "/" + String.format("embeddings-%06d.safetensors", manifest.nextShard++);
             int d = chunk.get(0).embedding().length;
+            int q = manifest.model.imageEmbeddings();
             float[] all = new float[chunk.size() * d];
             long[] ids = new long[chunk.size()];
             for (int r = 0; r < chunk.size(); r++) {
@@ -238,7 +243,8 @@ public final class GalleryIndexer {
                 ids[r] = chunk.get(r).image().id();
             }
             Map<String, TensorData> tensors = new LinkedHashMap<>();
-            tensors.put(GalleryIndex.FEATURES, TensorData.ofFloats(new long[] {chunk.size(), d}, all));
+            long[] shape = q == 1 ? new long[] {chunk.size(), d} : new long[] {chunk.size(), q, d / q};
+            tensors.put(GalleryIndex.FEATURES, TensorData.ofFloats(shape, all));
             tensors.put(GalleryIndex.IDS, TensorData.ofLongs(new long[] {ids.length}, ids));
             SafeTensors.write(dir.resolve(shard), tensors, Map.of("format", IndexManifest.FORMAT));
             for (int r = 0; r < chunk.size(); r++) {

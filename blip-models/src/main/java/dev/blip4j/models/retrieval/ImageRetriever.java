@@ -8,8 +8,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipException;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.features.ModelIdentity;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ItmScoring;
@@ -32,6 +34,10 @@ import java.util.List;
  *       evaluation()}'s t2i), the others ranked below in ITC order;</li>
  *   <li>image → images: cosine of ITC image embeddings (no re-ranking: ITM scores image-text pairs).</li>
  * </ul>
+ * With BLIP-2 (LAVIS's {@code compute_sim_matrix}): the text's score with an image is the largest over
+ * the image's query vectors of the cosine (texts cut at 35 tokens, as there), re-ranking
+ * adds the ITM match logit averaged over the queries, {@code [CLS]} first; image → images is not
+ * defined.
  * Re-ranking needs each candidate's token states: read from the index when it kept them, else
  * recomputed from the image file (the default). A candidate whose file is gone or changed since it
  * was indexed is reported in {@link SearchResult#problems()} and the hit's {@code error}, and stays
@@ -64,8 +70,8 @@ public final class ImageRetriever {
         if (options.rerank() > 0) {
             MatchingText.requireMatchingHeads(model, "ITM re-ranking");
         }
-        Blip net = model.network();
-        BatchEncoding enc = MatchingText.encode(model, List.of(query));
+        ImageTextNetwork net = model.imageTextNetwork();
+        BatchEncoding enc = MatchingText.encodeForRetrieval(model, List.of(query));
         float[] sims;
         try (NDManager m = net.newManager()) {
             float[] q = net.textEmbedding(net.encodeText(MatchingText.ids(enc, m), MatchingText.mask(enc, m)))
@@ -76,7 +82,7 @@ public final class ImageRetriever {
         HitRanking.Itm[] itm = new HitRanking.Itm[candidates.length];
         List<String> problems = new ArrayList<>();
         if (options.rerank() > 0) {
-            BatchEncoding grounded = enc.withFirstToken(options.firstToken().id(model.tokenizer()));
+            BatchEncoding grounded = enc.withFirstToken(MatchingText.firstTokenId(model, options.firstToken()));
             int n = Math.min(options.rerank(), candidates.length);
             for (int start = 0; start < n; start += options.batchSize()) {
                 rerank(Arrays.copyOfRange(candidates, start, Math.min(n, start + options.batchSize())), start, grounded,
@@ -92,6 +98,10 @@ public final class ImageRetriever {
         if (options.rerank() > 0) {
             throw new InputException("re-ranking needs a text query: ITM scores image-text pairs, not image pairs");
         }
+        if (model.isBlip2()) {
+            throw new InputException("image-to-image search compares BLIP's single ITC vectors; a BLIP-2 image has one"
+                    + " per learned query, and LAVIS defines no score between two images: search with a text");
+        }
         Blip net = model.network();
         float[] sims;
         try (NDManager m = net.newManager()) {
@@ -104,7 +114,7 @@ public final class ImageRetriever {
 
     /** ITM of the query against candidates {@code batch} (at positions {@code offset...}). */
     private void rerank(int[] batch, int offset, BatchEncoding grounded, HitRanking.Itm[] itm, List<String> problems) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         try (NDManager m = net.newManager()) {
             NDArray[] states = new NDArray[batch.length];
             List<Integer> fromFiles = new ArrayList<>();
@@ -142,17 +152,9 @@ public final class ImageRetriever {
             if (rows.isEmpty()) {
                 return;
             }
-            long[] ids = grounded.ids()[0];
-            long[] mask = grounded.attentionMask()[0];
-            long[] flatIds = new long[positions.size() * ids.length];
-            long[] flatMask = new long[flatIds.length];
-            for (int r = 0; r < positions.size(); r++) {
-                System.arraycopy(ids, 0, flatIds, r * ids.length, ids.length);
-                System.arraycopy(mask, 0, flatMask, r * ids.length, ids.length);
-            }
-            Shape shape = new Shape(positions.size(), ids.length);
-            NDArray logits = ItmScoring.logits(net, NDArrays.concat(rows), m.create(flatIds, shape),
-                    m.create(flatMask, shape));
+            int[] query = new int[positions.size()]; // the one query against every candidate
+            NDArray logits = ItmScoring.logits(net, NDArrays.concat(rows), Rows.take(grounded.ids(), query, m),
+                    Rows.take(grounded.attentionMask(), query, m));
             float[] match = ItmScoring.matchLogits(logits);
             float[] prob = ItmScoring.probabilities(logits);
             for (int r = 0; r < positions.size(); r++) {

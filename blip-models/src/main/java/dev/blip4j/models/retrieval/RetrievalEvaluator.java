@@ -1,14 +1,12 @@
 package dev.blip4j.models.retrieval;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.ImageBatches;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.FirstToken;
 import dev.blip4j.models.matching.ItmScoring;
@@ -26,7 +24,9 @@ import java.util.List;
  * for every text its top {@code k_test} images, re-scored with {@code itm_head(...)[:, 1] + sim} (the
  * raw logit of "match" plus the cosine), every other pair -100. Texts are cut and padded to 35 tokens
  * and the image-grounded text starts with {@code [ENC]} (default; the released {@code BLIP_ITM} would
- * use {@code [CLS]}). Feed the result to {@link RecallAtK#compute}.
+ * use {@code [CLS]}). Feed the result to {@link RecallAtK#compute}. With BLIP-2 it is LAVIS's
+ * {@code compute_sim_matrix}: the similarity is the largest over the image's queries, the ITM logit is
+ * averaged over the queries, and the text keeps {@code [CLS]}.
  *
  * <p>The image token states of the whole set stay in (native) memory while the matrices are built,
  * as in the official code: about 1.7 MB per image at 384 px with ViT-B.
@@ -63,48 +63,34 @@ public final class RetrievalEvaluator {
     }
 
     public EvaluationScores evaluate(List<RgbImage> images, List<String> texts, int kTest) {
-        requireSet(images.size(), texts, kTest);
-        try (NDManager m = model.network().newManager()) {
-            NDList batches = new NDList();
-            for (int start = 0; start < images.size(); start += batchSize) {
-                List<RgbImage> batch = images.subList(start, Math.min(images.size(), start + batchSize));
-                batches.add(model.network().encodeImage(model.pixels(batch, m)));
-            }
-            return scores(m, NDArrays.concat(batches), texts, kTest);
-        }
+        return evaluate(ImageBatches.of(model, images), texts, kTest);
     }
 
     /** As {@link #evaluate} from normalised pixels [B, 3, S, S]; the array is not closed. */
     public EvaluationScores evaluatePixels(NDArray pixels, List<String> texts, int kTest) {
-        int count = Math.toIntExact(pixels.getShape().get(0));
-        requireSet(count, texts, kTest);
-        try (NDManager m = model.network().newManager()) {
-            NDList batches = new NDList();
-            for (int start = 0; start < count; start += batchSize) {
-                NDArray slice = pixels.get(new NDIndex("{}:{}", start, Math.min(count, start + batchSize)));
-                slice.attach(m);
-                batches.add(model.network().encodeImage(slice));
-            }
-            return scores(m, NDArrays.concat(batches), texts, kTest);
+        return evaluate(ImageBatches.of(pixels), texts, kTest);
+    }
+
+    private EvaluationScores evaluate(ImageBatches images, List<String> texts, int kTest) {
+        requireSet(images.size(), texts, kTest);
+        ImageTextNetwork net = model.imageTextNetwork();
+        try (NDManager m = net.newManager()) {
+            return scores(m, images.encode(net, batchSize, m), texts, kTest);
         }
     }
 
     private EvaluationScores scores(NDManager m, NDArray states, List<String> texts, int kTestAsked) {
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         int images = Math.toIntExact(states.getShape().get(0));
         int count = texts.size();
-        BatchEncoding enc = MatchingText.encode(model, texts);
+        BatchEncoding enc = MatchingText.encodeForRetrieval(model, texts);
         NDArray ids = MatchingText.ids(enc, m);
         NDArray mask = MatchingText.mask(enc, m);
-        NDList textFeat = new NDList();
-        for (int start = 0; start < count; start += 256) { // text_bs = 256, as the official loop
-            NDIndex rows = new NDIndex("{}:{}", start, Math.min(count, start + 256));
-            textFeat.add(net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))));
-        }
-        NDArray imageFeat = net.imageEmbedding(states);
-        float[] sims = imageFeat.matMul(NDArrays.concat(textFeat).transpose()).toFloatArray();
+        NDArray textFeat = MatchingText.features(net, ids, mask, 256); // text_bs = 256, as the official loop
+        // BLIP: the cosine of the two ITC vectors; BLIP-2: the largest over the image's queries.
+        float[] sims = ImageTextNetwork.itc(net.imageEmbeddings(states), textFeat).toFloatArray();
         ScoreMatrix simMatrix = new ScoreMatrix(images, count, sims);
-        long[][] grounded = enc.withFirstToken(firstToken.id(model.tokenizer())).ids();
+        long[][] grounded = enc.withFirstToken(MatchingText.firstTokenId(model, firstToken)).ids();
         long[][] masks = enc.attentionMask();
 
         float[] i2t = new float[images * count];
@@ -113,9 +99,8 @@ public final class RetrievalEvaluator {
         for (int i = 0; i < images; i++) {
             int[] top = simMatrix.topK(i, kText);
             try (NDManager q = m.newSubManager()) {
-                NDArray image = states.get(new NDIndex("{}:{}", i, i + 1));
-                image.attach(q);
-                NDArray logits = ItmScoring.logits(net, image, rows(q, grounded, top), rows(q, masks, top));
+                NDArray logits = ItmScoring.logits(net, Rows.slice(states, i, i + 1, q), Rows.take(grounded, top, q),
+                        Rows.take(masks, top, q));
                 float[] match = ItmScoring.matchLogits(logits);
                 for (int r = 0; r < top.length; r++) {
                     i2t[i * count + top[r]] = match[r] + sims[i * count + top[r]];
@@ -132,16 +117,10 @@ public final class RetrievalEvaluator {
             for (int start = 0; start < top.length; start += batchSize) {
                 int[] part = Arrays.copyOfRange(top, start, Math.min(top.length, start + batchSize));
                 try (NDManager q = m.newSubManager()) {
-                    NDList chosen = new NDList();
-                    for (int i : part) {
-                        chosen.add(states.get(new NDIndex("{}:{}", i, i + 1)));
-                    }
-                    NDArray stack = NDArrays.concat(chosen);
-                    stack.attach(q);
-                    chosen.forEach(NDArray::close);
                     int[] same = new int[part.length];
                     Arrays.fill(same, j);
-                    NDArray logits = ItmScoring.logits(net, stack, rows(q, grounded, same), rows(q, masks, same));
+                    NDArray logits = ItmScoring.logits(net, Rows.take(states, part, q), Rows.take(grounded, same, q),
+                            Rows.take(masks, same, q));
                     float[] match = ItmScoring.matchLogits(logits);
                     for (int r = 0; r < part.length; r++) {
                         t2i[j * images + part[r]] = match[r] + sims[part[r] * count + j];
@@ -151,16 +130,6 @@ public final class RetrievalEvaluator {
         }
         return new EvaluationScores(simMatrix, new ScoreMatrix(images, count, i2t),
                 new ScoreMatrix(count, images, t2i), kTestAsked);
-    }
-
-    /** Rows {@code which} of a rectangular id matrix as a [which.length, width] array in {@code m}. */
-    static NDArray rows(NDManager m, long[][] all, int[] which) {
-        int width = all[0].length;
-        long[] flat = new long[which.length * width];
-        for (int r = 0; r < which.length; r++) {
-            System.arraycopy(all[which[r]], 0, flat, r * width, width);
-        }
-        return m.create(flat, new Shape(which.length, width));
     }
 
     private static void requireSet(int images, List<String> texts, int kTest) {

@@ -2,10 +2,10 @@ package dev.blip4j.models.retrieval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import dev.blip4j.core.Blip;
+import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ItmScoring;
 import dev.blip4j.models.matching.MatchingText;
@@ -39,18 +39,12 @@ public final class TextRetriever {
         }
         this.model = model;
         this.texts = List.copyOf(texts);
-        this.encoding = MatchingText.encode(model, this.texts);
-        Blip net = model.network();
-        this.dim = net.config().embedDim();
-        this.features = new float[this.texts.size() * dim];
+        this.encoding = MatchingText.encodeForRetrieval(model, this.texts);
+        ImageTextNetwork net = model.imageTextNetwork();
+        this.dim = model.isBlip2() ? model.blip2().config().embedDim() : model.network().config().embedDim();
         try (NDManager m = net.newManager()) {
-            NDArray ids = MatchingText.ids(encoding, m);
-            NDArray mask = MatchingText.mask(encoding, m);
-            for (int start = 0; start < this.texts.size(); start += 256) {
-                NDIndex rows = new NDIndex("{}:{}", start, Math.min(this.texts.size(), start + 256));
-                float[] f = net.textEmbedding(net.encodeText(ids.get(rows), mask.get(rows))).toFloatArray();
-                System.arraycopy(f, 0, features, start * dim, f.length);
-            }
+            this.features = MatchingText.features(net, MatchingText.ids(encoding, m), MatchingText.mask(encoding, m),
+                    256).toFloatArray();
         }
     }
 
@@ -66,29 +60,23 @@ public final class TextRetriever {
         if (options.rerank() > 0) {
             MatchingText.requireMatchingHeads(model, "ITM re-ranking");
         }
-        Blip net = model.network();
+        ImageTextNetwork net = model.imageTextNetwork();
         try (NDManager m = net.newManager()) {
             NDArray states = net.encodeImage(model.pixels(List.of(image), m));
-            float[] q = net.imageEmbedding(states).toFloatArray();
-            float[] sims = new float[texts.size()];
-            for (int t = 0; t < sims.length; t++) {
-                double dot = 0;
-                for (int d = 0; d < dim; d++) {
-                    dot += (double) features[t * dim + d] * q[d];
-                }
-                sims[t] = (float) dot;
-            }
+            // The image's ITC vectors: one for BLIP, one per learned query for BLIP-2 (the best counts).
+            float[] q = net.imageEmbeddings(states).toFloatArray();
+            float[] sims = ItcScores.best(features, 1, q, dim);
             int[] candidates = HitRanking.candidates(sims, Math.max(options.k(), options.rerank()));
             HitRanking.Itm[] itm = new HitRanking.Itm[candidates.length];
             int n = Math.min(options.rerank(), candidates.length);
             if (n > 0) {
-                long[][] grounded = encoding.withFirstToken(options.firstToken().id(model.tokenizer())).ids();
+                long[][] grounded = encoding.withFirstToken(MatchingText.firstTokenId(model, options.firstToken())).ids();
                 long[][] masks = encoding.attentionMask();
                 for (int start = 0; start < n; start += options.batchSize()) {
                     int end = Math.min(n, start + options.batchSize());
                     int[] part = java.util.Arrays.copyOfRange(candidates, start, end);
-                    NDArray logits = ItmScoring.logits(net, states, RetrievalEvaluator.rows(m, grounded, part),
-                            RetrievalEvaluator.rows(m, masks, part));
+                    NDArray logits = ItmScoring.logits(net, states, Rows.take(grounded, part, m),
+                            Rows.take(masks, part, m));
                     float[] match = ItmScoring.matchLogits(logits);
                     float[] prob = ItmScoring.probabilities(logits);
                     for (int r = 0; r < part.length; r++) {

@@ -1,31 +1,21 @@
 package dev.blip4j.models.text;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.google.gson.JsonObject;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
-
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringReader;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.stream.Collectors;
+import java.util.function.Supplier;
 
 /**
  * BLIP's text tokenizer: bert-base-uncased WordPiece plus the two tokens BLIP adds, {@code [DEC]}
@@ -45,25 +35,6 @@ import java.util.stream.Collectors;
  */
 public final class BlipTokenizer implements AutoCloseable {
 
-    private static final String TOKENIZER_JSON = "tokenizer.json";
-    private static final String VOCAB_TXT = "vocab.txt";
-    private static final String BERT_BASE_UNCASED_RESOURCE = "bert-base-uncased-vocab.txt";
-
-    /**
-     * Texts longer than this many characters per wanted token are first tokenized by a prefix
-     * (see {@link #contentIds}).
-     */
-    private static final int CHARS_PER_TOKEN_BUDGET = 6;
-
-    /**
-     * Whitespace that BertNormalizer turns into a space (rather than dropping it as a control
-     * character, as it does U+000B, U+000C, U+0085) and BertPreTokenizer splits at.
-     */
-    private static final String WHITESPACE = " \t\n\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-            + "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
-
-    private static final String ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-
     private final HuggingFaceTokenizer tokenizer;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed; // guarded by lock
@@ -77,14 +48,13 @@ public final class BlipTokenizer implements AutoCloseable {
     private final long maskId;
     private final long decId;
     private final long encId;
-    private final long[] specialIds; // sorted
-    private final int baseVocabSize;
     private final int vocabSize;
-    /** Characters before which a text may be cut (see {@link #contentIds}); null: never cut. */
-    private final BitSet cutBefore;
+    private final PrefixCut prefixCut;
+    private final BertDecoding decoding;
 
-    private BlipTokenizer(TokenizerJson.Prepared prepared, String source) {
-        this.source = source;
+    private BlipTokenizer(TokenizerSources.Source loaded) {
+        TokenizerJson.Prepared prepared = loaded.prepared();
+        this.source = loaded.name();
         this.hfJson = prepared.hfJson();
         Map<String, Long> ids = prepared.specialIds();
         this.padId = ids.get("pad");
@@ -93,11 +63,11 @@ public final class BlipTokenizer implements AutoCloseable {
         this.sepId = ids.get("sep");
         this.maskId = ids.get("mask");
         this.decId = ids.get("dec");
-        this.encId = ids.get("enc");
-        this.specialIds = ids.values().stream().mapToLong(Long::longValue).distinct().sorted().toArray();
-        this.baseVocabSize = prepared.baseVocabSize();
+        this.encId = ids.getOrDefault("enc", -1L);
         this.vocabSize = prepared.vocabSize();
-        this.cutBefore = cutPoints(prepared);
+        this.prefixCut = PrefixCut.of(prepared);
+        this.decoding = new BertDecoding(ids.values().stream().mapToLong(Long::longValue).toArray(),
+                prepared.baseVocabSize(), vocabSize);
 
         // Truncation and padding are done here in Java: they depend on the call, and DJL sets
         // them on the shared native tokenizer; DJL also leaks the overflow encodings that
@@ -151,10 +121,7 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if the file is missing, malformed, not WordPiece, or has other ids
      */
     public static BlipTokenizer fromTokenizerJson(Path tokenizerJson) {
-        String source = tokenizerJson.toString();
-        String text = readText(tokenizerJson);
-        JsonObject root = TokenizerJson.parse(text, source);
-        return new BlipTokenizer(TokenizerJson.prepare(root, source), source);
+        return new BlipTokenizer(TokenizerSources.tokenizerJson(tokenizerJson, true));
     }
 
     /**
@@ -166,14 +133,7 @@ public final class BlipTokenizer implements AutoCloseable {
      *     BERT special token
      */
     public static BlipTokenizer fromVocab(Path vocabTxt) {
-        String source = vocabTxt.toString();
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(vocabTxt);
-        } catch (IOException e) {
-            throw new ModelException("cannot read vocabulary " + source + ": " + e, e);
-        }
-        return fromVocabBytes(bytes, source);
+        return new BlipTokenizer(TokenizerSources.vocab(vocabTxt, true));
     }
 
     /**
@@ -183,29 +143,15 @@ public final class BlipTokenizer implements AutoCloseable {
      * @throws ModelException if nothing usable is found
      */
     public static BlipTokenizer from(Path path) {
-        if (Files.isDirectory(path)) {
-            Path json = path.resolve(TOKENIZER_JSON);
-            if (Files.isRegularFile(json)) {
-                return fromTokenizerJson(json);
-            }
-            Path vocab = path.resolve(VOCAB_TXT);
-            if (Files.isRegularFile(vocab)) {
-                return fromVocab(vocab);
-            }
-            throw new ModelException("no " + TOKENIZER_JSON + " or " + VOCAB_TXT + " in directory " + path);
-        }
-        if (!Files.isRegularFile(path)) {
-            throw new ModelException("tokenizer file not found: " + path);
-        }
-        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".json")) {
-            return fromTokenizerJson(path);
-        }
-        if (name.endsWith(".txt")) {
-            return fromVocab(path);
-        }
-        String text = readText(path);
-        return text.stripLeading().startsWith("{") ? fromTokenizerJson(path) : fromVocab(path);
+        return new BlipTokenizer(TokenizerSources.any(path, true));
+    }
+
+    /**
+     * As {@link #from(Path)} for BLIP-2, whose tokenizer adds {@code [DEC]} but no {@code [ENC]}
+     * ({@code Blip2Base.init_tokenizer}).
+     */
+    public static BlipTokenizer forBlip2(Path path) {
+        return new BlipTokenizer(TokenizerSources.any(path, false));
     }
 
     /**
@@ -213,42 +159,12 @@ public final class BlipTokenizer implements AutoCloseable {
      * blip4j) plus {@code [DEC]} = 30522 and {@code [ENC]} = 30523.
      */
     public static BlipTokenizer bertBaseUncased() {
-        String source = "classpath:" + BERT_BASE_UNCASED_RESOURCE;
-        try (InputStream in = BlipTokenizer.class.getResourceAsStream(BERT_BASE_UNCASED_RESOURCE)) {
-            if (in == null) {
-                throw new ModelException("resource " + BERT_BASE_UNCASED_RESOURCE
-                        + " is missing from the classpath (blip-models jar)");
-            }
-            return fromVocabBytes(in.readAllBytes(), source);
-        } catch (IOException e) {
-            throw new ModelException("cannot read " + source + ": " + e, e);
-        }
+        return new BlipTokenizer(TokenizerSources.bertBaseUncased(true));
     }
 
-    private static BlipTokenizer fromVocabBytes(byte[] bytes, String source) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new ModelException(source + ": vocabulary is not UTF-8 text", e);
-        }
-        // Lines end at \n, \r or \r\n, as Python's universal newlines read them for BERT's
-        // load_vocab(); a final line break does not start another token.
-        List<String> tokens = new BufferedReader(new StringReader(text)).lines().collect(Collectors.toList());
-        JsonObject root = TokenizerJson.fromVocab(tokens, source);
-        return new BlipTokenizer(TokenizerJson.prepare(root, source), source);
-    }
-
-    private static String readText(Path path) {
-        try {
-            return Files.readString(path, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ModelException("cannot read tokenizer file " + path + ": " + e, e);
-        }
+    /** BLIP-2's tokenizer: bert-base-uncased plus {@code [DEC]} = 30522 alone. */
+    public static BlipTokenizer bertBaseUncasedBlip2() {
+        return new BlipTokenizer(TokenizerSources.bertBaseUncased(false));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -284,14 +200,22 @@ public final class BlipTokenizer implements AutoCloseable {
         return decId;
     }
 
+    /** Whether the tokenizer has {@code [ENC]} (BLIP's do, BLIP-2's do not). */
+    public boolean hasEnc() {
+        return encId >= 0;
+    }
+
     /** Id of {@code [ENC]}, BLIP's multimodal encoder token ({@code tokenizer.enc_token_id}). */
     public long encId() {
+        if (encId < 0) {
+            throw new ModelException(source + ": this tokenizer has no [ENC] (BLIP-2's adds only [DEC])");
+        }
         return encId;
     }
 
     /**
      * The number of token ids, {@code [DEC]} and {@code [ENC]} included: the text models'
-     * embedding rows ({@code len(tokenizer)}, 30524 for BLIP).
+     * embedding rows ({@code len(tokenizer)}, 30524 for BLIP, 30523 for BLIP-2).
      */
     public int vocabSize() {
         return vocabSize;
@@ -320,14 +244,7 @@ public final class BlipTokenizer implements AutoCloseable {
     public Encoding encode(String text, int maxLength) {
         requireText(text, "text");
         requireMaxLength(maxLength);
-        Lock read = lock.readLock();
-        read.lock();
-        try {
-            ensureOpen();
-            return new Encoding(withSpecialTokens(contentIds(text, maxLength - 2), maxLength - 2));
-        } finally {
-            read.unlock();
-        }
+        return whileOpen(() -> new Encoding(withSpecialTokens(contentIds(text, maxLength - 2), maxLength - 2)));
     }
 
     /**
@@ -348,17 +265,13 @@ public final class BlipTokenizer implements AutoCloseable {
             requireText(texts.get(i), "texts[" + i + "]");
         }
         requireMaxLength(maxLength);
-        long[][] rows = new long[texts.size()][];
-        Lock read = lock.readLock();
-        read.lock();
-        try {
-            ensureOpen();
-            for (int i = 0; i < rows.length; i++) {
-                rows[i] = withSpecialTokens(contentIds(texts.get(i), maxLength - 2), maxLength - 2);
+        long[][] rows = whileOpen(() -> {
+            long[][] out = new long[texts.size()][];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = withSpecialTokens(contentIds(texts.get(i), maxLength - 2), maxLength - 2);
             }
-        } finally {
-            read.unlock();
-        }
+            return out;
+        });
         int width = switch (padding) {
             case NONE -> -1;
             case MAX_LENGTH -> maxLength;
@@ -382,14 +295,7 @@ public final class BlipTokenizer implements AutoCloseable {
      */
     public List<String> tokenize(String text) {
         requireText(text, "text");
-        Lock read = lock.readLock();
-        read.lock();
-        try {
-            ensureOpen();
-            return List.of(tokenizer.encode(text, false, false).getTokens());
-        } finally {
-            read.unlock();
-        }
+        return whileOpen(() -> List.of(tokenizer.encode(text, false, false).getTokens()));
     }
 
     private long[] withSpecialTokens(long[] content, int limit) {
@@ -401,93 +307,18 @@ public final class BlipTokenizer implements AutoCloseable {
         return ids;
     }
 
-    /**
-     * The WordPiece ids of a text, without special tokens: all of them, or for a long text at
-     * least its first {@code limit}.
-     *
-     * <p>A long text is first tokenized up to a cut point found after {@code 64 + 6 * limit}
-     * characters, then up to one found four times further while the prefix gives fewer than
-     * {@code limit} ids, then whole. This keeps a 100,000-character input fast and gives the same
-     * leading ids as tokenizing everything. A cut point is a character {@code c} before which
-     * BERT's pipeline always ends a word, so that the tokens of {@code prefix + c + rest} are the
-     * tokens of {@code prefix} followed by those of {@code c + rest}: whitespace (not the kinds
-     * BertNormalizer drops as control characters), ASCII punctuation, and CJK ideographs (BMP)
-     * when the tokenizer isolates them; none of the
-     * characters of added tokens ({@code [} and {@code ]}, so that {@code "[SEP]"} typed in the
-     * text is never split). That holds because BertNormalizer works per character (its NFD
-     * reordering stops at such a character, of combining class 0), BertPreTokenizer splits
-     * before whitespace and punctuation, the normalizer pads CJK ideographs with spaces,
-     * WordPiece works per word, and added tokens, matched in the raw text, cannot span the cut
-     * as none contains the cut character. Tokenizers that are not BERT's are never cut.
-     */
+    /** The WordPiece ids of a text, without special tokens: all of them, or for a long text at least its first {@code limit}. */
     private long[] contentIds(String text, int limit) {
-        if (cutBefore != null) {
-            long budget = 64L + (long) CHARS_PER_TOKEN_BUDGET * limit;
-            while (budget < text.length()) {
-                int cut = cutPointFrom(text, (int) budget);
-                if (cut < 0) {
-                    break;
-                }
-                long[] ids = tokenizer.encode(text.substring(0, cut), false, false).getIds();
-                if (ids.length >= limit) {
-                    return ids;
-                }
-                budget = (long) cut * 4;
-            }
-        }
+        return prefixCut.leadingIds(text, limit, this::wordPieceIds);
+    }
+
+    private long[] wordPieceIds(String text) {
         return tokenizer.encode(text, false, false).getIds();
     }
 
     /** The WordPiece ids of the whole text, without the long-text shortcut (for tests). */
     long[] allContentIds(String text) {
-        Lock read = lock.readLock();
-        read.lock();
-        try {
-            ensureOpen();
-            return tokenizer.encode(text, false, false).getIds();
-        } finally {
-            read.unlock();
-        }
-    }
-
-    private int cutPointFrom(String text, int from) {
-        for (int i = Math.max(from, 1); i < text.length(); i++) {
-            if (cutBefore.get(text.charAt(i))) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static BitSet cutPoints(TokenizerJson.Prepared prepared) {
-        if (!prepared.bertPipeline()) {
-            return null;
-        }
-        BitSet cut = new BitSet(0x10000);
-        for (char c : WHITESPACE.toCharArray()) {
-            cut.set(c);
-        }
-        for (char c : ASCII_PUNCTUATION.toCharArray()) {
-            cut.set(c);
-        }
-        if (prepared.splitsCjk()) {
-            cut.set(0x3400, 0x4DBF + 1);
-            cut.set(0x4E00, 0x9FFF + 1);
-            cut.set(0xF900, 0xFAFF + 1);
-        }
-        // An added token spanning the cut would be missed, so its characters are no cut points;
-        // one holding whitespace might be matched (normalized) across any whitespace.
-        String added = prepared.addedTokenChars();
-        for (int i = 0; i < added.length(); i++) {
-            char c = added.charAt(i);
-            cut.clear(c);
-            if (Character.isWhitespace(c) || Character.isSpaceChar(c) || BlipText.isPythonSpace(c)) {
-                for (char w : WHITESPACE.toCharArray()) {
-                    cut.clear(w);
-                }
-            }
-        }
-        return cut;
+        return whileOpen(() -> wordPieceIds(text));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -504,61 +335,39 @@ public final class BlipTokenizer implements AutoCloseable {
     }
 
     /**
-     * Decodes ids to text with transformers 4.15 {@code BertTokenizer.decode} semantics.
-     *
-     * <p>With {@code skipSpecialTokens}, every special id is dropped: {@code [PAD] [UNK] [CLS]
-     * [SEP] [MASK] [DEC] [ENC]} (transformers' {@code all_special_ids}; yes, {@code [UNK]} too).
-     * The remaining tokens are joined with spaces, {@code ##} pieces glued to the previous token,
-     * tokens added after the WordPiece vocabulary ({@code [DEC]}, {@code [ENC]}) kept apart as
-     * their own words, and transformers' {@code clean_up_tokenization} applied to the whole string:
-     * {@code " ."->"."}, {@code " ?"->"?"}, {@code " !"->"!"}, {@code " ,"->","}, {@code
-     * " ' "->"'"}, {@code " n't"->"n't"}, {@code " 'm"->"'m"}, {@code " 's"->"'s"}, {@code
-     * " 've"->"'ve"}, {@code " 're"->"'re"}.
-     *
-     * <p>Why not DJL's {@code decode(ids, true)} alone: the native WordPiece decoder applies the
-     * clean-up to each token separately (with its leading space), so patterns spanning two tokens
-     * never match ({@code "zebras ' couch"} stays as is, transformers gives {@code
-     * "zebras'couch"}); it also has an extra {@code " do not"->" don't"} rule, skips by the
-     * file's "special" flags rather than by BLIP's special tokens, glues a {@code ##} piece that
-     * follows an added token, and silently drops ids outside the vocabulary. So the tokenizer is
-     * loaded with the decoder's clean-up off, special ids are filtered and added tokens split off
-     * here, DJL joins and glues each run of vocabulary tokens, and the clean-up is applied here.
+     * Decodes ids to text with transformers 4.15 {@code BertTokenizer.decode} semantics: with
+     * {@code skipSpecialTokens} every special id is dropped ({@code [UNK]} too, as transformers
+     * does), {@code ##} pieces are glued, {@code [DEC]} and {@code [ENC]} stay words of their own,
+     * and {@code clean_up_tokenization} runs on the whole string (see {@link BertDecoding}).
      *
      * @throws InputException if ids is null or holds an id outside {@code [0, vocabSize())}
      */
     public String decode(long[] ids, boolean skipSpecialTokens) {
+        decoding.requireIds(ids);
+        return whileOpen(() -> decoding.decode(ids, skipSpecialTokens, run -> tokenizer.decode(run, false)));
+    }
+
+    /**
+     * Each id as the vocabulary spells it, special tokens and {@code ##} continuations included
+     * ({@code convert_ids_to_tokens}): for labelling per-token outputs such as Grad-CAM maps.
+     *
+     * @throws InputException if ids is null or holds an id outside {@code [0, vocabSize())}
+     */
+    public List<String> tokens(long[] ids) {
         if (ids == null) {
             throw new InputException("ids must not be null");
         }
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= vocabSize) {
-                throw new InputException("token id " + ids[i] + " at position " + i
-                        + " is outside the vocabulary [0, " + vocabSize + ")");
-            }
+        List<String> out = new ArrayList<>(ids.length);
+        for (long id : ids) {
+            // one id alone: DJL's WordPiece decoder keeps a leading "##" and special tokens as written
+            out.add(decode(new long[] {id}, false));
         }
-        Lock read = lock.readLock();
-        read.lock();
-        try {
-            ensureOpen();
-            List<String> parts = new ArrayList<>();
-            long[] run = new long[ids.length];
-            int runLength = 0;
-            for (long id : ids) {
-                if (skipSpecialTokens && isSpecialId(id)) {
-                    continue;
-                }
-                if (id >= baseVocabSize) {
-                    runLength = flushRun(run, runLength, parts);
-                    parts.add(tokenizer.decode(new long[] {id}, false));
-                } else {
-                    run[runLength++] = id;
-                }
-            }
-            flushRun(run, runLength, parts);
-            return cleanUpTokenization(String.join(" ", parts));
-        } finally {
-            read.unlock();
-        }
+        return out;
+    }
+
+    /** Whether {@code id} is one of BLIP's special tokens ({@code [PAD] [UNK] [CLS] [SEP] [MASK] [DEC] [ENC]}). */
+    public boolean isSpecialId(long id) {
+        return decoding.isSpecial(id);
     }
 
     /** Decodes each row with {@link #decode(long[])}. */
@@ -571,32 +380,6 @@ public final class BlipTokenizer implements AutoCloseable {
             texts.add(decode(row));
         }
         return texts;
-    }
-
-    /** BertTokenizer.convert_tokens_to_string of a run of vocabulary ids: join, glue ##, strip. */
-    private int flushRun(long[] run, int runLength, List<String> parts) {
-        if (runLength > 0) {
-            parts.add(BlipText.pythonStrip(tokenizer.decode(Arrays.copyOf(run, runLength), false)));
-        }
-        return 0;
-    }
-
-    private boolean isSpecialId(long id) {
-        return Arrays.binarySearch(specialIds, id) >= 0;
-    }
-
-    /** transformers 4.15 {@code PreTrainedTokenizerBase.clean_up_tokenization}, in its order. */
-    static String cleanUpTokenization(String text) {
-        return text.replace(" .", ".")
-                .replace(" ?", "?")
-                .replace(" !", "!")
-                .replace(" ,", ",")
-                .replace(" ' ", "'")
-                .replace(" n't", "n't")
-                .replace(" 'm", "'m")
-                .replace(" 's", "'s")
-                .replace(" 've", "'ve")
-                .replace(" 're", "'re");
     }
 
     // ------------------------------------------------------------------------------------------
@@ -621,9 +404,17 @@ public final class BlipTokenizer implements AutoCloseable {
         return "BlipTokenizer[" + source + ", vocabSize=" + vocabSize + ", [DEC]=" + decId + ", [ENC]=" + encId + "]";
     }
 
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("BlipTokenizer is closed");
+    /** Runs {@code work} on the native tokenizer under the read lock, refusing once closed. */
+    private <T> T whileOpen(Supplier<T> work) {
+        Lock read = lock.readLock();
+        read.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("BlipTokenizer is closed");
+            }
+            return work.get();
+        } finally {
+            read.unlock();
         }
     }
 

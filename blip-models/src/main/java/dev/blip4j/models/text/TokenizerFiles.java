@@ -55,10 +55,10 @@ public final class TokenizerFiles {
         }
         write(dir.resolve("added_tokens.json"), added);
 
-        JsonObject special = specialTokens();
+        JsonObject special = specialTokens(tokenizer.hasEnc());
         JsonObject config = new JsonObject();
         config.addProperty("tokenizer_class", "BertTokenizer");
-        config.addProperty("processor_class", "BlipProcessor");
+        config.addProperty("processor_class", tokenizer.hasEnc() ? "BlipProcessor" : "Blip2Processor");
         config.addProperty("do_lower_case", true);
         config.addProperty("do_basic_tokenize", true);
         config.add("never_split", JsonNull.INSTANCE);
@@ -72,7 +72,7 @@ public final class TokenizerFiles {
         write(dir.resolve("special_tokens_map.json"), special);
     }
 
-    private static JsonObject specialTokens() {
+    private static JsonObject specialTokens(boolean enc) {
         JsonObject m = new JsonObject();
         m.addProperty("unk_token", TokenizerJson.UNK);
         m.addProperty("sep_token", TokenizerJson.SEP);
@@ -80,9 +80,11 @@ public final class TokenizerFiles {
         m.addProperty("cls_token", TokenizerJson.CLS);
         m.addProperty("mask_token", TokenizerJson.MASK);
         m.addProperty("bos_token", TokenizerJson.DEC);
-        JsonArray additional = new JsonArray();
-        additional.add(TokenizerJson.ENC);
-        m.add("additional_special_tokens", additional);
+        if (enc) {
+            JsonArray additional = new JsonArray();
+            additional.add(TokenizerJson.ENC);
+            m.add("additional_special_tokens", additional);
+        }
         return m;
     }
 

@@ -187,6 +187,15 @@ final class TokenizerJson {
      * collects the special-token ids. See the class comment.
      */
     static Prepared prepare(JsonObject root, String source) {
+        return prepare(root, source, true);
+    }
+
+    /**
+     * @param enc whether to add {@code [ENC]} after {@code [DEC]}: BLIP's {@code init_tokenizer()}
+     *     does, BLIP-2's ({@code Blip2Base.init_tokenizer}) adds only {@code [DEC]}
+     */
+    static Prepared prepare(JsonObject root, String source, boolean enc) {
+        List<String> blipTokens = enc ? List.of(DEC, ENC) : List.of(DEC);
         JsonObject model = object(root, "model", source);
         if (model.has("type") && !"WordPiece".equals(string(model, "type", source))) {
             throw new ModelException(source + ": model type is '" + string(model, "type", source)
@@ -248,7 +257,9 @@ final class TokenizerJson {
         specialTokens.put("sep", SEP);
         specialTokens.put("mask", MASK);
         specialTokens.put("dec", DEC);
-        specialTokens.put("enc", ENC);
+        if (enc) {
+            specialTokens.put("enc", ENC);
+        }
 
         Map<String, Long> specialIds = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : specialTokens.entrySet()) {
@@ -265,10 +276,10 @@ final class TokenizerJson {
         // BLIP's init_tokenizer(): add_special_tokens({'bos_token': '[DEC]'}) then
         // add_special_tokens({'additional_special_tokens': ['[ENC]']}): they take the first two
         // ids after the WordPiece vocabulary.
-        int baseVocabSize = vocab.size() - (vocab.containsKey(DEC) ? 1 : 0) - (vocab.containsKey(ENC) ? 1 : 0);
+        int baseVocabSize = vocab.size() - (int) blipTokens.stream().filter(vocab::containsKey).count();
         long expectedDec = baseVocabSize;
         long expectedEnc = baseVocabSize + 1L;
-        for (String token : List.of(DEC, ENC)) {
+        for (String token : blipTokens) {
             long expected = token.equals(DEC) ? expectedDec : expectedEnc;
             Long present = addedIds.containsKey(token) ? addedIds.get(token) : vocab.get(token);
             if (present != null && present != expected) {
@@ -277,7 +288,7 @@ final class TokenizerJson {
                         + baseVocabSize + "-token WordPiece vocabulary)");
             }
         }
-        for (String token : List.of(DEC, ENC)) {
+        for (String token : blipTokens) {
             long expected = token.equals(DEC) ? expectedDec : expectedEnc;
             if (!addedIds.containsKey(token)) {
                 if (!vocab.containsKey(token)) {

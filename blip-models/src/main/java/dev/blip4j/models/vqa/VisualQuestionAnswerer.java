@@ -1,10 +1,7 @@
 package dev.blip4j.models.vqa;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
@@ -15,10 +12,13 @@ import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
 import dev.blip4j.core.generate.Seeds;
 import dev.blip4j.core.generate.Sequence;
+import dev.blip4j.core.nn.Scoped;
 import dev.blip4j.core.text.DecoderSession;
 import dev.blip4j.core.text.DecodingRoute;
 import dev.blip4j.core.text.LmLoss;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.DistinctImages;
+import dev.blip4j.models.Rows;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.BlipTokenizer;
@@ -27,9 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -169,21 +167,17 @@ public final class VisualQuestionAnswerer {
         for (int start = 0; start < questions.size(); start += options.batchSize()) {
             int end = Math.min(questions.size(), start + options.batchSize());
             List<String> chunk = questions.subList(start, end);
-            long[] seeds = new long[end - start];
-            for (int i = start; i < end; i++) {
-                seeds[i - start] = Seeds.mix(generation.seed(), i);
-            }
-            List<List<Sequence>> sequences;
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                Encoded q = encode(imageStates, Arrays.copyOfRange(imageOfQuestion, start, end), chunk);
+            long[] seeds = Seeds.of(generation.seed(), start, end);
+            int[] images = Arrays.copyOfRange(imageOfQuestion, start, end);
+            List<List<Sequence>> sequences = Scoped.run(() -> {
+                Encoded q = encode(imageStates, images, chunk);
                 // Official generate: all-ones mask over the question states, padding included.
                 try (DecoderSession session = model.network().startDecoding(q.states, null,
                         generation.rowsPerInput())) {
-                    sequences = Generator.generate(route.route(session), prompt, chunk.size(), generation, tokenizer.sepId(),
-                            tokenizer.padId(), seeds, null);
+                    return Generator.generate(route.route(session), prompt, chunk.size(), generation,
+                            tokenizer.sepId(), tokenizer.padId(), seeds, null);
                 }
-            }
+            });
             for (int i = 0; i < chunk.size(); i++) {
                 List<Answer> answers = new ArrayList<>();
                 for (Sequence s : sequences.get(i)) {
@@ -227,9 +221,10 @@ public final class VisualQuestionAnswerer {
         for (int start = 0; start < questions.size(); start += options.batchSize()) {
             int end = Math.min(questions.size(), start + options.batchSize());
             List<String> chunk = questions.subList(start, end);
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                Encoded q = encode(imageStates, Arrays.copyOfRange(imageOfQuestion, start, end), chunk);
+            int[] images = Arrays.copyOfRange(imageOfQuestion, start, end);
+            out.addAll(Scoped.run(() -> {
+                List<AnswerRanking> rankings = new ArrayList<>(chunk.size());
+                Encoded q = encode(imageStates, images, chunk);
                 int n = chunk.size();
                 long[] starts = new long[n];
                 Arrays.fill(starts, dec);
@@ -249,9 +244,10 @@ public final class VisualQuestionAnswerer {
                         candidateProbs[c] = first[candidates[c]];
                     }
                     float[] scores = score(q, i, candidates, answers);
-                    out.add(new AnswerRanking(chunk.get(i), answers, first, candidates, candidateProbs, scores));
+                    rankings.add(new AnswerRanking(chunk.get(i), answers, first, candidates, candidateProbs, scores));
                 }
-            }
+                return rankings;
+            }));
         }
         return out;
     }
@@ -285,17 +281,16 @@ public final class VisualQuestionAnswerer {
                     labels[r * width + t] = rowIds[t] == answers.padId() ? LmLoss.IGNORE : rowIds[t];
                 }
             }
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
+            Shape shape = new Shape(rows, width);
+            float[] loss = Scoped.run(() -> {
                 NDManager m = q.states.getManager();
-                Shape shape = new Shape(rows, width);
                 NDArray states = q.states.get(new NDIndex("{}:{}", row, row + 1)).repeat(0, rows);
                 NDArray statesMask = q.mask.get(new NDIndex("{}:{}", row, row + 1)).repeat(0, rows);
                 NDArray logits = net.decoderLogits(m.create(ids, shape), m.create(mask, shape), states, statesMask);
-                float[] loss = LmLoss.perSequence(logits, m.create(labels, shape), LmLoss.SMOOTHING).toFloatArray();
-                for (int r = 0; r < rows; r++) {
-                    scores[from + r] = -loss[r];
-                }
+                return LmLoss.perSequence(logits, m.create(labels, shape), LmLoss.SMOOTHING).toFloatArray();
+            });
+            for (int r = 0; r < rows; r++) {
+                scores[from + r] = -loss[r];
             }
         }
         return scores;
@@ -324,16 +319,8 @@ public final class VisualQuestionAnswerer {
         Shape shape = new Shape(encoding.size(), encoding.width());
         NDArray ids = m.create(encoding.flatIds(), shape);
         NDArray mask = m.create(encoding.flatAttentionMask(), shape);
-        NDArray images = rows(imageStates, imageRows);
+        NDArray images = Rows.take(imageStates, imageRows, m);
         return new Encoded(model.network().encodeMultimodal(ids, mask, images, null), mask);
-    }
-
-    private static NDArray rows(NDArray states, int[] rows) {
-        NDList parts = new NDList(rows.length);
-        for (int r : rows) {
-            parts.add(states.get(new NDIndex("{}:{}", r, r + 1)));
-        }
-        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts);
     }
 
     @FunctionalInterface
@@ -349,30 +336,20 @@ public final class VisualQuestionAnswerer {
         if (pairs.isEmpty()) {
             return List.of();
         }
-        Map<RgbImage, Integer> index = new IdentityHashMap<>();
-        List<RgbImage> distinct = new ArrayList<>();
-        int[] imageOfQuestion = new int[pairs.size()];
+        List<RgbImage> images = new ArrayList<>(pairs.size());
         List<String> questions = new ArrayList<>(pairs.size());
         for (int i = 0; i < pairs.size(); i++) {
             ImageQuestion p = pairs.get(i);
             if (p == null) {
                 throw new InputException("image-question pair " + i + " is null");
             }
-            imageOfQuestion[i] = index.computeIfAbsent(p.image(), img -> {
-                distinct.add(img);
-                return distinct.size() - 1;
-            });
+            images.add(p.image());
             questions.add(p.question());
         }
-        Blip net = model.network();
-        try (NDManager m = net.newManager()) {
-            NDList encoded = new NDList();
-            for (int start = 0; start < distinct.size(); start += options.batchSize()) {
-                int end = Math.min(distinct.size(), start + options.batchSize());
-                encoded.add(net.encodeImage(model.pixels(distinct.subList(start, end), m)));
-            }
-            NDArray imageStates = encoded.size() == 1 ? encoded.get(0) : NDArrays.concat(encoded);
-            return work.run(imageStates, imageOfQuestion, questions);
+        DistinctImages distinct = DistinctImages.of(images, i -> "the image of image-question pair " + i);
+        try (NDManager m = model.network().newManager()) {
+            NDArray imageStates = distinct.encode(model, options.batchSize(), m);
+            return work.run(imageStates, distinct.imageOf(), questions);
         }
     }
 

@@ -37,7 +37,7 @@ public record VqaOptions(GenerationConfig generation, int candidates, int batchS
 
     /** The official VQA decoding: beam 3, max length 10, min length 1. */
     public static GenerationConfig defaultGeneration() {
-        return GenerationConfig.builder().numBeams(3).maxLength(10).minLength(1).build();
+        return GenerationConfig.defaults().withNumBeams(3).withLengths(1, 10);
     }
 
     public VqaOptions withGeneration(GenerationConfig g) {

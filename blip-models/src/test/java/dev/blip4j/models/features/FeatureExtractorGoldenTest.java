@@ -1,5 +1,6 @@
 package dev.blip4j.models.features;
 
+import static dev.blip4j.models.testing.GoldenModels.images;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -26,11 +27,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * one text at a time (unpadded) and the padded batch, from PNGs and pixel tensors, both layouts.
  */
 class FeatureExtractorGoldenTest {
-
-    static List<RgbImage> images(BlipModel model) {
-        return List.of(model.readImage(Golden.image(0)), model.readImage(Golden.image(1)),
-                model.readImage(Golden.image(2)));
-    }
 
     @ParameterizedTest
     @EnumSource(Layout.class)

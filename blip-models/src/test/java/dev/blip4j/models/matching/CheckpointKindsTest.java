@@ -49,7 +49,7 @@ class CheckpointKindsTest {
             assertTrue(model.network().config().kinds().contains(BlipKind.PRETRAIN), model.network().config().kinds().toString());
             assertTrue(model.network().hasDecoder());
             MatchMatrix got = new ImageTextMatcher(model, MatchOptions.defaults().withFirstToken(FirstToken.ENC))
-                    .match(ImageTextMatcherGoldenTest.images(model), GoldenModels.captions(retrieval));
+                    .match(GoldenModels.images(model), GoldenModels.captions(retrieval));
             retrieval.assertClose("itm_probs", got.itm().values(), 3, 4);
             retrieval.assertClose("itc_sim", got.itc().values(), 3, 4);
         }

@@ -1,5 +1,6 @@
 package dev.blip4j.models.matching;
 
+import static dev.blip4j.models.testing.GoldenModels.images;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,11 +24,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * the PNG files and from the golden pixel tensors, in both checkpoint layouts.
  */
 class ImageTextMatcherGoldenTest {
-
-    static List<RgbImage> images(BlipModel model) {
-        return List.of(model.readImage(Golden.image(0)), model.readImage(Golden.image(1)),
-                model.readImage(Golden.image(2)));
-    }
 
     @ParameterizedTest
     @EnumSource(Layout.class)

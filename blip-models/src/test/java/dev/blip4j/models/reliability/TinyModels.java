@@ -20,9 +20,12 @@ record TinyModels(List<BlipModel> models, List<Workload> workloads) implements A
             BlipModel caption = add(models, BlipModel.load(Golden.of("caption").hf()));
             BlipModel itm = add(models, BlipModel.load(Golden.of("itm").hf()));
             BlipModel vqa = add(models, BlipModel.load(Golden.of("vqa").hf()));
+            BlipModel nlvr = add(models, dev.blip4j.models.testing.GoldenModels.load(Golden.of("nlvr"),
+                    dev.blip4j.models.checkpoint.Layout.ORIGINAL));
             workloads.addAll(Workloads.captioning(caption));
             workloads.addAll(Workloads.matching(itm));
             workloads.addAll(Workloads.answering(vqa));
+            workloads.addAll(Workloads.reasoning(nlvr));
             workloads.addAll(Workloads.inputs(caption));
             return new TinyModels(List.copyOf(models), List.copyOf(workloads));
         } catch (RuntimeException e) {

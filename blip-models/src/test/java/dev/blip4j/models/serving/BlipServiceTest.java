@@ -15,7 +15,7 @@ import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.serving.ServiceRequests.Request;
 import dev.blip4j.models.serving.ServiceRequests.Services;
 import dev.blip4j.models.testing.Golden;
-import dev.blip4j.models.testing.Workloads;
+import dev.blip4j.models.testing.GoldenModels;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,11 +143,11 @@ class BlipServiceTest {
 
     @Test
     void aRequestJoinsTheRunningDecoderAndACancelledOneLeavesIt() throws Exception {
-        List<RgbImage> images = Workloads.images(caption);
+        List<RgbImage> images = GoldenModels.images(caption);
         CaptionOptions long20 = CaptionOptions.defaults().withGeneration(
-                GenerationConfig.builder().numBeams(2).maxLength(20).minLength(19).build());
+                GenerationConfig.defaults().withNumBeams(2).withLengths(19, 20));
         CaptionOptions greedy = CaptionOptions.defaults().withGeneration(
-                GenerationConfig.builder().greedy().maxLength(20).minLength(19).build());
+                GenerationConfig.defaults().withGreedy().withLengths(19, 20));
         List<Caption> aloneA = new Captioner(caption, long20).caption(images.get(0));
         List<Caption> aloneB = new Captioner(caption, greedy).caption(images.get(1));
         AtomicReference<BlipService> service = new AtomicReference<>();
@@ -197,7 +197,7 @@ class BlipServiceTest {
     void aFullQueueRefusesAtOnceAndALateRequestFailsByName() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         ServiceOptions options = ServiceOptions.defaults().withMaxQueue(2).withTimeout(Duration.ofMillis(2000));
-        RgbImage image = Workloads.images(caption).get(0);
+        RgbImage image = GoldenModels.images(caption).get(0);
         try (BlipService s = new BlipService(caption, options, ServiceListener.NONE)) {
             CompletableFuture<Boolean> blocker = hold(s, release);
             CompletableFuture<List<Caption>> first = s.caption(image, CaptionOptions.defaults());
@@ -221,7 +221,7 @@ class BlipServiceTest {
 
     @Test
     void closingDrainsWhatWasAcceptedThenRefusesAndNeverHangs() throws Exception {
-        RgbImage image = Workloads.images(caption).get(0);
+        RgbImage image = GoldenModels.images(caption).get(0);
         List<Caption> alone = new Captioner(caption).caption(image);
         List<CompletableFuture<List<Caption>>> accepted = new ArrayList<>();
         BlipService s = new BlipService(caption, ServiceOptions.defaults(), ServiceListener.NONE);

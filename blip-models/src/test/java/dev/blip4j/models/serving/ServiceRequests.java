@@ -9,7 +9,7 @@ import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.FirstToken;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.MatchOptions;
-import dev.blip4j.models.testing.Workloads;
+import dev.blip4j.models.testing.GoldenModels;
 import dev.blip4j.models.vqa.AnswerList;
 import dev.blip4j.models.vqa.ImageQuestion;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
@@ -42,19 +42,21 @@ final class ServiceRequests {
 
     static List<Request> all(BlipModel caption, BlipModel itm, BlipModel vqa) {
         List<Request> out = new ArrayList<>();
-        List<RgbImage> images = Workloads.images(caption);
+        List<RgbImage> images = GoldenModels.images(caption);
         List<CaptionOptions> captionOptions = List.of(
                 CaptionOptions.defaults(),
-                CaptionOptions.defaults().withGeneration(GenerationConfig.builder().greedy().maxLength(20).minLength(5).build()),
-                CaptionOptions.defaults().withGeneration(GenerationConfig.builder().nucleus(0.9f).seed(7).build()),
-                CaptionOptions.defaults().withGeneration(GenerationConfig.builder().numBeams(3).numReturnSequences(2).build()),
-                new CaptionOptions(GenerationConfig.builder().greedy().maxLength(12).build(), "a photo", true, 8));
+                CaptionOptions.defaults().withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20)),
+                CaptionOptions.defaults().withGeneration(GenerationConfig.defaults().withNucleus(0.9f).withSeed(7)),
+                CaptionOptions.defaults().withGeneration(
+                        GenerationConfig.defaults().withNumBeams(3).withNumReturnSequences(2)),
+                new CaptionOptions(GenerationConfig.defaults().withGreedy().withMaxLength(12), "a photo", true, 8));
         List<MatchOptions> matchOptions = List.of(MatchOptions.defaults(),
                 MatchOptions.defaults().withFirstToken(FirstToken.ENC).withItc(false));
         List<String> texts = List.of("a cat", "four bears walking on the red street.", "");
         List<String> questions = List.of("what color is the horse?", "how many womans are there?",
                 "is the bird walking on the kitchen?");
-        VqaOptions greedyVqa = VqaOptions.defaults().withGeneration(GenerationConfig.builder().greedy().maxLength(10).build());
+        VqaOptions greedyVqa = VqaOptions.defaults()
+                .withGeneration(GenerationConfig.defaults().withGreedy().withMaxLength(10));
         AnswerList answers = AnswerList.of(List.of("red", "blue", "two", "yes", "no", "a horse"), vqa);
         FeatureExtractor features = new FeatureExtractor(itm);
         for (int i = 0; i < images.size(); i++) {

@@ -42,7 +42,8 @@ public final class Golden {
             throw new UncheckedIOException(e);
         }
         this.tensors = SafeTensors.read(dir.resolve("expected.safetensors")).tensors();
-        this.inputs = SafeTensors.read(dir.resolve("inputs.safetensors")).tensors();
+        Path inputFile = dir.resolve("inputs.safetensors");
+        this.inputs = Files.isRegularFile(inputFile) ? SafeTensors.read(inputFile).tensors() : Map.of();
     }
 
     public static Golden of(String kind) {

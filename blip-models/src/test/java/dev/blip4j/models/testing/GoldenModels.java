@@ -3,6 +3,7 @@ package dev.blip4j.models.testing;
 import com.google.gson.JsonArray;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.checkpoint.Layout;
+import dev.blip4j.models.image.RgbImage;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +17,12 @@ public final class GoldenModels {
         return layout == Layout.ORIGINAL
                 ? BlipModel.builder(g.original()).tokenizer(Golden.root().resolve("tokenizer/vocab.txt")).load()
                 : BlipModel.load(g.hf());
+    }
+
+    /** The three golden images, decoded as the model decodes files, in golden order. */
+    public static List<RgbImage> images(BlipModel model) {
+        return List.of(model.readImage(Golden.image(0)), model.readImage(Golden.image(1)),
+                model.readImage(Golden.image(2)));
     }
 
     /** The four golden captions, in golden order. */

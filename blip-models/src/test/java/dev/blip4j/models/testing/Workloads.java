@@ -9,7 +9,13 @@ import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.Caption;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
+import dev.blip4j.models.gradcam.GradCam;
 import dev.blip4j.models.image.RgbImage;
+import dev.blip4j.models.matching.ItmGradCam;
+import dev.blip4j.models.matching.MatchGradCam;
+import dev.blip4j.models.nlvr.NlvrClassifier;
+import dev.blip4j.models.nlvr.NlvrOptions;
+import dev.blip4j.models.nlvr.NlvrQuery;
 import dev.blip4j.models.text.BatchEncoding;
 import dev.blip4j.models.text.BlipTokenizer;
 import dev.blip4j.models.text.Padding;
@@ -40,27 +46,26 @@ public final class Workloads {
 
     private Workloads() {}
 
-    /** The golden images as a service would get them: decoded once, reused. */
-    public static List<RgbImage> images(BlipModel m) {
-        return List.of(m.readImage(Golden.image(0)), m.readImage(Golden.image(1)), m.readImage(Golden.image(2)));
-    }
-
     /** Captioning with beam search, greedy search, nucleus sampling and several captions per image. */
     public static List<Workload> captioning(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         Captioner beam = new Captioner(m);
         Captioner greedy = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().greedy().maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withGreedy().withLengths(5, 20)));
         Captioner nucleus = new Captioner(m, CaptionOptions.defaults()
-                .withGeneration(GenerationConfig.builder().nucleus(0.9f).seed(7).maxLength(20).minLength(5).build()));
+                .withGeneration(GenerationConfig.defaults().withNucleus(0.9f).withLengths(5, 20).withSeed(7)));
         Captioner threeBeams = new Captioner(m, CaptionOptions.defaults().withBatchSize(2)
-                .withGeneration(GenerationConfig.builder().numBeams(3).numReturnSequences(2).maxLength(20).build()));
+                .withGeneration(GenerationConfig.defaults().withNumBeams(3).withMaxLength(20).withNumReturnSequences(2)));
         return List.of(
                 new Workload("caption beam", () -> captions(beam.caption(images.subList(0, 1)))),
                 new Workload("caption greedy x3", () -> captions(greedy.caption(images))),
                 new Workload("caption nucleus x3", () -> captions(nucleus.caption(images))),
                 new Workload("caption 2 of 3 beams x3", () -> captions(threeBeams.caption(images))),
-                new Workload("caption from file", () -> captions(List.of(beam.caption(Golden.image(2))))));
+                new Workload("caption from file", () -> captions(List.of(beam.caption(Golden.image(2))))),
+                new Workload("caption grad-cam", () -> {
+                    Caption c = greedy.caption(images.get(1)).get(0);
+                    return List.of(captions(List.of(List.of(c))), gradCam(greedy.gradCam(images.get(1), c)));
+                }));
     }
 
     /**
@@ -68,7 +73,7 @@ public final class Workloads {
      * calls a matcher makes; needs a model with ITC and ITM heads (the golden {@code itm} kind).
      */
     public static List<Workload> matching(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         List<String> texts = List.of("a cat", "four bears walking on the red street.", "");
         return List.of(new Workload("itc + itm scores", () -> {
             Blip net = m.network();
@@ -83,7 +88,25 @@ public final class Workloads {
                 NDArray itm = net.itmLogits(net.encodeMultimodal(grounded, mask, states, null));
                 return List.of(floats(sim), floats(itm));
             }
+        }), new Workload("itm grad-cam", () -> {
+            List<Object> out = new ArrayList<>();
+            for (MatchGradCam m2 : new ItmGradCam(m).explain(images.get(2), texts)) {
+                out.add(List.of(m2.itm(), gradCam(m2.gradCam())));
+            }
+            return out;
         }));
+    }
+
+    /** NLVR2 (the golden {@code nlvr} kind): sentences about image pairs, the images shared between rows. */
+    public static List<Workload> reasoning(BlipModel m) {
+        List<RgbImage> images = GoldenModels.images(m);
+        NlvrClassifier classifier = new NlvrClassifier(m, new NlvrOptions(2, 3));
+        List<NlvrQuery> rows = List.of(new NlvrQuery(images.get(0), images.get(1), "a cat"),
+                new NlvrQuery(images.get(1), images.get(2), "four bears walking on the red street."),
+                new NlvrQuery(images.get(2), images.get(0), ""), new NlvrQuery(images.get(0), images.get(1), "a dog"));
+        return List.of(new Workload("nlvr2 rows", () -> classifier.classify(rows).stream()
+                .map(r -> List.of(r.text(), r.probability(), r.falseLogit(), r.trueLogit(), r.prediction()))
+                .toList()));
     }
 
     /**
@@ -91,7 +114,7 @@ public final class Workloads {
      * logits of candidate answers), the calls VQA makes; needs the golden {@code vqa} kind.
      */
     public static List<Workload> answering(BlipModel m) {
-        List<RgbImage> images = images(m);
+        List<RgbImage> images = GoldenModels.images(m);
         List<String> questions = List.of("what color is the horse?", "how many womans are there?",
                 "is the bird walking on the kitchen?");
         return List.of(new Workload("vqa answer logits", () -> {
@@ -138,6 +161,14 @@ public final class Workloads {
             for (Caption c : captions) {
                 out.add(List.of(c.text(), Arrays.toString(c.tokenIds()), Double.doubleToLongBits(c.score())));
             }
+        }
+        return out;
+    }
+
+    private static List<Object> gradCam(GradCam cam) {
+        List<Object> out = new ArrayList<>(List.of(cam.layer(), cam.tokens(), Arrays.toString(cam.wordsMap())));
+        for (int t = 0; t < cam.tokens().size(); t++) {
+            out.add(Arrays.toString(cam.tokenMap(t)));
         }
         return out;
     }

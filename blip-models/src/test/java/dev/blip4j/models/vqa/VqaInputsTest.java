@@ -74,7 +74,7 @@ class VqaInputsTest {
     @Test
     void refusesMaxLengthBeyondThePositionTable() {
         VqaOptions options = VqaOptions.defaults().withGeneration(
-                GenerationConfig.builder().numBeams(3).maxLength(65).minLength(1).build());
+                GenerationConfig.defaults().withNumBeams(3).withLengths(1, 65));
         InputException e = assertThrows(InputException.class, () -> new VisualQuestionAnswerer(model, options));
         assertTrue(e.getMessage().contains("position table of 64"), e.getMessage());
     }
@@ -258,7 +258,7 @@ class VqaInputsTest {
 
     @Test
     void everyDecodingOptionApplies() {
-        GenerationConfig three = VqaOptions.defaultGeneration().toBuilder().numReturnSequences(3).build();
+        GenerationConfig three = VqaOptions.defaultGeneration().withNumReturnSequences(3);
         List<List<Answer>> answers = new VisualQuestionAnswerer(model, VqaOptions.defaults().withGeneration(three))
                 .answerAll(VqaGoldenTest.goldenPairs(model));
         GoldenAnswers golden = new GoldenAnswers();
@@ -269,7 +269,7 @@ class VqaInputsTest {
             assertTrue(forQuestion.get(0).score() >= forQuestion.get(1).score());
             assertTrue(forQuestion.get(1).score() >= forQuestion.get(2).score());
         }
-        GenerationConfig greedy = GenerationConfig.builder().greedy().maxLength(5).minLength(3).build();
+        GenerationConfig greedy = GenerationConfig.defaults().withGreedy().withLengths(3, 5);
         Answer a = new VisualQuestionAnswerer(model, VqaOptions.defaults().withGeneration(greedy))
                 .answer(image0, questions.get(0));
         assertTrue(a.tokenIds().length >= 3 && a.tokenIds().length <= 5, java.util.Arrays.toString(a.tokenIds()));
