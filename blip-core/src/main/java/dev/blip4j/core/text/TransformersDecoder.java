@@ -36,13 +36,7 @@ public final class TransformersDecoder implements NextTokenModel, AutoCloseable 
         this.decoder = decoder;
         this.head = head;
         this.manager = imageStates.getManager().newSubManager();
-        DataType dtype = decoder.embeddings().words().getDataType();
-        NDArray typed = imageStates.toType(dtype, false);
-        this.repeated = typed.repeat(0, beams);
-        repeated.attach(manager);
-        if (typed != imageStates) {
-            typed.close();
-        }
+        this.repeated = ReferenceDecoder.perBeam(decoder, imageStates, beams, manager);
         Shape shape = repeated.getShape();
         this.imageMask = manager.ones(new Shape(shape.get(0), shape.get(1)), DataType.INT64);
         this.cache = new DecoderCache(manager, decoder.layers().size(), DecoderCache.Growth.CONCATENATE,
