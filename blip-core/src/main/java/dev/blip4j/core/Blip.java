@@ -12,6 +12,7 @@ import dev.blip4j.core.text.MedMode;
 import dev.blip4j.core.text.NlvrHead;
 import dev.blip4j.core.text.ReferenceDecoder;
 import dev.blip4j.core.text.TextTransformer;
+import dev.blip4j.core.text.TransformersDecoder;
 import dev.blip4j.core.vision.VisionTransformer;
 import java.util.List;
 
@@ -193,6 +194,16 @@ public final class Blip implements ImageTextNetwork, AutoCloseable {
      */
     public ReferenceDecoder startReferenceDecoding(NDArray imageStates, int beams) {
         return new ReferenceDecoder(decoder(), lmHead, imageStates, beams);
+    }
+
+    /**
+     * Prepares the decoder to generate over image tokens the way HuggingFace transformers does
+     * today: the image copied per beam, each copy projected once into cross-attention keys and
+     * values, both caches reordered by copying after every beam step. The same tokens as
+     * {@link #startDecoding}; for timing the difference ({@code blip bench}'s {@code caption-hf}).
+     */
+    public TransformersDecoder startTransformersDecoding(NDArray imageStates, int beams) {
+        return new TransformersDecoder(decoder(), lmHead, imageStates, beams);
     }
 
     /**

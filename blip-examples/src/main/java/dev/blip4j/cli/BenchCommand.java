@@ -2,15 +2,17 @@ package dev.blip4j.cli;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.generate.GenerationConfig;
 import dev.blip4j.core.generate.Generator;
+import dev.blip4j.core.generate.NextTokenModel;
 import dev.blip4j.core.text.ReferenceDecoder;
+import dev.blip4j.core.text.TransformersDecoder;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.caption.CaptionOptions;
 import dev.blip4j.models.caption.Captioner;
@@ -22,6 +24,7 @@ import dev.blip4j.models.features.FeatureOptions;
 import dev.blip4j.models.image.RgbImage;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.MatchOptions;
+import dev.blip4j.models.matching.MatchingText;
 import dev.blip4j.models.text.Padding;
 import dev.blip4j.models.vqa.ImageQuestion;
 import dev.blip4j.models.vqa.VisualQuestionAnswerer;
@@ -55,7 +58,7 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
 
     static final List<String> TASKS = List.of("encode-image", "encode-text", "itm", "itm-itc", "caption",
-            "caption-reference", "vqa");
+            "caption-hf", "caption-reference", "vqa", "search");
 
     /** What runs without --tasks: every task but the slow reference structure. */
     static final List<String> DEFAULT_TASKS = List.of("encode-image", "encode-text", "itm", "caption", "vqa");
@@ -84,11 +87,25 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE.pth", description = "where --write-random writes")
     Path out;
 
-    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "encode-image,encode-text,itm,itm-itc,caption,caption-reference,vqa (default: all but itm-itc "
-                    + "and caption-reference that the model supports; itm scores pairs by ITM alone as the official "
-                    + "match_head='itm', itm-itc adds the ITC cosine as blip itm does; caption-reference decodes "
-                    + "with the official code's structure)")
+    @Option(names = "--tasks", split = ",", paramLabel = "TASK", description = "encode-image,encode-text,itm,itm-itc,caption,caption-hf,caption-reference,vqa,search "
+                    + "(default: all but itm-itc, caption-hf, caption-reference and search that the model supports; itm "
+                    + "scores pairs by ITM alone as the official match_head='itm', itm-itc adds the ITC cosine as blip "
+                    + "itm does; caption-reference decodes with the official code's structure, caption-hf with "
+                    + "HuggingFace transformers' current one; search queries synthetic gallery indexes, see --gallery)")
     List<String> tasks;
+
+    @Option(names = "--gallery", split = ",", paramLabel = "N", defaultValue = "10000,100000,1000000",
+            description = "images of the synthetic gallery indexes the search task queries (default: ${DEFAULT-VALUE})")
+    List<Integer> gallerySizes;
+
+    @Option(names = "--gallery-dir", paramLabel = "DIR",
+            description = "where the search task writes its synthetic indexes (and, with --random, the ITM "
+                    + "checkpoint they belong to) and reuses them on later runs (default: a temporary folder, deleted)")
+    Path galleryDir;
+
+    @Option(names = "--queries", paramLabel = "N", defaultValue = "40",
+            description = "text queries per gallery size in the search task (default: ${DEFAULT-VALUE})")
+    int queries;
 
     @Option(names = "--batch-sizes", split = ",", defaultValue = "1,8", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
     List<Integer> batchSizes;
@@ -148,11 +165,14 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model", modelPath != null ? modelPath : "random " + random + " seed " + seed);
         report.put("device", load.device().toString());
-        report.put("dtype", load.dtype().toString().toLowerCase(Locale.ROOT));
+        report.put("dtype", load.describe());
         report.put("threads", BlipEngine.threads());
         report.put("cores", Runtime.getRuntime().availableProcessors());
-        double peak = matmulPeakGflops();
-        report.put("matmul_peak_gflops", round(peak));
+        MachineLimits limits = MachineLimits.measure();
+        report.put("matmul_peak_gflops", round(limits.mmGflops()));
+        report.put("gemm_peak_gflops", round(limits.gemmGflops()));
+        report.put("triad_gb_per_s", round(limits.triadGBps()));
+        report.put("machine", limits.toJson());
         List<Map<String, Object>> results = new ArrayList<>();
         List<String> wanted = tasks == null ? DEFAULT_TASKS : tasks;
         for (String t : wanted) {
@@ -165,6 +185,10 @@ final class BenchCommand implements Callable<Integer> {
         BlipModel shared = random != null && random.startsWith("blip2") ? randomBlip2() : null;
         try {
             for (String task : wanted) {
+                if (task.equals("search")) {
+                    results.addAll(new SearchBench(this, limits).run());
+                    continue;
+                }
                 BlipModel model = shared != null ? shared : model(task);
                 try {
                     if (!supports(model, task)) {
@@ -173,7 +197,7 @@ final class BenchCommand implements Callable<Integer> {
                         continue;
                     }
                     for (int batch : batchSizes) {
-                        results.add(run(task, model, images, batch, peak));
+                        results.add(run(task, model, images, batch, limits));
                     }
                     if (task.equals("caption") && memoryCaptions > 0) {
                         report.put("caption_memory", captionMemory(model, images));
@@ -230,7 +254,13 @@ final class BenchCommand implements Callable<Integer> {
         if (out == null) {
             throw new InputException("--write-random needs --out FILE.pth");
         }
-        RandomCheckpoint spec = new RandomCheckpoint(RandomCheckpoint.Size.parse(writeRandom), kindOf(kind), seed);
+        writeCheckpoint(new RandomCheckpoint(RandomCheckpoint.Size.parse(writeRandom), kindOf(kind), seed), out);
+        stdout.println("wrote " + out + " (" + Files.size(out) / 1048576 + " MB) with med_config.json and blip_config.json");
+        return 0;
+    }
+
+    /** A random checkpoint in the original {@code .pth} layout with the two configuration files beside it. */
+    static void writeCheckpoint(RandomCheckpoint spec, Path out) throws IOException {
         TorchCheckpointWriter.write(out, spec.tensors(), TorchCheckpointWriter.Layout.BLIP_MODEL);
         Path dir = out.toAbsolutePath().getParent();
         var h = spec.hints();
@@ -249,8 +279,6 @@ final class BenchCommand implements Callable<Integer> {
                 "vit", Map.of("patch_size", h.patchSize(), "width", h.visionWidth(), "depth", h.visionDepth(),
                         "heads", h.visionHeads(), "mlp_ratio", (double) h.visionMlp() / h.visionWidth(),
                         "layer_norm_eps", 1e-6))), StandardCharsets.UTF_8);
-        stdout.println("wrote " + out + " (" + Files.size(out) / 1048576 + " MB) with med_config.json and blip_config.json");
-        return 0;
     }
 
     private BlipModel model(String task) {
@@ -263,11 +291,15 @@ final class BenchCommand implements Callable<Integer> {
             default -> BlipKind.CAPTION;
         };
         return BlipModel.random(new RandomCheckpoint(RandomCheckpoint.Size.parse(random), k, seed), load.device(),
-                load.dtype());
+                load.dtype(), load.precision());
     }
 
     private BlipModel randomBlip2() {
         String size = random.equals("blip2") ? "full" : random.substring("blip2-".length());
+        if (load.precision() != dev.blip4j.core.Precision.FLOAT) {
+            throw new UsageException("--random " + random + " runs its layers as loaded: drop --dtype bfloat16 and "
+                    + "--quantize (they are for BLIP checkpoints)");
+        }
         return BlipModel.random(new RandomBlip2Checkpoint(RandomBlip2Checkpoint.Size.parse(size), seed), load.device(),
                 load.dtype());
     }
@@ -281,7 +313,8 @@ final class BenchCommand implements Callable<Integer> {
             case "encode-image" -> true;
             case "encode-text" -> net.hasEncoder() && net.hasItc();
             case "itm", "itm-itc" -> net.hasEncoder() && net.hasItm();
-            case "caption", "caption-reference" -> net.hasDecoder() && !net.hasEncoder() || net.hasItm() && net.hasDecoder();
+            case "caption", "caption-hf", "caption-reference" -> net.hasDecoder() && !net.hasEncoder()
+                    || net.hasItm() && net.hasDecoder();
             case "vqa" -> net.config().kinds().contains(BlipKind.VQA);
             default -> false;
         };
@@ -320,8 +353,7 @@ final class BenchCommand implements Callable<Integer> {
                 yield new Workload(() -> matcher.matchPairs(inputs, texts), "pairs/s", List::of, 0, nothing);
             }
             case "caption" -> {
-                GenerationConfig g = greedy ? GenerationConfig.defaults().withGreedy()
-                        : GenerationConfig.captionDefaults();
+                GenerationConfig g = generation();
                 Captioner captioner = new Captioner(model,
                         CaptionOptions.defaults().withGeneration(g).withBatchSize(batch));
                 Runnable work = () -> {
@@ -330,19 +362,27 @@ final class BenchCommand implements Callable<Integer> {
                 };
                 yield new Workload(work, "captions/s", () -> tokens, captioner.promptIds().length, nothing);
             }
-            case "caption-reference" -> {
-                GenerationConfig g = greedy ? GenerationConfig.defaults().withGreedy()
-                        : GenerationConfig.captionDefaults();
+            case "caption-reference", "caption-hf" -> {
+                GenerationConfig g = generation();
                 Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(g));
                 long[] prompt = captioner.promptIds();
                 Blip net = model.network();
                 Runnable work = () -> {
                     tokens.clear();
-                    try (NDManager m = net.newManager();
-                            ReferenceDecoder decoder = net.startReferenceDecoding(
-                                    net.encodeImage(model.pixels(inputs, m)), g.rowsPerInput())) {
-                        Generator.generate(decoder, prompt, inputs.size(), g, model.tokenizer().sepId(),
-                                model.tokenizer().padId(), null, null).forEach(s -> tokens.add(s.get(0).ids()));
+                    try (NDManager m = net.newManager()) {
+                        NDArray states = net.encodeImage(model.pixels(inputs, m));
+                        java.util.function.Consumer<NextTokenModel> generate = decoder -> Generator.generate(decoder,
+                                prompt, inputs.size(), g, model.tokenizer().sepId(), model.tokenizer().padId(), null,
+                                null).forEach(s -> tokens.add(s.get(0).ids()));
+                        if (task.equals("caption-hf")) {
+                            try (TransformersDecoder decoder = net.startTransformersDecoding(states, g.rowsPerInput())) {
+                                generate.accept(decoder);
+                            }
+                        } else {
+                            try (ReferenceDecoder decoder = net.startReferenceDecoding(states, g.rowsPerInput())) {
+                                generate.accept(decoder);
+                            }
+                        }
                     }
                 };
                 yield new Workload(work, "captions/s", () -> tokens, prompt.length, nothing);
@@ -364,8 +404,8 @@ final class BenchCommand implements Callable<Integer> {
         };
     }
 
-    private Map<String, Object> run(String task, BlipModel model, List<RgbImage> images, int batch, double peak)
-            throws Exception {
+    private Map<String, Object> run(String task, BlipModel model, List<RgbImage> images, int batch,
+            MachineLimits limits) throws Exception {
         Workload w = workload(task, model, images, batch);
         double[] ms = new double[iterations];
         try (AutoCloseable resources = w.resources()) {
@@ -390,6 +430,7 @@ final class BenchCommand implements Callable<Integer> {
                 "max", round(sorted[sorted.length - 1])));
         r.put("throughput", round(batch / (median / 1000)));
         r.put("unit", w.unit());
+        double peak = limits.gemmGflops();
         if (task.equals("encode-image")) {
             long perImage = model.info().vision().macsPerImage();
             double gflops = 2.0 * perImage * batch / (median / 1000) / 1e9;
@@ -400,6 +441,15 @@ final class BenchCommand implements Callable<Integer> {
             r.put("ratio_to_flop_bound", round(peak / gflops));
         }
         List<long[]> tokens = w.tokens().get();
+        if (!model.isBlip2()) { // TaskWork counts BLIP's shapes; BLIP-2 reports the ViT's FLOP bound only
+            TaskWork work = work(task, model, batch, tokens, w.promptLength());
+            double limit = work.limitSeconds(limits);
+            r.put("limit_s", round4(limit));
+            r.put("ratio_to_limit", round(median / 1000 / limit));
+            r.put("gflop", round(work.flops() / 1e9));
+            r.put("mb_moved", round(work.bytes() / 1e6));
+            r.put("work", work.toJson(limits));
+        }
         if (!tokens.isEmpty()) {
             r.put("tokens_generated", tokens.stream().mapToInt(ids -> ids.length - w.promptLength()).sum());
             r.put("token_ids", List.copyOf(tokens));
@@ -408,9 +458,55 @@ final class BenchCommand implements Callable<Integer> {
         return r;
     }
 
+    /** The task's least work at this batch ({@link TaskWork}), from the shapes and what the run produced. */
+    private TaskWork work(String task, BlipModel model, int batch, List<long[]> tokens, int prompt) {
+        Blip net = model.network();
+        BlipConfig c = net.config();
+        TaskWork work = new TaskWork(c, bytesPerWeight(), net.dtype().getNumOfBytes());
+        long imageTokens = c.vision().tokens();
+        int width = c.vision().width();
+        int hidden = c.text().hidden();
+        int longest = tokens.stream().mapToInt(ids -> ids.length).max().orElse(prompt);
+        switch (task) {
+            case "encode-image" -> work.vision(batch);
+            case "encode-text" -> work.textPass("text encoder", batch, textWidth(model, TEXTS, batch), 0, 0)
+                    .head("text_proj", batch, hidden, c.embedDim());
+            case "itm", "itm-itc" -> {
+                work.vision(batch).crossKeyValues(batch, imageTokens, width)
+                        .textPass("multimodal encoder", batch, MatchingText.MAX_LENGTH, imageTokens, batch)
+                        .head("itm_head", batch, hidden, 2);
+                if (task.equals("itm-itc")) {
+                    work.textPass("text encoder", batch, MatchingText.MAX_LENGTH, 0, 0)
+                            .head("vision_proj", batch, width, c.embedDim()).head("text_proj", batch, hidden, c.embedDim());
+                }
+            }
+            case "caption", "caption-hf", "caption-reference" -> work.vision(batch)
+                    .crossKeyValues(batch, imageTokens, width)
+                    .decode(batch * generation().rowsPerInput(), prompt, longest, imageTokens, batch);
+            case "vqa" -> {
+                long question = textWidth(model, QUESTIONS, batch);
+                int beams = VqaOptions.defaultGeneration().rowsPerInput();
+                work.vision(batch).crossKeyValues(batch, imageTokens, width)
+                        .textPass("question encoder", batch, question, imageTokens, batch)
+                        .crossKeyValues(batch, question, hidden)
+                        .decode(batch * beams, prompt, longest, question, batch);
+            }
+            default -> throw new IllegalStateException(task);
+        }
+        return work;
+    }
+
+    /** Padded width of the first {@code batch} of {@code texts}, as the tasks tokenise them (longest, at most 35). */
+    private static long textWidth(BlipModel model, List<String> texts, int batch) {
+        return model.tokenizer().encodeBatch(cycle(texts, batch), MatchingText.MAX_LENGTH, Padding.LONGEST).width();
+    }
+
+    GenerationConfig generation() {
+        return greedy ? GenerationConfig.defaults().withGreedy() : GenerationConfig.captionDefaults();
+    }
+
     private Map<String, Object> captionMemory(BlipModel model, List<RgbImage> images) {
-        Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(
-                greedy ? GenerationConfig.defaults().withGreedy() : GenerationConfig.captionDefaults()));
+        Captioner captioner = new Captioner(model, CaptionOptions.defaults().withGeneration(generation()));
         Map<String, Object> m = new LinkedHashMap<>();
         int every = memoryCaptions <= 2000 ? 100 : 1000;
         for (int i = 1; i <= memoryCaptions; i++) {
@@ -426,25 +522,12 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    /** GFLOP/s of a large float32 matrix product: the best this machine's kernels do. */
-    private static double matmulPeakGflops() {
-        int n = 1536;
-        try (NDManager m = BlipEngine.newManager(null)) {
-            NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
-            NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
-            a.matMul(b).close();
-            double best = Double.MAX_VALUE;
-            for (int i = 0; i < 5; i++) {
-                long start = System.nanoTime();
-                a.matMul(b).close();
-                best = Math.min(best, (System.nanoTime() - start) / 1e9);
-            }
-            return 2.0 * n * n * n / best / 1e9;
-        }
-    }
-
-    private int bytesPerWeight() {
-        return load.dtype().getNumOfBytes();
+    int bytesPerWeight() {
+        return switch (load.precision()) {
+            case BFLOAT16 -> 2;
+            case INT8 -> 1;
+            case FLOAT -> load.dtype().getNumOfBytes();
+        };
     }
 
     private static BlipKind kindOf(String name) {
@@ -497,8 +580,9 @@ final class BenchCommand implements Callable<Integer> {
         for (Map<String, Object> r : results) {
             @SuppressWarnings("unchecked")
             Map<String, Object> lat = (Map<String, Object>) r.get("latency_ms");
-            String extra = r.containsKey("gflops") ? r.get("gflops") + " GFLOP/s, " + r.get("ratio_to_flop_bound") + "x bound"
-                    : r.containsKey("tokens_generated") ? r.get("tokens_generated") + " tokens" : "";
+            String extra = (r.containsKey("gflops") ? r.get("gflops") + " GFLOP/s, "
+                    : r.containsKey("tokens_generated") ? r.get("tokens_generated") + " tokens, " : "")
+                    + r.get("ratio_to_limit") + "x limit " + r.get("limit_s") + " s";
             out.printf("%-13s %5s %12s %12s %12s %10s %s  %s%n", r.get("task"), r.get("batch_size"), lat.get("median"),
                     lat.get("min"), lat.get("max"), r.get("throughput"), r.get("unit"), extra);
             if (r.containsKey("token_ids")) {
@@ -512,8 +596,12 @@ final class BenchCommand implements Callable<Integer> {
         out.println("memory: " + MemoryStats.now().toJson());
     }
 
-    private static double round(double v) {
+    static double round(double v) {
         return Math.round(v * 100) / 100.0;
+    }
+
+    static double round4(double v) {
+        return Math.round(v * 10000) / 10000.0;
     }
 
     static final List<String> TEXTS = List.of(

@@ -3,6 +3,7 @@ package dev.blip4j.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.InputException;
+import dev.blip4j.core.Precision;
 import dev.blip4j.models.BlipModel;
 import dev.blip4j.models.hub.DownloadProgress;
 import dev.blip4j.models.hub.HubSettings;
@@ -30,9 +31,15 @@ final class LoadOptions {
     @Option(names = "--device", paramLabel = "cpu|gpu", defaultValue = "cpu", description = "where to run (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--dtype", paramLabel = "float32|float16", defaultValue = "float32",
-            description = "weight type (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+            description = "weight type (default: ${DEFAULT-VALUE}); bfloat16 keeps the linear layers' weights in "
+                    + "bfloat16 and the rest in float32, and needs a CPU with AVX512_BF16")
     String dtype;
+
+    @Option(names = "--quantize", paramLabel = "int8",
+            description = "keep the linear layers' weights as int8 and run them dynamically quantized (fbgemm), "
+                    + "as PyTorch's quantize_dynamic; faster, approximately equal outputs")
+    String quantize;
 
     @Option(names = "--threads", paramLabel = "N",
             description = "intra-op threads of the engine (default: the machine's cores; 1 on a busy machine)")
@@ -52,7 +59,7 @@ final class LoadOptions {
         applyThreads();
         HubSettings hub = HubSettings.fromEnvironment();
         return BlipModel.builder(model).tokenizer(tokenizer).imageSize(imageSize).device(device()).dtype(dtype())
-                .hub(hub).offline(offline)
+                .precision(precision()).hub(hub).offline(offline)
                 .downloadProgress(hub.progressBars() ? new DownloadBars(new PrintWriter(System.err, true))
                         : DownloadProgress.NONE);
     }
@@ -75,12 +82,36 @@ final class LoadOptions {
         };
     }
 
+    /** The type the weights are loaded in: bfloat16 loads float32 and reduces the linear layers ({@link #precision}). */
     DataType dtype() {
         return switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "float32", "fp32" -> DataType.FLOAT32;
+            case "float32", "fp32", "bfloat16", "bf16" -> DataType.FLOAT32;
             case "float16", "fp16" -> DataType.FLOAT16;
-            case "bfloat16", "bf16" -> DataType.BFLOAT16;
-            default -> throw new UsageException("--dtype must be float32 or float16, got " + dtype);
+            default -> throw new UsageException("--dtype must be float32, float16 or bfloat16, got " + dtype);
+        };
+    }
+
+    /** How the linear layers keep their weights: --dtype bfloat16, --quantize int8, else as loaded. */
+    Precision precision() {
+        boolean bf16 = dtype.equalsIgnoreCase("bfloat16") || dtype.equalsIgnoreCase("bf16");
+        if (quantize == null) {
+            return bf16 ? Precision.BFLOAT16 : Precision.FLOAT;
+        }
+        if (!quantize.equalsIgnoreCase("int8")) {
+            throw new UsageException("--quantize must be int8, got " + quantize);
+        }
+        if (dtype() != DataType.FLOAT32 || bf16) {
+            throw new UsageException("--quantize int8 starts from float32 weights: drop --dtype " + dtype);
+        }
+        return Precision.INT8;
+    }
+
+    /** The weights' description for reports: float32, float16, bfloat16 or int8. */
+    String describe() {
+        return switch (precision()) {
+            case BFLOAT16 -> "bfloat16";
+            case INT8 -> "int8";
+            case FLOAT -> dtype().toString().toLowerCase(Locale.ROOT);
         };
     }
 }

@@ -30,15 +30,16 @@ class BenchCommandTest {
 
     @Test
     void benchReportsEveryTaskAndTheWrittenCheckpointCaptionsAlike(@TempDir Path dir) throws Exception {
-        Run bench = blip("bench", "--random", "tiny", "--tasks", "encode-image,encode-text,itm,caption,caption-reference,vqa",
-                "--images", "1", "--batch-sizes", "1", "--warmup", "0", "--iterations", "1", "--json");
+        Run bench = blip("bench", "--random", "tiny", "--tasks", "encode-image,encode-text,itm,caption,caption-reference,caption-hf,vqa",
+                "--images", "2", "--batch-sizes", "1", "--warmup", "0", "--iterations", "1", "--json");
         assertEquals(0, bench.exit(), bench.err());
         JsonObject report = JsonParser.parseString(bench.out()).getAsJsonObject();
         assertTrue(report.get("matmul_peak_gflops").getAsDouble() > 0);
         JsonArray tasks = report.getAsJsonArray("tasks");
-        assertEquals(6, tasks.size(), bench.out());
+        assertEquals(7, tasks.size(), bench.out());
         JsonArray captionIds = null;
         JsonArray referenceIds = null;
+        JsonArray transformersIds = null;
         for (var t : tasks) {
             JsonObject task = t.getAsJsonObject();
             assertTrue(task.get("throughput").getAsDouble() > 0, task.toString());
@@ -48,8 +49,13 @@ class BenchCommandTest {
                 // patch embedding 16*48*768, then per block 4*17*48^2 + 2*17^2*48 + 2*17*48*192
                 assertEquals(1_585_344, task.get("macs_per_image").getAsLong(), "tiny ViT: 2 blocks of 17 tokens");
             }
+            assertTrue(task.has("limit_s") && task.get("ratio_to_limit").getAsDouble() > 0,
+                    task.toString());
             if (task.get("task").getAsString().equals("caption-reference")) {
                 referenceIds = task.getAsJsonArray("token_ids").get(0).getAsJsonArray();
+            }
+            if (task.get("task").getAsString().equals("caption-hf")) {
+                transformersIds = task.getAsJsonArray("token_ids").get(0).getAsJsonArray();
             }
             if (task.get("task").getAsString().equals("caption")) {
                 captionIds = task.getAsJsonArray("token_ids").get(0).getAsJsonArray();
@@ -58,6 +64,7 @@ class BenchCommandTest {
             }
         }
         assertEquals(captionIds, referenceIds, "the official decoding structure computes the same caption");
+        assertEquals(captionIds, transformersIds, "transformers' decoding structure computes the same caption");
 
         Path pth = dir.resolve("random-tiny.pth");
         Run write = blip("bench", "--write-random", "tiny", "--kind", "caption", "--out", pth.toString());

@@ -8,6 +8,7 @@ import dev.blip4j.core.Blip;
 import dev.blip4j.core.ImageTextNetwork;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.Precision;
 import dev.blip4j.core.blip2.Blip2;
 import dev.blip4j.models.checkpoint.Layout;
 import dev.blip4j.models.checkpoint.ModelFiles;
@@ -95,10 +96,16 @@ public final class BlipModel implements AutoCloseable {
      * without downloading anything. It uses the shipped bert-base-uncased tokenizer.
      */
     public static BlipModel random(RandomCheckpoint spec, Device device, DataType dtype) {
+        return random(spec, device, dtype, Precision.FLOAT);
+    }
+
+    /** As {@link #random(RandomCheckpoint, Device, DataType)}, with the linear layers in {@code precision}. */
+    public static BlipModel random(RandomCheckpoint spec, Device device, DataType dtype, Precision precision) {
         Path name = Path.of("random-" + spec.size().name().toLowerCase(java.util.Locale.ROOT) + "-"
                 + spec.kind().name().toLowerCase(java.util.Locale.ROOT) + "-seed" + spec.seed() + ".pth");
         NetworkLoader.Loaded loaded = NetworkLoader.load(name, spec.tensors(), 0, Layout.ORIGINAL, spec.hints(), null,
-                device, dtype);
+                device, dtype, precision);
+        releaseReplacedWeights();
         try {
             return new BlipModel(loaded.network(), null, BlipTokenizer.bertBaseUncased(),
                     ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());
@@ -106,6 +113,15 @@ public final class BlipModel implements AutoCloseable {
             loaded.network().close();
             throw e;
         }
+    }
+
+    /**
+     * The float32 weights that packed layers replaced (see {@code PackedLinear}) were read into
+     * direct buffers, which only a collection returns to the system: without one, resident memory
+     * would hold both copies until the heap next fills.
+     */
+    private static void releaseReplacedWeights() {
+        System.gc();
     }
 
     /**
@@ -225,6 +241,7 @@ public final class BlipModel implements AutoCloseable {
         private Integer imageSize;
         private Device device;
         private DataType dtype = DataType.FLOAT32;
+        private Precision precision = Precision.FLOAT;
         private ImageLoader imageLoader = ImageLoader.defaults();
 
         private Builder(Path path, String spec) {
@@ -270,7 +287,16 @@ public final class BlipModel implements AutoCloseable {
             return this;
         }
 
-        /** Weight type: FLOAT32 (default), FLOAT16, or FLOAT64 for numerical checks (DJL 0.36 aborts on BFLOAT16). */
+        /**
+         * How the linear layers keep their weights: {@link Precision#BFLOAT16} or
+         * {@link Precision#INT8} for speed (with the float32 weights loaded); default as loaded.
+         */
+        public Builder precision(Precision precision) {
+            this.precision = precision;
+            return this;
+        }
+
+        /** Weight type: FLOAT32 (default), FLOAT16, or FLOAT64 for numerical checks; bfloat16 is a {@link #precision}. */
         public Builder dtype(DataType dtype) {
             this.dtype = dtype;
             return this;
@@ -286,7 +312,8 @@ public final class BlipModel implements AutoCloseable {
                 throw new InputException("image size must be positive, got " + imageSize);
             }
             ModelFiles files = ModelFiles.locate(path != null ? path : hubModels().locate(spec));
-            NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype);
+            NetworkLoader.Loaded loaded = NetworkLoader.load(files, imageSize, device, dtype, precision);
+            releaseReplacedWeights();
             ModelInfo info = loaded.info();
             try {
                 int vocab = info.isBlip2() ? info.blip2().qformer().vocabSize() : info.config().text().vocabSize();

@@ -59,6 +59,41 @@ class DecoderSessionTest {
         }
     }
 
+    /** A sequence longer than the cache's first allocation: the cache grows and stays exact. */
+    @Test
+    void cacheGrowsPastItsFirstAllocation() {
+        Golden g = Golden.of("caption");
+        try (Blip net = NetworkLoader.load(ModelFiles.locate(g.hf()), null, null, DataType.FLOAT32).network();
+                NDManager m = net.newManager()) {
+            NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
+            int length = 45;
+            long[][] sequences = new long[(int) images.getShape().get(0)][length];
+            for (int r = 0; r < sequences.length; r++) {
+                sequences[r][0] = 302;
+                for (int i = 1; i < length; i++) {
+                    sequences[r][i] = 10 + (7 * i + 13 * r) % 200;
+                }
+            }
+            double maxErr = 0;
+            try (DecoderSession session = net.startDecoding(images, null, 1)) {
+                float[][][] logits = new float[length][][];
+                for (int i = 0; i < length; i++) {
+                    int at = i;
+                    logits[i] = session.next(java.util.Arrays.stream(sequences).map(s -> new long[] {s[at]})
+                            .toArray(long[][]::new));
+                }
+                NDArray full = net.decoderLogits(m.create(sequences), null, images, null);
+                for (int r = 0; r < sequences.length; r++) {
+                    for (int i : new int[] {0, 31, 32, 44}) {
+                        maxErr = Math.max(maxErr, maxAbs(full.get(r + ", " + i + ", :").toFloatArray(), logits[i][r]));
+                    }
+                }
+            }
+            System.out.printf("45 cached steps vs full pass: max abs error %.3g%n", maxErr);
+            assertEquals(0, maxErr, 1e-4);
+        }
+    }
+
     /**
      * Continuous batching: sessions of different images, beam counts and cache lengths stepped in
      * one forward pass get the logits they get stepped alone (the matrix products run over more

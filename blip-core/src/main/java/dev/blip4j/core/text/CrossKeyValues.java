@@ -2,6 +2,7 @@ package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.ModelException;
 import dev.blip4j.core.nn.Scoped;
@@ -94,6 +95,37 @@ final class CrossKeyValues implements AutoCloseable {
         long n = mask.getShape().get(1);
         return mask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(-1e9f).reshape(b, 1, 1, n)
                 .toType(dtype, false);
+    }
+
+    /**
+     * Rows reordered as beam search reorders its beams (row i becomes old row {@code from[i]}): what
+     * transformers' {@code EncoderDecoderCache.reorder_cache} does to the cross-attention cache of
+     * rows that each hold their own copy. Only meaningful without grouping.
+     */
+    CrossKeyValues reorder(int[] from) {
+        long[] rows = new long[from.length];
+        for (int i = 0; i < from.length; i++) {
+            rows[i] = from[i];
+        }
+        List<List<KeyValue>> moved = new ArrayList<>(layers.size());
+        NDArray anyKey = layers.stream().flatMap(List::stream).findFirst().orElseThrow().key();
+        if (groups != 1 || bias != null && bias.getShape().get(0) != anyKey.getShape().get(0)) {
+            throw new IllegalStateException("only ungrouped per-row keys and values can be reordered");
+        }
+        try (NDArray index = anyKey.getManager().create(rows)) {
+            NDIndex pick = new NDIndex("{}", index);
+            for (List<KeyValue> layer : layers) {
+                List<KeyValue> blocks = new ArrayList<>(layer.size());
+                for (KeyValue kv : layer) {
+                    NDList both = Scoped.keepAll(() -> new NDList(kv.key().get(pick), kv.value().get(pick)));
+                    blocks.add(new KeyValue(both.get(0), both.get(1)));
+                }
+                moved.add(List.copyOf(blocks));
+            }
+        }
+        NDArray movedBias = bias == null ? null : Scoped.keep(() -> bias.get(new NDIndex("{}", bias.getManager()
+                .create(rows))));
+        return new CrossKeyValues(List.copyOf(moved), movedBias, groups, probe);
     }
 
     /**

@@ -4,21 +4,52 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The per-sequence state of a decoder: each layer's self-attention keys and values of the tokens
  * fed so far, so that a step feeds only the new token. It belongs to one generation call; the
  * model's weights stay shared and untouched, which is what makes a model safe across threads.
+ *
+ * <p>blip4j's own decoding keeps every layer's keys and values in one array
+ * [layers, 2, rows, heads, capacity, headDim] allocated ahead: a step writes its tokens in place and
+ * attends to a view of the prefix, and beam search reorders the rows of every layer with one gather.
+ * The official code and transformers instead concatenate a new array per layer at every step
+ * ({@link Growth#CONCATENATE}), which the bench's reference structures keep on purpose.
  */
 final class DecoderCache implements AutoCloseable {
 
+    /** How the cache holds the prefix. */
+    enum Growth {
+        /** One array allocated ahead (doubling when a sequence outgrows it), written in place. */
+        PREALLOCATE,
+        /** A new array per layer and step ({@code torch.cat}), as {@code med.py} and transformers' DynamicCache. */
+        CONCATENATE
+    }
+
+    /** Capacity of a preallocated cache before it first grows: a caption's default 20 tokens fit. */
+    static final int INITIAL_CAPACITY = 32;
+
     private final NDManager manager;
-    private final KeyValue[] self;
+    private final int layers;
+    private final Growth growth;
+    private final int maxTokens;
+    /** CONCATENATE: each layer's prefix. */
+    private final KeyValue[] concatenated;
+    /** PREALLOCATE: [layers, 2, rows, heads, capacity, headDim], tokens [0, length) filled. */
+    private NDArray slots;
     private int length;
 
-    DecoderCache(NDManager parent, int layers) {
+    /**
+     * @param maxTokens the longest prefix the cache will hold (the position table's size); a
+     *     preallocated cache never grows past it
+     */
+    DecoderCache(NDManager parent, int layers, Growth growth, int maxTokens) {
         this.manager = parent.newSubManager();
-        this.self = new KeyValue[layers];
+        this.layers = layers;
+        this.growth = growth;
+        this.maxTokens = maxTokens;
+        this.concatenated = new KeyValue[layers];
     }
 
     /** Tokens cached so far. */
@@ -26,9 +57,85 @@ final class DecoderCache implements AutoCloseable {
         return length;
     }
 
-    /** Appends one layer's keys and values of the new tokens and returns those of the whole prefix. */
+    /**
+     * Stores one layer's keys and values of the new tokens [R, heads, t, headDim] after the prefix
+     * and returns those of the whole prefix, new tokens included (views into the cache when it is
+     * preallocated: valid until the next append or reorder).
+     */
     KeyValue append(int layer, KeyValue fresh) {
-        KeyValue past = self[layer];
+        return growth == Growth.PREALLOCATE ? write(layer, fresh) : concatenate(layer, fresh);
+    }
+
+    void advance(int tokens) {
+        length += tokens;
+    }
+
+    /**
+     * Row i becomes old row {@code from[i]}: how beam search follows the beams it keeps. A
+     * preallocated cache skips an identity; a concatenated one copies every time, as the structures
+     * it stands for do.
+     */
+    void reorder(int[] from) {
+        if (length == 0 || growth == Growth.PREALLOCATE && isIdentity(from)) {
+            return;
+        }
+        long[] rows = new long[from.length];
+        for (int i = 0; i < from.length; i++) {
+            rows[i] = from[i];
+        }
+        try (NDManager step = manager.newSubManager()) {
+            NDArray index = step.create(rows);
+            if (growth == Growth.PREALLOCATE) {
+                // one gather of every layer's prefix, written back over it
+                try (NDArray moved = slots.get(new NDIndex(":, :, {}, :, :{}", index, length))) {
+                    slots.set(new NDIndex().addAllDim(4).addSliceDim(0, length), moved);
+                }
+                return;
+            }
+            NDIndex pick = new NDIndex("{}", index);
+            for (int layer = 0; layer < layers; layer++) {
+                KeyValue old = concatenated[layer];
+                KeyValue moved = new KeyValue(old.key().get(pick), old.value().get(pick));
+                keep(moved.key());
+                keep(moved.value());
+                old.close();
+                concatenated[layer] = moved;
+            }
+        }
+    }
+
+    private KeyValue write(int layer, KeyValue fresh) {
+        int end = length + Math.toIntExact(fresh.key().getShape().get(2));
+        if (slots == null || end > slots.getShape().get(4)) {
+            grow(fresh.key(), end);
+        }
+        NDIndex at = new NDIndex().addIndices(layer);
+        slots.set(new NDIndex().addIndices(layer, 0).addAllDim(2).addSliceDim(length, end), fresh.key());
+        slots.set(new NDIndex().addIndices(layer, 1).addAllDim(2).addSliceDim(length, end), fresh.value());
+        NDArray prefix = slots.get(at.addAllDim(3).addSliceDim(0, end));
+        return new KeyValue(prefix.get(0), prefix.get(1));
+    }
+
+    /** A larger array holding the prefix: room for at least {@code tokens}, at most {@link #maxTokens}. */
+    private void grow(NDArray fresh, int tokens) {
+        Shape s = fresh.getShape();
+        long capacity = slots == null ? INITIAL_CAPACITY : slots.getShape().get(4) * 2;
+        capacity = Math.min(Math.max(capacity, tokens), Math.max(maxTokens, tokens));
+        NDArray bigger = manager.zeros(new Shape(layers, 2, s.get(0), s.get(1), capacity, s.get(3)),
+                fresh.getDataType());
+        keep(bigger);
+        if (slots != null) {
+            NDIndex prefix = new NDIndex().addAllDim(4).addSliceDim(0, length);
+            try (NDArray old = slots.get(prefix)) {
+                bigger.set(prefix, old);
+            }
+            slots.close();
+        }
+        slots = bigger;
+    }
+
+    private KeyValue concatenate(int layer, KeyValue fresh) {
+        KeyValue past = concatenated[layer];
         KeyValue all = past == null
                 ? fresh
                 : new KeyValue(past.key().concat(fresh.key(), 2), past.value().concat(fresh.value(), 2));
@@ -37,34 +144,17 @@ final class DecoderCache implements AutoCloseable {
         if (past != null) {
             past.close();
         }
-        self[layer] = all;
+        concatenated[layer] = all;
         return all;
     }
 
-    void advance(int tokens) {
-        length += tokens;
-    }
-
-    /** Row i becomes old row {@code from[i]}: how beam search follows the beams it keeps. */
-    void reorder(int[] from) {
-        long[] rows = new long[from.length];
+    private static boolean isIdentity(int[] from) {
         for (int i = 0; i < from.length; i++) {
-            rows[i] = from[i];
-        }
-        try (NDManager step = manager.newSubManager()) {
-            NDIndex index = new NDIndex("{}", step.create(rows));
-            for (int layer = 0; layer < self.length; layer++) {
-                KeyValue old = self[layer];
-                if (old == null) {
-                    continue;
-                }
-                KeyValue moved = new KeyValue(old.key().get(index), old.value().get(index));
-                keep(moved.key());
-                keep(moved.value());
-                old.close();
-                self[layer] = moved;
+            if (from[i] != i) {
+                return false;
             }
         }
+        return true;
     }
 
     private void keep(NDArray array) {

@@ -46,7 +46,8 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         this.mask = mask;
         this.rowsPerState = rowsPerState;
         this.rows = states.getShape().get(0) * rowsPerState;
-        this.cache = new DecoderCache(manager, decoder.layers().size());
+        this.cache = new DecoderCache(manager, decoder.layers().size(), DecoderCache.Growth.PREALLOCATE,
+                decoder.config().maxPositions());
     }
 
     /** Decoder rows: state rows times rows per state. */
@@ -102,7 +103,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
 
     @Override
     public int vocabSize() {
-        return Math.toIntExact(head.decoder().weight().getShape().get(0));
+        return Math.toIntExact(head.decoder().outFeatures());
     }
 
     /**
@@ -144,7 +145,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
     /** The cross-attention keys and values, projected on the thread that steps first. */
     private CrossKeyValues cross() {
         if (cross == null) {
-            DataType dtype = head.decoder().weight().getDataType();
+            DataType dtype = decoder.embeddings().words().getDataType();
             NDArray typed = states.toType(dtype, false);
             cross = CrossKeyValues.of(decoder, typed, mask, rowsPerState);
             if (typed != states) {

@@ -2,7 +2,6 @@ package dev.blip4j.core.text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.generate.NextTokenModel;
 
 /**
@@ -28,14 +27,23 @@ public final class ReferenceDecoder implements NextTokenModel, AutoCloseable {
         this.decoder = decoder;
         this.head = head;
         this.manager = imageStates.getManager().newSubManager();
-        DataType dtype = head.decoder().weight().getDataType();
-        NDArray typed = imageStates.toType(dtype, false);
-        this.repeated = typed.repeat(0, beams);
+        this.repeated = perBeam(decoder, imageStates, beams, manager);
+        this.cache = new DecoderCache(manager, decoder.layers().size(), DecoderCache.Growth.CONCATENATE,
+                decoder.config().maxPositions());
+    }
+
+    /**
+     * Every image's states copied once per beam, in the decoder's type, owned by {@code manager}:
+     * what the official code and transformers hand the decoder.
+     */
+    static NDArray perBeam(TextTransformer decoder, NDArray imageStates, int beams, NDManager manager) {
+        NDArray typed = imageStates.toType(decoder.embeddings().words().getDataType(), false);
+        NDArray repeated = typed.repeat(0, beams);
         repeated.attach(manager);
         if (typed != imageStates) {
             typed.close();
         }
-        this.cache = new DecoderCache(manager, decoder.layers().size());
+        return repeated;
     }
 
     @Override

@@ -1,14 +1,18 @@
 package dev.blip4j.models.checkpoint;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipConfig;
 import dev.blip4j.core.BlipKind;
 import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.Precision;
 import dev.blip4j.core.nn.LayerNorm;
 import dev.blip4j.core.nn.Linear;
 import dev.blip4j.core.nn.Mlp;
+import dev.blip4j.core.nn.PackedLinear;
 import dev.blip4j.core.text.BertAttention;
 import dev.blip4j.core.text.BertLayer;
 import dev.blip4j.core.text.CrossAttention;
@@ -24,7 +28,9 @@ import dev.blip4j.core.vision.VisionTransformer;
 import dev.blip4j.models.config.ConfigHints;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -44,11 +50,20 @@ public final class BlipAssembler {
     private final Weights w;
     private final ConfigHints hints;
     private final Layout layout;
+    private final Precision precision;
+    /** Owner of packed weights, or null to keep every layer as loaded (BLIP-2's parts). */
+    private final NDManager manager;
+    /** One packed layer per weight: layers the encoder and decoder share stay shared. */
+    private final Map<NDArray, Linear> packed = new IdentityHashMap<>();
+    /** Arrays a packed layer no longer needs, closed once the network is built. */
+    private final Set<NDArray> superseded = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
-    private BlipAssembler(Weights w, ConfigHints hints, Layout layout) {
+    private BlipAssembler(Weights w, ConfigHints hints, Layout layout, Precision precision, NDManager manager) {
         this.w = w;
         this.hints = hints;
         this.layout = layout;
+        this.precision = precision;
+        this.manager = manager;
     }
 
     /**
@@ -56,16 +71,28 @@ public final class BlipAssembler {
      *     position embeddings are resized when it differs from the checkpoint's
      */
     public static Blip assemble(Weights weights, ConfigHints hints, Layout layout, Integer imageSize,
-            ai.djl.ndarray.NDManager manager) {
-        return new BlipAssembler(weights, hints, layout).build(imageSize, manager);
+            NDManager manager) {
+        return assemble(weights, hints, layout, imageSize, Precision.FLOAT, manager);
     }
 
-    /** The ViT and BERT builders alone, for BLIP-2's assembler; heads must be in {@code hints}. */
+    /**
+     * @param precision how the linear layers of the ViT, the text stacks and the LM head keep their
+     *     weights (the small ITC, ITM and NLVR2 heads stay as loaded); float32 layers are packed for oneDNN
+     */
+    public static Blip assemble(Weights weights, ConfigHints hints, Layout layout, Integer imageSize,
+            Precision precision, NDManager manager) {
+        return new BlipAssembler(weights, hints, layout, precision, manager).build(imageSize, manager);
+    }
+
+    /**
+     * The ViT and BERT builders alone, for BLIP-2's assembler; heads must be in {@code hints}. Its
+     * layers stay as loaded.
+     */
     static BlipAssembler parts(Weights weights, ConfigHints hints, Layout layout) {
-        return new BlipAssembler(weights, hints, layout);
+        return new BlipAssembler(weights, hints, layout, Precision.FLOAT, null);
     }
 
-    private Blip build(Integer imageSize, ai.djl.ndarray.NDManager manager) {
+    private Blip build(Integer imageSize, NDManager manager) {
         if (!w.has(VISION + "patch_embed.proj.weight")) {
             if (w.names().stream().anyMatch(n -> n.startsWith("visual_encoder.blocks.") || n.contains("nlvr"))) {
                 throw new ModelException(w.source() + ": unsupported BLIP variant (no ViT patch embedding)");
@@ -104,6 +131,7 @@ public final class BlipAssembler {
                     + "-wide states but the question encoder produces " + encoder.config().hidden());
         }
         finish();
+        releaseSuperseded(encoder, decoder);
         TextConfig textConfig = encoder != null ? encoder.config() : decoder.config();
         BlipConfig config = new BlipConfig(kinds, visionConfig, textConfig, embedDim);
         return new Blip(manager, config, vision, encoder, decoder, lmHead, visionProj, textProj, itmHead, nlvrHead);
@@ -202,11 +230,12 @@ public final class BlipAssembler {
             String p = VISION + "blocks." + i + ".";
             blocks.add(new VisionBlock(
                     w.layerNorm(p + "norm1", width, c.layerNormEps()),
-                    qkv(p + "attn.", width),
-                    w.linear(p + "attn.proj", width, width),
+                    pack(qkv(p + "attn.", width)),
+                    pack(w.linear(p + "attn.proj", width, width)),
                     c.heads(),
                     w.layerNorm(p + "norm2", width, c.layerNormEps()),
-                    new Mlp(w.linear(p + "mlp.fc1", c.mlpWidth(), width), w.linear(p + "mlp.fc2", width, c.mlpWidth()))));
+                    new Mlp(pack(w.linear(p + "mlp.fc1", c.mlpWidth(), width)),
+                            pack(w.linear(p + "mlp.fc2", width, c.mlpWidth())))));
         }
         return new VisionTransformer(c, patchWeight, patchBias, cls, pos, blocks,
                 w.layerNorm(finalNorm, width, finalNormEps));
@@ -216,7 +245,7 @@ public final class BlipAssembler {
      * The fused query/key/value projection. EVA (BLIP-2's ViT) has biases for queries and values
      * only; as one Linear its bias is {@code cat(q_bias, 0, v_bias)}, exactly what LAVIS computes.
      */
-    private Linear qkv(String p, int width) {
+    private Linear.Dense qkv(String p, int width) {
         if (!w.has(p + "q_bias") && !w.has(p + "v_bias")) {
             return w.linear(p + "qkv", 3L * width, width);
         }
@@ -224,7 +253,7 @@ public final class BlipAssembler {
             throw new ModelException(w.source() + ": '" + p + "qkv.bias' next to '" + p + "q_bias'/'v_bias'");
         }
         NDArray bias = w.joined(width, p + "q_bias", null, p + "v_bias");
-        return new Linear(w.array(p + "qkv.weight", 3L * width, width), bias);
+        return Linear.of(w.array(p + "qkv.weight", 3L * width, width), bias);
     }
 
     // ---- text -----------------------------------------------------------------------------------
@@ -287,7 +316,7 @@ public final class BlipAssembler {
     }
 
     private Mlp ffn(String in, String out, int hidden, int intermediate) {
-        return new Mlp(w.linear(in, intermediate, hidden), w.linear(out, hidden, intermediate));
+        return new Mlp(pack(w.linear(in, intermediate, hidden)), pack(w.linear(out, hidden, intermediate)));
     }
 
     /** The key weight of the first layer with cross-attention (its first block {@code self}, or NLVR2's {@code self0}), or null. */
@@ -310,9 +339,9 @@ public final class BlipAssembler {
             float eps) {
         // Keys and values of the same input are computed by one matrix multiply; a weight shared by
         // encoder and decoder (pre-training ties them) is fused once and stays shared.
-        Linear keyValue = w.fused(hidden, inputWidth, p + self + ".key", p + self + ".value");
-        return new BertAttention(w.linear(p + self + ".query", hidden, hidden), keyValue,
-                w.linear(p + "output." + dense, hidden, hidden), w.layerNorm(p + "output.LayerNorm", hidden, eps),
+        Linear keyValue = pack(w.fused(hidden, inputWidth, p + self + ".key", p + self + ".value"));
+        return new BertAttention(pack(w.linear(p + self + ".query", hidden, hidden)), keyValue,
+                pack(w.linear(p + "output." + dense, hidden, hidden)), w.layerNorm(p + "output.LayerNorm", hidden, eps),
                 heads);
     }
 
@@ -365,9 +394,51 @@ public final class BlipAssembler {
         if (w.has(LM_HEAD + "decoder.bias") && !biasName.equals(LM_HEAD + "decoder.bias")) {
             w.skip(LM_HEAD + "decoder.bias", vocab);
         }
-        return new LmHead(w.linear(LM_HEAD + "transform.dense", hidden, hidden),
+        return new LmHead(pack(w.linear(LM_HEAD + "transform.dense", hidden, hidden)),
                 w.layerNorm(LM_HEAD + "transform.LayerNorm", hidden, c.layerNormEps()),
-                new Linear(decoderWeight, bias));
+                pack(Linear.of(decoderWeight, bias)));
+    }
+
+    /**
+     * The layer packed for its kernel ({@link PackedLinear}), once per weight so that tied layers
+     * stay one: float32 for oneDNN where the engine has it, else as loaded; bfloat16 or int8 when asked.
+     */
+    private Linear pack(Linear.Dense dense) {
+        if (manager == null) {
+            return dense;
+        }
+        if (precision != Precision.FLOAT) {
+            return packed.computeIfAbsent(dense.weight(), k -> {
+                // int8's packed parameters refer to the float32 bias without copying it: it stays
+                superseded.add(dense.weight());
+                return PackedLinear.of(dense, precision, manager);
+            });
+        }
+        if (dense.weight().getDataType() != DataType.FLOAT32 || !PackedLinear.oneDnnAvailable()) {
+            return dense;
+        }
+        return packed.computeIfAbsent(dense.weight(), k -> {
+            PackedLinear oneDnn = PackedLinear.oneDnn(dense, manager);
+            if (oneDnn == null) {
+                return dense;
+            }
+            superseded.add(dense.weight());
+            return oneDnn;
+        });
+    }
+
+    /**
+     * Closes the float32 weights that packed layers replaced, except the word embeddings, which the
+     * LM head's weight is tied to and lookups still read.
+     */
+    private void releaseSuperseded(TextTransformer... stacks) {
+        for (TextTransformer stack : stacks) {
+            if (stack != null) {
+                superseded.remove(stack.embeddings().words());
+                superseded.remove(stack.embeddings().positions());
+            }
+        }
+        superseded.forEach(NDArray::close);
     }
 
     // ---- helpers --------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.blip4j.core.Blip;
 import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.InputException;
 import dev.blip4j.core.ModelException;
+import dev.blip4j.core.Precision;
 import dev.blip4j.core.blip2.Blip2;
 import dev.blip4j.models.config.Blip2Hints;
 import dev.blip4j.models.config.ConfigFiles;
@@ -56,6 +58,12 @@ public final class NetworkLoader {
      * @param dtype FLOAT32, or FLOAT16/BFLOAT16 to halve the weights' memory
      */
     public static Loaded load(ModelFiles files, Integer imageSize, Device device, DataType dtype) {
+        return load(files, imageSize, device, dtype, Precision.FLOAT);
+    }
+
+    /** @param precision how the linear layers keep their weights ({@link Precision}) */
+    public static Loaded load(ModelFiles files, Integer imageSize, Device device, DataType dtype,
+            Precision precision) {
         Selection selection = new Selection(files.weights().toString());
         Map<String, TensorData> raw;
         int storageTied = 0;
@@ -67,27 +75,42 @@ public final class NetworkLoader {
             storageTied = sd.sharedTensorCount();
         }
         if (selection.blip2) {
+            if (precision != Precision.FLOAT) {
+                throw new InputException(files.weights() + " is a BLIP-2 checkpoint, whose layers run as loaded: "
+                        + precision.name().toLowerCase(java.util.Locale.ROOT) + " linear layers are for BLIP ones");
+            }
             return loadBlip2(files, raw, storageTied, selection.ignored, imageSize, device, dtype);
         }
         Layout layout = selection.layout;
         ConfigHints hints = layout == Layout.HUGGINGFACE && Files.isRegularFile(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 ? ConfigFiles.huggingFace(files.dir().resolve(ConfigFiles.HF_CONFIG))
                 : layout == Layout.ORIGINAL ? ConfigFiles.original(files.dir()) : ConfigHints.none();
-        return load(files.weights(), raw, storageTied, selection.ignored, layout, hints, imageSize, device, dtype);
+        return load(files.weights(), raw, storageTied, selection.ignored, layout, hints, imageSize, device, dtype,
+                precision);
     }
 
     /** Builds the network of a state dict already in memory (for example a {@link RandomCheckpoint}). */
     public static Loaded load(Path source, Map<String, TensorData> raw, int storageTied, Layout layout,
             ConfigHints hints, Integer imageSize, Device device, DataType dtype) {
-        return load(source, raw, storageTied, 0, layout, hints, imageSize, device, dtype);
+        return load(source, raw, storageTied, 0, layout, hints, imageSize, device, dtype, Precision.FLOAT);
+    }
+
+    /** As above, with the linear layers' weights kept in {@code precision} (float32 weights only). */
+    public static Loaded load(Path source, Map<String, TensorData> raw, int storageTied, Layout layout,
+            ConfigHints hints, Integer imageSize, Device device, DataType dtype, Precision precision) {
+        return load(source, raw, storageTied, 0, layout, hints, imageSize, device, dtype, precision);
     }
 
     private static Loaded load(Path source, Map<String, TensorData> raw, int storageTied, int ignoredUnread,
-            Layout layout, ConfigHints hints, Integer imageSize, Device device, DataType dtype) {
+            Layout layout, ConfigHints hints, Integer imageSize, Device device, DataType dtype, Precision precision) {
+        if (precision != Precision.FLOAT && dtype != DataType.FLOAT32) {
+            throw new InputException(precision + " linear layers start from float32 weights, not " + dtype);
+        }
+        precision.requireSupported();
         NDManager manager = BlipEngine.newManager(device);
         try {
             Weights weights = new Weights(source.getFileName().toString(), raw, layout, manager, dtype);
-            Blip network = BlipAssembler.assemble(weights, hints, layout, imageSize, manager);
+            Blip network = BlipAssembler.assemble(weights, hints, layout, imageSize, precision, manager);
             long[] pos = weights.shape(BlipAssembler.VISION + "pos_embed");
             int grid = (int) Math.round(Math.sqrt(pos[1] - 1));
             ModelInfo info = new ModelInfo(source, layout, network.config(), weights.parameterCount(),

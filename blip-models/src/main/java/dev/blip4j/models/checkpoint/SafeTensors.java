@@ -54,7 +54,7 @@ public final class SafeTensors {
      * is the memory the weights end up in, so loading needs no second copy of them.
      */
     public static SafeTensorsFile read(Path file) {
-        return read(file, TensorSelection.ALL);
+        return read(file, TensorSelection.ALL, false);
     }
 
     /**
@@ -62,6 +62,20 @@ public final class SafeTensors {
      * after the header is validated and before any tensor is read, and may refuse the file.
      */
     public static SafeTensorsFile read(Path file, TensorSelection selection) {
+        return read(file, selection, false);
+    }
+
+    /**
+     * Maps the file read-only and returns tensors whose data are views of the mapping: nothing is
+     * copied and nothing lands on the Java heap; pages are read when first touched and can be
+     * dropped by the OS under memory pressure (gallery embeddings, searched in place). Validated
+     * as {@link #read}. The mapping stays valid after the call, until its buffers are collected.
+     */
+    public static SafeTensorsFile map(Path file) {
+        return read(file, TensorSelection.ALL, true);
+    }
+
+    private static SafeTensorsFile read(Path file, TensorSelection selection, boolean mapped) {
         String where = file.toString();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long fileSize = ch.size();
@@ -86,11 +100,17 @@ public final class SafeTensors {
 
             Set<String> wanted = selection.select(header.entries.stream().map(Entry::name).toList());
             Map<String, TensorData> tensors = new LinkedHashMap<>();
+            if (mapped && dataSize > Integer.MAX_VALUE) {
+                throw fail(where, "data section of " + dataSize + " bytes is too large to map (2 GiB at most)");
+            }
+            ByteBuffer mapping = mapped ? ch.map(FileChannel.MapMode.READ_ONLY, dataStart, dataSize) : null;
             for (Entry e : header.entries) {
                 if (!wanted.contains(e.name)) {
                     continue;
                 }
-                ByteBuffer data = readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), true);
+                ByteBuffer data = mapped
+                        ? mapping.slice((int) e.begin, (int) (e.end - e.begin))
+                        : readFully(ch, dataStart + e.begin, (int) (e.end - e.begin), true);
                 tensors.put(e.name, new TensorData(e.dtype, e.shape, data));
             }
             return new SafeTensorsFile(tensors, header.metadata);

@@ -35,7 +35,7 @@ public final class Weights {
     private final DataType dtype;
     private final Set<String> used = new LinkedHashSet<>();
     private final Map<TensorData, NDArray> arrays = new IdentityHashMap<>();
-    private final Map<List<Object>, Linear> fused = new LinkedHashMap<>();
+    private final Map<List<Object>, Linear.Dense> fused = new LinkedHashMap<>();
     private final List<NDArray> computed = new java.util.ArrayList<>();
     private final Set<String> ignored = new TreeSet<>();
 
@@ -52,10 +52,12 @@ public final class Weights {
     public Weights(String source, Map<String, TensorData> raw, Layout layout, KeyNames names, NDManager manager,
             DataType dtype) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16 && dtype != DataType.FLOAT64) {
-            // DJL 0.36's PyTorch engine aborts the whole process (std::terminate) when an array is
-            // cast to bfloat16, so it is refused here rather than crashing the JVM.
+            // DJL 0.36's PyTorch engine has no bfloat16 in its type mapping: a cast to it (or a
+            // softmax or zeros of it) ends the process with std::terminate. A whole-model bfloat16
+            // is refused here; bfloat16 linear layers (Precision.BFLOAT16) cast inside TorchScript.
             throw new InputException("weights can be kept as float32, float16 or float64, not " + dtype
-                    + (dtype == DataType.BFLOAT16 ? " (DJL 0.36's PyTorch engine aborts the process on bfloat16 casts)" : ""));
+                    + (dtype == DataType.BFLOAT16 ? " (DJL 0.36 aborts the process on bfloat16 arrays; for bfloat16"
+                            + " linear layers load float32 with Precision.BFLOAT16, --dtype bfloat16 in the CLI)" : ""));
         }
         this.source = source;
         this.manager = manager;
@@ -131,10 +133,10 @@ public final class Weights {
         checkShape(name, data(name).shape(), expected);
     }
 
-    public Linear linear(String prefix, long out, long in) {
+    public Linear.Dense linear(String prefix, long out, long in) {
         NDArray weight = array(prefix + ".weight", out, in);
         NDArray bias = has(prefix + ".bias") ? array(prefix + ".bias", out) : null;
-        return new Linear(weight, bias);
+        return Linear.of(weight, bias);
     }
 
     /**
@@ -146,22 +148,22 @@ public final class Weights {
      *
      * @param out rows of each part
      */
-    public Linear fused(long out, long in, String... prefixes) {
+    public Linear.Dense fused(long out, long in, String... prefixes) {
         List<Object> key = new java.util.ArrayList<>();
         for (String p : prefixes) {
             key.add(new Identity(data(p + ".weight")));
             key.add(has(p + ".bias") ? new Identity(data(p + ".bias")) : null);
         }
         return fused.computeIfAbsent(key, k -> {
-            Linear[] parts = new Linear[prefixes.length];
+            Linear.Dense[] parts = new Linear.Dense[prefixes.length];
             for (int i = 0; i < parts.length; i++) {
                 String p = prefixes[i];
-                parts[i] = new Linear(part(p + ".weight", out, in), has(p + ".bias") ? part(p + ".bias", out) : null);
+                parts[i] = Linear.of(part(p + ".weight", out, in), has(p + ".bias") ? part(p + ".bias", out) : null);
             }
             try {
                 return Linear.fuse(parts);
             } finally {
-                for (Linear part : parts) {
+                for (Linear.Dense part : parts) {
                     part.weight().close();
                     if (part.bias() != null) {
                         part.bias().close();

@@ -1,0 +1,255 @@
+package dev.blip4j.core.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.IValue;
+import dev.blip4j.core.BlipEngine;
+import dev.blip4j.core.InputException;
+import dev.blip4j.core.Precision;
+
+/**
+ * A linear layer whose weights are packed once, at load time, for the kernel that runs them, with
+ * float32 activations in and out. The decoder reads every weight once per token and the text
+ * encoder at batch 1 runs a dozen rows, so what matters is how fast a kernel streams a weight for a
+ * few rows: MKL's {@code x W^T} repacks the whole weight at every call for 2 to 30 rows; oneDNN
+ * with a prepacked weight does not.
+ * <ul>
+ *   <li>{@link Precision#FLOAT}: float32 weights in oneDNN's blocked layout
+ *       ({@code mkldnn::_linear_pointwise}, what PyTorch's mkldnn path and torch.compile use on
+ *       CPUs). Same precision as {@link Linear.Dense}, a different summation order.</li>
+ *   <li>{@link Precision#BFLOAT16}: weights in bfloat16, the input rounded to bfloat16 for the
+ *       product (oneDNN's kernels, native on CPUs with AVX512_BF16), the float32 bias added after.
+ *       Half the bytes; about 3 significant digits per weight.</li>
+ *   <li>{@link Precision#INT8}: weights quantized per output channel to int8 (symmetric, scale
+ *       max|w| / 127), the input quantized per call ({@code quantized::linear_dynamic}, fbgemm):
+ *       PyTorch's dynamic quantization of {@code nn.Linear}. A quarter of the bytes.</li>
+ * </ul>
+ * DJL binds none of these, so they run as {@link TorchScript} functions compiled once per process.
+ */
+public final class PackedLinear implements Linear {
+
+    private final Precision precision;
+    private final long in;
+    private final long out;
+    /** FLOAT: the weight in oneDNN's layout; BFLOAT16: [out, in] in bfloat16. The bias stays float32 (or null). */
+    private final NDArray weight;
+    private final NDArray bias;
+    /** INT8: fbgemm's packed weight and bias ({@code LinearPackedParamsBase}). */
+    private final IValue packed;
+
+    private PackedLinear(Precision precision, long in, long out, NDArray weight, NDArray bias, IValue packed) {
+        this.precision = precision;
+        this.in = in;
+        this.out = out;
+        this.weight = weight;
+        this.bias = bias;
+        this.packed = packed;
+    }
+
+    /**
+     * The layer {@code dense} packed for {@code precision}'s kernel. Its packed weights belong to
+     * {@code owner} (closed with it); {@code dense} is left as it is.
+     */
+    public static PackedLinear of(Linear.Dense dense, Precision precision, NDManager owner) {
+        NDArray w = dense.weight();
+        NDArray b = dense.bias();
+        if (w.getDataType() != DataType.FLOAT32 || b != null && b.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("packing starts from float32 weights, got " + w.getDataType());
+        }
+        return switch (precision) {
+            case BFLOAT16 -> new PackedLinear(precision, dense.inFeatures(), dense.outFeatures(),
+                    Kernels.BF16.get().apply(owner, w), b, null);
+            case INT8 -> {
+                IValue packed = b == null ? Kernels.PACK_INT8.get().call(w) : Kernels.PACK_INT8_BIAS.get().call(w, b);
+                owner.attachInternal("int8-linear-" + System.identityHashCode(packed) + "-" + System.nanoTime(), packed);
+                yield new PackedLinear(precision, dense.inFeatures(), dense.outFeatures(), null, null, packed);
+            }
+            case FLOAT -> new PackedLinear(precision, dense.inFeatures(), dense.outFeatures(),
+                    Kernels.ONEDNN_PACK.get().apply(owner, w), b, null);
+        };
+    }
+
+    /**
+     * Whether float32 layers can be packed for oneDNN: the engine was built with it and
+     * {@code -Dblip4j.linear=mkl} does not ask for MKL's dense products instead.
+     */
+    public static boolean oneDnnAvailable() {
+        return ONEDNN.get();
+    }
+
+    /**
+     * {@code dense} packed for oneDNN if the packed product agrees with {@code dense}'s on a test
+     * input, else null. {@code _linear_pointwise} runs the packed weight without reordering it,
+     * trusting it to be in the layout its primitive picks; for some output widths it is not and the
+     * product is wrong at every row count (48, 96, 144, 304 outputs: the golden tiny models; never
+     * BLIP-base's 768, 1536, 2304, 3072 or 30524): each layer is checked once, at load, rather than
+     * trusted.
+     */
+    public static PackedLinear oneDnn(Linear.Dense dense, NDManager owner) {
+        PackedLinear packed = of(dense, Precision.FLOAT, owner);
+        try (NDManager check = owner.newSubManager()) {
+            for (int rows : new int[] {1, 7, 64}) {
+                NDArray x = check.randomNormal(0, 1, new ai.djl.ndarray.types.Shape(rows, dense.inFeatures()),
+                        DataType.FLOAT32);
+                NDArray want = ai.djl.nn.core.Linear.linear(x, dense.weight(), dense.bias()).singletonOrThrow();
+                float scale = want.abs().max().getFloat();
+                float err = packed.apply(x).sub(want).abs().max().getFloat();
+                if (!(err <= 1e-4f * Math.max(1f, scale))) {
+                    packed.weight.close();
+                    return null;
+                }
+            }
+        }
+        return packed;
+    }
+
+    private static final java.util.function.Supplier<Boolean> ONEDNN = new java.util.function.Supplier<>() {
+        private volatile Boolean available;
+
+        @Override
+        public Boolean get() {
+            if (available == null) {
+                boolean ok = !"mkl".equalsIgnoreCase(System.getProperty("blip4j.linear"));
+                if (ok) {
+                    try {
+                        Kernels.ONEDNN_PACK.get();
+                        Kernels.ONEDNN_LINEAR_BIAS.get();
+                    } catch (RuntimeException e) {
+                        ok = false;
+                    }
+                }
+                available = ok;
+            }
+            return available;
+        }
+    };
+
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public NDArray apply(NDArray x) {
+        if (x.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("a " + precision + " linear layer takes float32 input, got "
+                    + x.getDataType());
+        }
+        NDManager m = x.getManager();
+        if (BlipEngine.recordingGradients()) {
+            return differentiable(x);
+        }
+        if (precision == Precision.INT8) {
+            return Kernels.INT8_LINEAR.get().apply(m, x, packed);
+        }
+        if (precision == Precision.FLOAT) {
+            return bias == null ? Kernels.ONEDNN_LINEAR.get().apply(m, x, weight)
+                    : Kernels.ONEDNN_LINEAR_BIAS.get().apply(m, x, weight, bias);
+        }
+        return bias == null ? Kernels.BF16_LINEAR.get().apply(m, x, weight)
+                : Kernels.BF16_LINEAR_BIAS.get().apply(m, x, weight, bias);
+    }
+
+    /**
+     * The product through DJL's linear, which autograd can go back through (Grad-CAM): libtorch runs
+     * TorchScript in inference mode, whose results cannot be saved for a backward pass. The weight is
+     * unpacked to float32 for the call (a copy, made a normal tensor by the clone).
+     */
+    private NDArray differentiable(NDArray x) {
+        return Scoped.compute(() -> {
+            NDManager m = x.getManager();
+            NDArray unpacked = switch (precision) {
+                case FLOAT -> Kernels.ONEDNN_UNPACK.get().apply(m, weight);
+                case BFLOAT16 -> Kernels.BF16_UNPACK.get().apply(m, weight);
+                case INT8 -> Kernels.INT8_UNPACK.get().apply(m, packed);
+            };
+            NDArray w = unpacked.duplicate();
+            return ai.djl.nn.core.Linear.linear(x, w, bias).singletonOrThrow();
+        });
+    }
+
+    @Override
+    public long inFeatures() {
+        return in;
+    }
+
+    @Override
+    public long outFeatures() {
+        return out;
+    }
+
+    /** The TorchScript functions, compiled on first use and kept for the life of the process. */
+    private static final class Kernels {
+
+        private static final NDManager OWNER = BlipEngine.newManager(null);
+
+        static final Lazy ONEDNN_PACK = new Lazy("PackOneDnn", "w: Tensor", "Tensor",
+                "return ops.mkldnn._reorder_linear_weight(w, None)");
+        /** oneDNN reads its input as dense rows: a strided view (the last position of each row) is copied first. */
+        static final Lazy ONEDNN_LINEAR = new Lazy("LinearOneDnn", "x: Tensor, w: Tensor", "Tensor",
+                "return ops.mkldnn._linear_pointwise(x.contiguous(), w, None, \"none\", annotate(List[Optional[number]], []), \"\")");
+        static final Lazy ONEDNN_LINEAR_BIAS = new Lazy("LinearOneDnnBias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
+                "return ops.mkldnn._linear_pointwise(x.contiguous(), w, b, \"none\", annotate(List[Optional[number]], []), \"\")");
+        static final Lazy ONEDNN_UNPACK = new Lazy("UnpackOneDnn", "w: Tensor", "Tensor", "return w.to_dense()");
+        static final Lazy BF16_UNPACK = new Lazy("UnpackBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 6)");
+        static final Lazy INT8_UNPACK = new Lazy("UnpackInt8",
+                "p: __torch__.torch.classes.quantized.LinearPackedParamsBase", "Tensor",
+                "return torch.dequantize(ops.quantized.linear_unpack(p)[0])");
+        static final Lazy BF16 = new Lazy("ToBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 15)");
+        static final Lazy BF16_LINEAR = new Lazy("LinearBfloat16", "x: Tensor, w: Tensor", "Tensor",
+                "return torch.to(torch.linear(torch.to(x, 15), w), 6)");
+        static final Lazy BF16_LINEAR_BIAS = new Lazy("LinearBfloat16Bias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
+                "return torch.add(torch.to(torch.linear(torch.to(x, 15), w), 6), b)");
+        /** Per output channel, symmetric: scale max|w| / 127 (ScalarType 12 = qint8, 4 = int64). */
+        private static final String QUANTIZE = """
+                scale = torch.clamp(torch.div(torch.amax(torch.abs(w), [1]), 127.0), 1e-12)
+                zero = torch.zeros([torch.size(w, 0)], dtype=4)
+                q = torch.quantize_per_channel(w, scale, zero, 0, 12)
+                """;
+        static final Lazy PACK_INT8 = new Lazy("PackInt8", "w: Tensor",
+                "__torch__.torch.classes.quantized.LinearPackedParamsBase", QUANTIZE
+                        + "return ops.quantized.linear_prepack(q, None)");
+        static final Lazy PACK_INT8_BIAS = new Lazy("PackInt8Bias", "w: Tensor, b: Tensor",
+                "__torch__.torch.classes.quantized.LinearPackedParamsBase", QUANTIZE
+                        + "return ops.quantized.linear_prepack(q, b)");
+        /** reduce_range as PyTorch's fbgemm default: 7-bit activations, no overflow without VNNI. */
+        static final Lazy INT8_LINEAR = new Lazy("LinearInt8",
+                "x: Tensor, p: __torch__.torch.classes.quantized.LinearPackedParamsBase", "Tensor",
+                "return ops.quantized.linear_dynamic(x, p, True)");
+
+        /** A function compiled once, on first use, by whichever thread asks first. */
+        static final class Lazy {
+            private final String name;
+            private final String parameters;
+            private final String returns;
+            private final String body;
+            private volatile TorchScript compiled;
+
+            Lazy(String name, String parameters, String returns, String body) {
+                this.name = name;
+                this.parameters = parameters;
+                this.returns = returns;
+                this.body = body;
+            }
+
+            TorchScript get() {
+                TorchScript t = compiled;
+                if (t == null) {
+                    synchronized (this) {
+                        if (compiled == null) {
+                            try {
+                                compiled = TorchScript.compile(name, parameters, returns, body, OWNER);
+                            } catch (IllegalStateException e) {
+                                throw new InputException("this libtorch build cannot run " + name
+                                        + " (this kernel is unavailable here): " + e.getMessage()
+                                        .lines().findFirst().orElse(""), e);
+                            }
+                        }
+                        t = compiled;
+                    }
+                }
+                return t;
+            }
+        }
+    }
+}
