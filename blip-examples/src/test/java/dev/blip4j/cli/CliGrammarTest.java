@@ -98,17 +98,33 @@ class CliGrammarTest {
     @Test
     void everyCommandTakingImagesTakesThemAsPositionalArguments() {
         List<String> missing = new ArrayList<>();
+        List<String> taking = new ArrayList<>();
         for (var e : subcommands().entrySet()) {
             CommandSpec spec = e.getValue().getCommandSpec();
+            // an image option holding files, or file arguments of any name (soak's were IMAGE...)
             boolean takesImages = Stream.of("--image", "--images").map(spec::findOption)
-                    .anyMatch(o -> o != null && (o.type() == Path.class || List.of(o.auxiliaryTypes()).contains(Path.class)))
-                    || e.getKey().equals("caption");
+                    .anyMatch(o -> o != null && holdsPaths(o))
+                    || spec.positionalParameters().stream().anyMatch(CliGrammarTest::holdsPaths);
+            if (takesImages) {
+                taking.add(e.getKey());
+            }
             if (takesImages && !QUERY_IMAGE.contains(e.getKey()) && spec.positionalParameters().stream()
                     .noneMatch(p -> p.paramLabel().equals("IMAGE_OR_DIR"))) {
                 missing.add(e.getKey());
             }
         }
         assertEquals(List.of(), missing, "commands without IMAGE_OR_DIR...");
+        assertTrue(taking.containsAll(List.of("caption", "features", "index", "itm", "nlvr", "soak", "vqa")),
+                "commands taking images: " + taking);
+
+        // soak's images are ImageArgs too: a folder means its images
+        CliRun soak = CliRun.of("soak", "--model", CAPTION, "--calls", "1", "--every", "1", "--only", "read",
+                CliRun.golden("images").toString());
+        assertEquals(0, soak.exit(), soak.toString());
+    }
+
+    static boolean holdsPaths(CommandLine.Model.ArgSpec arg) {
+        return arg.type() == Path.class || List.of(arg.auxiliaryTypes()).contains(Path.class);
     }
 
     @Test
