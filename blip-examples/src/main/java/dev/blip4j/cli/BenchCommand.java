@@ -158,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
         if ((modelPath == null) == (random == null)) {
             throw new InputException("bench needs exactly one of --model PATH and --random tiny|base|large|blip2");
         }
-        BlipEngine.setThreads(load.threads != null ? load.threads : Runtime.getRuntime().availableProcessors());
+        BlipEngine.setThreads(load.threads() != null ? load.threads() : Runtime.getRuntime().availableProcessors());
         if (serve) {
             return serveBench(stdout);
         }

@@ -76,7 +76,7 @@ public final class CapFiltArgs {
 
     /** {@code --threads} as given (a loading option; on Spark the default is spark.task.cpus), or null. */
     public Integer threads() {
-        return load.threads;
+        return load.threads();
     }
 
     /** The options as the library takes them; a bad {@code --first-token} is a usage error of {@code cli}. */

@@ -7,12 +7,16 @@ final class CommonOptions {
 
     /** The rows of a command's results, printed as these options ask (see {@link Rows}). */
     Rows rows(java.io.PrintWriter out, String... header) {
+        return new Rows(out, format(), header);
+    }
+
+    /** The output format these options ask for; both {@code --json} and {@code --jsonl} is bad usage. */
+    Rows.Format format() {
         if (json && jsonl) {
             throw new UsageException("--json and --jsonl are two formats: give one");
         }
-        return new Rows(out, json ? Rows.Format.JSON : jsonl ? Rows.Format.JSONL : Rows.Format.PLAIN, header);
+        return json ? Rows.Format.JSON : jsonl ? Rows.Format.JSONL : Rows.Format.PLAIN;
     }
-
 
     @Option(names = "--json", description = "print JSON on stdout")
     boolean json;

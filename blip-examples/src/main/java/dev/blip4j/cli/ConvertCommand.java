@@ -47,11 +47,15 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "the directory to write")
     Path out;
 
+    @Mixin
+    EngineThreads threads;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
+        threads.apply();
         HfConversion c = BlipConverter.convert(checkpoint, tokenizer, kind, imageSize, out);
         PrintWriter o = spec.commandLine().getOut();
         String kindName = c.architectures().contains("Blip2ForImageTextRetrieval") ? "blip2"

@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -101,26 +103,42 @@ final class FeaturesCommand implements Callable<Integer> {
         }
         Map<String, TensorData> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
+        PrintWriter o = spec.commandLine().getOut();
+        boolean streamed = common.format() == Rows.Format.JSONL;
         try (BlipModel m = model.load()) {
             FeatureExtractor fx = OptionValues.check(spec.commandLine(), () -> {
                 FeatureOptions options = FeatureOptions.defaults().withBatchSize(batchSize);
                 return new FeatureExtractor(m, m.isBlip2() ? options.withPadding(Padding.LONGEST) : options);
             });
-            List<RgbImage> decoded = new ArrayList<>();
-            for (Path f : files) {
-                decoded.add(m.readImage(f));
-            }
-            if (m.isBlip2()) {
-                switch (chosen) {
-                    case "image" -> blip2Images(fx.images(decoded), tensors);
-                    case "text" -> blip2Texts(fx.texts(texts), tensors);
-                    default -> blip2Multimodal(fx.multimodal(decoded, texts), tensors);
+            Consumer<Map<String, Object>> done = streamed ? line -> Rows.jsonLine(o, line, false) : line -> {};
+            switch (chosen) {
+                case "image" -> {
+                    List<ImageFeatures> f = inBatches(files, fx::images, done);
+                    if (m.isBlip2()) {
+                        blip2Images(f, tensors);
+                    } else {
+                        images(f, tensors);
+                    }
                 }
-            } else {
-                switch (chosen) {
-                    case "image" -> images(fx.images(decoded), tensors);
-                    case "text" -> texts(fx.texts(texts), tensors);
-                    default -> multimodal(fx.multimodal(decoded, texts), tensors);
+                case "text" -> {
+                    // one call: texts are encoded together (BLIP-2 pads them to one length)
+                    List<TextFeatures> f = fx.texts(texts);
+                    for (int j = 0; j < texts.size(); j++) {
+                        done.accept(item("text", texts.get(j), j));
+                    }
+                    if (m.isBlip2()) {
+                        blip2Texts(f, tensors);
+                    } else {
+                        texts(f, tensors);
+                    }
+                }
+                default -> {
+                    List<List<MultimodalFeatures>> f = inBatches(files, batch -> fx.multimodal(batch, texts), done);
+                    if (m.isBlip2()) {
+                        blip2Multimodal(f, tensors);
+                    } else {
+                        multimodal(f, tensors);
+                    }
                 }
             }
             Gson gson = new Gson();
@@ -135,21 +153,48 @@ final class FeaturesCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new InputException(out + ": cannot write (" + e.getMessage() + ")", e);
         }
-        PrintWriter o = spec.commandLine().getOut();
         Map<String, long[]> shapes = new LinkedHashMap<>();
         new java.util.TreeMap<>(tensors).forEach((k, v) -> shapes.put(k, v.shape()));
-        if (common.json || common.jsonl) {
+        if (common.json || streamed) {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("out", out.toString());
             report.put("mode", chosen);
             report.put("tensors", shapes);
-            o.println(common.jsonl ? new com.google.gson.Gson().toJson(report) : Json.GSON.toJson(report));
+            if (streamed) {
+                Rows.jsonLine(o, report, false); // written: the file's summary closes the stream
+            } else {
+                o.println(Json.GSON.toJson(report));
+            }
         } else {
             o.println("tensor\tshape");
             shapes.forEach((k, v) -> o.println(k + "\t" + Arrays.toString(v)));
         }
         o.flush();
         return 0;
+    }
+
+    /**
+     * The features of image files, {@code --batch-size} at a time (the extractor's own batches, so
+     * the numbers are the same as in one call); each image is {@code done} once its batch is.
+     */
+    private <T> List<T> inBatches(List<Path> files, Function<List<Path>, List<T>> extract,
+            Consumer<Map<String, Object>> done) {
+        List<T> all = new ArrayList<>(files.size());
+        for (int start = 0; start < files.size(); start += batchSize) {
+            all.addAll(extract.apply(files.subList(start, Math.min(files.size(), start + batchSize))));
+            for (int i = start; i < all.size(); i++) {
+                done.accept(item("image", files.get(i).toString(), i));
+            }
+        }
+        return all;
+    }
+
+    /** One image's or text's line of {@code --jsonl}: it, and its row in the file's tensors. */
+    private static Map<String, Object> item(String kind, String value, int row) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put(kind, value);
+        line.put("row", row);
+        return line;
     }
 
     private static void images(List<ImageFeatures> features, Map<String, TensorData> out) {

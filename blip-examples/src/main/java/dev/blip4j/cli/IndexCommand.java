@@ -10,9 +10,11 @@ import dev.blip4j.models.retrieval.IndexReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,11 +58,21 @@ final class IndexCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** One listed image's line of {@code --jsonl}: its path as given, and what the build did with it. */
+    private static Map<String, Object> item(Path image, String status) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("image", image.toString());
+        row.put("status", status);
+        return row;
+    }
+
     @Override
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> files = imageArgs.files(images, true, "--images");
+        Rows.Format format = common.format();
+        boolean streamed = format == Rows.Format.JSONL;
         IndexReport report;
         try (BlipModel m = model.load()) {
             GalleryIndexer indexer = OptionValues.check(spec.commandLine(),
@@ -68,6 +80,7 @@ final class IndexCommand implements Callable<Integer> {
             IndexListener listener = new IndexListener() {
                 private Progress progress;
                 private int shown;
+                private final Set<Path> failed = new HashSet<>();
 
                 @Override
                 public void progress(int done, int total, Path image) {
@@ -76,18 +89,38 @@ final class IndexCommand implements Callable<Integer> {
                     }
                     progress.advance(done - shown);
                     shown = done;
+                    if (streamed && !failed.contains(image)) {
+                        Rows.jsonLine(stdout, item(image, "added"), false);
+                    }
                 }
 
                 @Override
                 public void skipped(Path image, String reason) {
-                    if (!common.json) {
-                        err.println("error: " + escape(reason.contains(image.toString()) ? reason : image + ": " + reason));
+                    String error = reason.contains(image.toString()) ? reason : image + ": " + reason;
+                    if (format != Rows.Format.JSON) {
+                        err.println("error: " + escape(error));
+                    }
+                    if (streamed) {
+                        failed.add(image);
+                        Map<String, Object> row = item(image, "failed");
+                        row.put("error", error);
+                        Rows.jsonLine(stdout, row, false);
+                    }
+                }
+
+                @Override
+                public void reused(Path image) {
+                    if (streamed) {
+                        Rows.jsonLine(stdout, item(image, "reused"), false);
                     }
                 }
             };
             report = add ? indexer.add(out, files, listener) : indexer.build(out, files, listener);
         }
-        if (common.json || common.jsonl) {
+        if (format == Rows.Format.PLAIN) {
+            stdout.printf("%s: %d images (%d reused, %d added, %d removed, %d failed)%n", escape(out.toString()), report.images(),
+                    report.reused(), report.added(), report.removed(), report.failed().size());
+        } else {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("index", out.toString());
             json.put("images", report.images());
@@ -102,10 +135,11 @@ final class IndexCommand implements Callable<Integer> {
                 failed.add(row);
             }
             json.put("failed", failed);
-            stdout.println(common.jsonl ? new com.google.gson.Gson().toJson(json) : Json.GSON.toJson(json));
-        } else {
-            stdout.printf("%s: %d images (%d reused, %d added, %d removed, %d failed)%n", escape(out.toString()), report.images(),
-                    report.reused(), report.added(), report.removed(), report.failed().size());
+            if (streamed) {
+                Rows.jsonLine(stdout, json, false); // the totals close the stream
+            } else {
+                stdout.println(Json.GSON.toJson(json));
+            }
         }
         stdout.flush();
         err.flush();

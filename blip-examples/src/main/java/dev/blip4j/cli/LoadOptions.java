@@ -10,6 +10,7 @@ import dev.blip4j.models.hub.HubSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How to load a model, whatever names it: hub access, tokenizer, image size, device, weight type, threads. */
@@ -41,9 +42,8 @@ final class LoadOptions {
                     + "as PyTorch's quantize_dynamic; faster, approximately equal outputs")
     String quantize;
 
-    @Option(names = "--threads", paramLabel = "N",
-            description = "intra-op threads of the engine (default: the machine's cores; 1 on a busy machine)")
-    Integer threads;
+    @Mixin
+    EngineThreads threads;
 
     /** The model; a loading option it refuses (image size, weight type) is bad usage, exit 2. */
     BlipModel load(String model) {
@@ -66,12 +66,12 @@ final class LoadOptions {
 
     /** Sets the engine's intra-op threads when {@code --threads} was given. */
     void applyThreads() {
-        if (threads != null) {
-            if (threads < 1) {
-                throw new UsageException("--threads must be at least 1, got " + threads);
-            }
-            dev.blip4j.core.BlipEngine.setThreads(threads);
-        }
+        threads.apply();
+    }
+
+    /** {@code --threads} as given, or null. */
+    Integer threads() {
+        return threads.threads;
     }
 
     Device device() {

@@ -47,16 +47,19 @@ final class Rows {
     void add(Map<String, Object> json, Object... columns) {
         switch (format) {
             case JSON -> collected.add(json);
-            case JSONL -> {
-                out.println((nulls ? ONE_LINE.newBuilder().serializeNulls().create() : ONE_LINE).toJson(json));
-                out.flush();
-            }
+            case JSONL -> jsonLine(out, json, nulls);
             case PLAIN -> {
                 head();
                 out.println(line(columns));
                 out.flush();
             }
         }
+    }
+
+    /** One JSON object on one line, flushed at once: a JSON Lines record. */
+    static void jsonLine(PrintWriter out, Map<String, Object> json, boolean nulls) {
+        out.println((nulls ? ONE_LINE.newBuilder().serializeNulls().create() : ONE_LINE).toJson(json));
+        out.flush();
     }
 
     /** A line of plain text only (a group's label, or columns outside the JSON rows), after the header. */

@@ -22,7 +22,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -55,8 +54,11 @@ final class SoakCommand implements Callable<Integer> {
             description = "run only the workloads whose name contains TEXT (to find which one grows)")
     String only;
 
-    @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "images the calls use")
-    List<Path> images;
+    /** The images the calls use. */
+    @Mixin
+    ImageArgs imageArgs;
+
+    private List<Path> images;
 
     @Spec
     CommandSpec spec;
@@ -82,6 +84,7 @@ final class SoakCommand implements Callable<Integer> {
         if (calls < 1 || every < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--calls and --every must be positive");
         }
+        images = imageArgs.files(null, false, null);
         PrintWriter out = spec.commandLine().getOut();
         List<Sample> samples = new ArrayList<>();
         List<String> names;

@@ -56,21 +56,40 @@ class CliGrammarTest {
         }
     }
 
+    /** The options that name a model to load: a command with one of them loads a model. */
+    static final List<String> MODEL_OPTIONS = List.of("--model", "--captioner", "--checkpoint");
+
     @Test
-    void everyCommandThatLoadsAModelTakesThreads() {
+    void everyCommandThatLoadsAModelTakesThreads(@TempDir Path tmp) {
+        List<String> loaders = new ArrayList<>();
         List<String> missing = new ArrayList<>();
-        int loaders = 0;
         for (var e : subcommands().entrySet()) {
             CommandSpec spec = e.getValue().getCommandSpec();
-            if (spec.findOption("--model") != null || spec.findOption("--captioner") != null) {
-                loaders++;
+            if (MODEL_OPTIONS.stream().anyMatch(o -> spec.findOption(o) != null)) {
+                loaders.add(e.getKey());
                 if (spec.findOption("--threads") == null) {
                     missing.add(e.getKey());
                 }
             }
         }
-        assertTrue(loaders >= 9, loaders + " commands load a model");
+        assertTrue(loaders.containsAll(List.of("bench", "caption", "capfilt", "convert", "features", "index", "inspect",
+                "itm", "nlvr", "search", "serve", "soak", "vqa")), "commands that load a model: " + loaders);
         assertEquals(List.of(), missing, "commands without --threads");
+
+        // convert loads the checkpoint it writes: --threads is checked and used there too
+        List<String> convert = List.of("convert", "--checkpoint", CliRun.golden("caption/original/model.pth").toString(),
+                "--tokenizer", CliRun.golden("tokenizer/vocab.txt").toString(), "--out", tmp.resolve("hf").toString());
+        CliRun one = CliRun.of(concat(convert, "--threads", "1"));
+        assertEquals(0, one.exit(), one.toString());
+        CliRun none = CliRun.of(concat(convert, "--threads", "0"));
+        assertEquals(BlipCli.EXIT_USAGE, none.exit(), none.toString());
+        assertTrue(none.err().contains("--threads must be at least 1, got 0"), none.toString());
+    }
+
+    static List<String> concat(List<String> args, String... more) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all;
     }
 
     /** search's --image is its query, not images to process. */
@@ -79,17 +98,33 @@ class CliGrammarTest {
     @Test
     void everyCommandTakingImagesTakesThemAsPositionalArguments() {
         List<String> missing = new ArrayList<>();
+        List<String> taking = new ArrayList<>();
         for (var e : subcommands().entrySet()) {
             CommandSpec spec = e.getValue().getCommandSpec();
+            // an image option holding files, or file arguments of any name (soak's were IMAGE...)
             boolean takesImages = Stream.of("--image", "--images").map(spec::findOption)
-                    .anyMatch(o -> o != null && (o.type() == Path.class || List.of(o.auxiliaryTypes()).contains(Path.class)))
-                    || e.getKey().equals("caption");
+                    .anyMatch(o -> o != null && holdsPaths(o))
+                    || spec.positionalParameters().stream().anyMatch(CliGrammarTest::holdsPaths);
+            if (takesImages) {
+                taking.add(e.getKey());
+            }
             if (takesImages && !QUERY_IMAGE.contains(e.getKey()) && spec.positionalParameters().stream()
                     .noneMatch(p -> p.paramLabel().equals("IMAGE_OR_DIR"))) {
                 missing.add(e.getKey());
             }
         }
         assertEquals(List.of(), missing, "commands without IMAGE_OR_DIR...");
+        assertTrue(taking.containsAll(List.of("caption", "features", "index", "itm", "nlvr", "soak", "vqa")),
+                "commands taking images: " + taking);
+
+        // soak's images are ImageArgs too: a folder means its images
+        CliRun soak = CliRun.of("soak", "--model", CAPTION, "--calls", "1", "--every", "1", "--only", "read",
+                CliRun.golden("images").toString());
+        assertEquals(0, soak.exit(), soak.toString());
+    }
+
+    static boolean holdsPaths(CommandLine.Model.ArgSpec arg) {
+        return arg.type() == Path.class || List.of(arg.auxiliaryTypes()).contains(Path.class);
     }
 
     @Test

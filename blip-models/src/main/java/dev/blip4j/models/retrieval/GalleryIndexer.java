@@ -133,6 +133,7 @@ public final class GalleryIndexer {
                 if (known != null && known.bytes() == attrs.size() && known.modifiedMillis() == modified
                         && (known.tokens() != null || !options.keepImageTokens())) {
                     reused++;
+                    l.reused(given);
                     continue;
                 }
                 if (known != null) {

@@ -21,4 +21,7 @@ public interface IndexListener {
 
     /** An image was skipped: unreadable, undecodable or gone. */
     default void skipped(Path image, String reason) {}
+
+    /** A listed image is in the index already, unchanged: reused without being read. */
+    default void reused(Path image) {}
 }
