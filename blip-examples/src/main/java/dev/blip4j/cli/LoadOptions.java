@@ -42,8 +42,9 @@ final class LoadOptions {
                     + "as PyTorch's quantize_dynamic; faster, approximately equal outputs")
     String quantize;
 
+    // made here, not only by picocli: blip-spark's executors build LoadOptions without a command line
     @Mixin
-    EngineThreads threads;
+    EngineThreads threads = new EngineThreads();
 
     /** The model; a loading option it refuses (image size, weight type) is bad usage, exit 2. */
     BlipModel load(String model) {

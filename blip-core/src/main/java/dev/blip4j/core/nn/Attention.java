@@ -1,6 +1,7 @@
 package dev.blip4j.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import java.util.function.UnaryOperator;
 
 /**
@@ -50,7 +51,11 @@ public final class Attention {
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, UnaryOperator<NDArray> probe) {
         // Scaling the queries rather than the scores touches d instead of Tk values per query row;
         // for BLIP's 16- and 64-wide heads the factor is a power of two, so the result is identical.
-        double scale = 1.0 / Math.sqrt(q.getShape().get(3));
+        // The factor is an array libtorch makes: DJL's mul(Number) wraps the number in a direct buffer
+        // that it closes after the call, while autograd (Grad-CAM) keeps that operand for the backward
+        // pass; once the JVM collected the buffer, another thread's data stood in for the factor.
+        NDArray scale = q.getManager().full(new Shape(), (float) (1.0 / Math.sqrt(q.getShape().get(3))),
+                q.getDataType());
         NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2));
         if (bias != null) {
             scores = scores.addi(bias);

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class SharedModelThreadsTest {
 
     private static final int THREADS = 8;
-    private static final int ROUNDS = 3;
+    private static final int ROUNDS = 10;
     /** A deadlock guard, not a performance bound: the work takes seconds even on a busy machine. */
     private static final long DEADLOCK_MINUTES = 10;
 
@@ -72,7 +72,11 @@ class SharedModelThreadsTest {
                 System.out.printf("%d threads x %d rounds x %d workloads: all equal to the single-thread results%n",
                         THREADS, ROUNDS, expected.size());
             } finally {
+                // the model is closed next: a thread still inside it after a failure would crash the JVM
                 pool.shutdownNow();
+                if (!pool.awaitTermination(DEADLOCK_MINUTES, TimeUnit.MINUTES)) {
+                    fail("threads still running " + DEADLOCK_MINUTES + " minutes after a failure");
+                }
             }
         }
     }
