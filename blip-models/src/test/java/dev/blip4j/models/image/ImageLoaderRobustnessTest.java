@@ -109,6 +109,18 @@ class ImageLoaderRobustnessTest {
     }
 
     @Test
+    void losslessWebpShorterThanItsRiffSizeIsRefusedBeforeDecoding() throws IOException {
+        // Found by fuzzing: 989 bytes of a 1,202-byte VP8L image declaring 96x9245 pixels, which the
+        // decoder padded with zeros (and decoded, 50 times slower per pixel than a whole file)
+        byte[] cut;
+        try (var in = getClass().getResourceAsStream("ImageLoaderFuzzTestInputs/decode/truncated-vp8l-padded-with-zeros")) {
+            cut = in.readAllBytes();
+        }
+        InputException e = refused(() -> LOADER.load(cut));
+        assertContains(e.getMessage(), "<bytes>", "truncated WEBP");
+    }
+
+    @Test
     void everyPrefixOfSmallFilesIsEitherCompleteOrAnInputException() throws IOException {
         BufferedImage img = ImageLoaderFormatsTest.pattern(23, 17, BufferedImage.TYPE_3BYTE_BGR);
         for (String format : new String[] {"png", "jpeg", "gif", "bmp"}) {
