@@ -27,6 +27,7 @@ import dev.blip4j.models.config.ConfigFiles;
 import dev.blip4j.models.convert.BlipConverter;
 import dev.blip4j.models.convert.HfConversion;
 import dev.blip4j.models.testing.Golden;
+import dev.blip4j.models.testing.LavisSplit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,15 +135,9 @@ class Blip2CheckpointsTest {
     @Test
     void twoFilesAsLavisShipsThem() throws IOException {
         Map<String, TensorData> all = TorchCheckpoint.read(G.original()).tensors();
-        Map<String, TensorData> qformer = new LinkedHashMap<>();
-        Map<String, TensorData> vit = new LinkedHashMap<>();
-        all.forEach((k, t) -> {
-            if (k.startsWith("visual_encoder.")) {
-                vit.put(k.substring("visual_encoder.".length()), t);
-            } else {
-                qformer.put(k, t);
-            }
-        });
+        LavisSplit split = LavisSplit.of(all);
+        Map<String, TensorData> qformer = split.qformer();
+        Map<String, TensorData> vit = split.vit();
         all.forEach((k, t) -> {
             if (k.startsWith("visual_encoder.blocks.1.")) {
                 vit.put(k.substring("visual_encoder.".length()).replace("blocks.1.", "blocks.2."), t);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blip4j.core.ModelException;
 import dev.blip4j.models.BlipModel;
+import dev.blip4j.models.testing.LavisSplit;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -93,15 +94,9 @@ class HostileCheckpointLoadingTest {
         assertEquals(f + ": 2 unexpected tensor(s) for this architecture: Qformer.bert.evil,"
                 + " Qformer.bert.encoder.layer.0.crossattention.gate", e.getMessage());
 
-        Map<String, TensorData> qformer = new LinkedHashMap<>();
-        Map<String, TensorData> vit = new LinkedHashMap<>();
-        all.forEach((k, t) -> {
-            if (k.startsWith("visual_encoder.")) {
-                vit.put(k.substring("visual_encoder.".length()), t);
-            } else {
-                qformer.put(k, t);
-            }
-        });
+        LavisSplit split = LavisSplit.of(all);
+        Map<String, TensorData> qformer = split.qformer();
+        Map<String, TensorData> vit = split.vit();
         Path lavis = Files.createDirectories(dir.resolve("lavis"));
         Files.copy(blip2.original().resolveSibling("blip2_config.json"), lavis.resolve("blip2_config.json"));
         write(lavis.resolve("blip2_pretrained.pth"), qformer, List.of(), Map.of());
