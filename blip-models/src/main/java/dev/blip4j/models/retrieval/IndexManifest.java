@@ -101,6 +101,9 @@ final class IndexManifest {
             if (!FORMAT.equals(format)) {
                 throw new InputException(file + ": not a gallery index manifest (format " + format + ")");
             }
+            if (version == null) {
+                throw new InputException(file + ": malformed index manifest (no format_version)");
+            }
             if (version != VERSION) {
                 throw new InputException(file + ": index format version " + version + ", this blip4j reads version "
                         + VERSION + " (rebuild the index)");

@@ -374,6 +374,9 @@ class GalleryIndexTest {
         Files.writeString(tmp.resolve("manifest.json"), "{\"format\": \"blip4j-gallery-index\", \"format_version\": 1}");
         e = assertThrows(InputException.class, () -> GalleryIndex.open(tmp));
         assertTrue(e.getMessage().contains("manifest"), e.getMessage());
+        Files.writeString(tmp.resolve("manifest.json"), "{\"format\": \"blip4j-gallery-index\"}");
+        e = assertThrows(InputException.class, () -> GalleryIndex.open(tmp));
+        assertEquals(tmp.resolve("manifest.json") + ": malformed index manifest (no format_version)", e.getMessage());
     }
 
     private static void assertSameIndex(GalleryIndex a, GalleryIndex b) {
