@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.IValue;
 import dev.blip4j.core.BlipEngine;
-import dev.blip4j.core.InputException;
 import dev.blip4j.core.Precision;
 
 /**
@@ -75,7 +74,7 @@ public final class PackedLinear implements Linear {
      * {@code -Dblip4j.linear=mkl} does not ask for MKL's dense products instead.
      */
     public static boolean oneDnnAvailable() {
-        return ONEDNN.get();
+        return Kernels.ONEDNN_AVAILABLE;
     }
 
     /**
@@ -103,27 +102,6 @@ public final class PackedLinear implements Linear {
         }
         return packed;
     }
-
-    private static final java.util.function.Supplier<Boolean> ONEDNN = new java.util.function.Supplier<>() {
-        private volatile Boolean available;
-
-        @Override
-        public Boolean get() {
-            if (available == null) {
-                boolean ok = !"mkl".equalsIgnoreCase(System.getProperty("blip4j.linear"));
-                if (ok) {
-                    try {
-                        Kernels.ONEDNN_PACK.get();
-                        Kernels.ONEDNN_LINEAR_BIAS.get();
-                    } catch (RuntimeException e) {
-                        ok = false;
-                    }
-                }
-                available = ok;
-            }
-            return available;
-        }
-    };
 
     public Precision precision() {
         return precision;
@@ -181,24 +159,22 @@ public final class PackedLinear implements Linear {
     /** The TorchScript functions, compiled on first use and kept for the life of the process. */
     private static final class Kernels {
 
-        private static final NDManager OWNER = BlipEngine.newManager(null);
-
-        static final Lazy ONEDNN_PACK = new Lazy("PackOneDnn", "w: Tensor", "Tensor",
+        static final CompiledKernel ONEDNN_PACK = new CompiledKernel("PackOneDnn", "w: Tensor", "Tensor",
                 "return ops.mkldnn._reorder_linear_weight(w, None)");
         /** oneDNN reads its input as dense rows: a strided view (the last position of each row) is copied first. */
-        static final Lazy ONEDNN_LINEAR = new Lazy("LinearOneDnn", "x: Tensor, w: Tensor", "Tensor",
+        static final CompiledKernel ONEDNN_LINEAR = new CompiledKernel("LinearOneDnn", "x: Tensor, w: Tensor", "Tensor",
                 "return ops.mkldnn._linear_pointwise(x.contiguous(), w, None, \"none\", annotate(List[Optional[number]], []), \"\")");
-        static final Lazy ONEDNN_LINEAR_BIAS = new Lazy("LinearOneDnnBias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
+        static final CompiledKernel ONEDNN_LINEAR_BIAS = new CompiledKernel("LinearOneDnnBias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
                 "return ops.mkldnn._linear_pointwise(x.contiguous(), w, b, \"none\", annotate(List[Optional[number]], []), \"\")");
-        static final Lazy ONEDNN_UNPACK = new Lazy("UnpackOneDnn", "w: Tensor", "Tensor", "return w.to_dense()");
-        static final Lazy BF16_UNPACK = new Lazy("UnpackBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 6)");
-        static final Lazy INT8_UNPACK = new Lazy("UnpackInt8",
+        static final CompiledKernel ONEDNN_UNPACK = new CompiledKernel("UnpackOneDnn", "w: Tensor", "Tensor", "return w.to_dense()");
+        static final CompiledKernel BF16_UNPACK = new CompiledKernel("UnpackBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 6)");
+        static final CompiledKernel INT8_UNPACK = new CompiledKernel("UnpackInt8",
                 "p: __torch__.torch.classes.quantized.LinearPackedParamsBase", "Tensor",
                 "return torch.dequantize(ops.quantized.linear_unpack(p)[0])");
-        static final Lazy BF16 = new Lazy("ToBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 15)");
-        static final Lazy BF16_LINEAR = new Lazy("LinearBfloat16", "x: Tensor, w: Tensor", "Tensor",
+        static final CompiledKernel BF16 = new CompiledKernel("ToBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 15)");
+        static final CompiledKernel BF16_LINEAR = new CompiledKernel("LinearBfloat16", "x: Tensor, w: Tensor", "Tensor",
                 "return torch.to(torch.linear(torch.to(x, 15), w), 6)");
-        static final Lazy BF16_LINEAR_BIAS = new Lazy("LinearBfloat16Bias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
+        static final CompiledKernel BF16_LINEAR_BIAS = new CompiledKernel("LinearBfloat16Bias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
                 "return torch.add(torch.to(torch.linear(torch.to(x, 15), w), 6), b)");
         /** Per output channel, symmetric: scale max|w| / 127 (ScalarType 12 = qint8, 4 = int64). */
         private static final String QUANTIZE = """
@@ -206,50 +182,19 @@ public final class PackedLinear implements Linear {
                 zero = torch.zeros([torch.size(w, 0)], dtype=4)
                 q = torch.quantize_per_channel(w, scale, zero, 0, 12)
                 """;
-        static final Lazy PACK_INT8 = new Lazy("PackInt8", "w: Tensor",
+        static final CompiledKernel PACK_INT8 = new CompiledKernel("PackInt8", "w: Tensor",
                 "__torch__.torch.classes.quantized.LinearPackedParamsBase", QUANTIZE
                         + "return ops.quantized.linear_prepack(q, None)");
-        static final Lazy PACK_INT8_BIAS = new Lazy("PackInt8Bias", "w: Tensor, b: Tensor",
+        static final CompiledKernel PACK_INT8_BIAS = new CompiledKernel("PackInt8Bias", "w: Tensor, b: Tensor",
                 "__torch__.torch.classes.quantized.LinearPackedParamsBase", QUANTIZE
                         + "return ops.quantized.linear_prepack(q, b)");
         /** reduce_range as PyTorch's fbgemm default: 7-bit activations, no overflow without VNNI. */
-        static final Lazy INT8_LINEAR = new Lazy("LinearInt8",
+        static final CompiledKernel INT8_LINEAR = new CompiledKernel("LinearInt8",
                 "x: Tensor, p: __torch__.torch.classes.quantized.LinearPackedParamsBase", "Tensor",
                 "return ops.quantized.linear_dynamic(x, p, True)");
 
-        /** A function compiled once, on first use, by whichever thread asks first. */
-        static final class Lazy {
-            private final String name;
-            private final String parameters;
-            private final String returns;
-            private final String body;
-            private volatile TorchScript compiled;
-
-            Lazy(String name, String parameters, String returns, String body) {
-                this.name = name;
-                this.parameters = parameters;
-                this.returns = returns;
-                this.body = body;
-            }
-
-            TorchScript get() {
-                TorchScript t = compiled;
-                if (t == null) {
-                    synchronized (this) {
-                        if (compiled == null) {
-                            try {
-                                compiled = TorchScript.compile(name, parameters, returns, body, OWNER);
-                            } catch (IllegalStateException e) {
-                                throw new InputException("this libtorch build cannot run " + name
-                                        + " (this kernel is unavailable here): " + e.getMessage()
-                                        .lines().findFirst().orElse(""), e);
-                            }
-                        }
-                        t = compiled;
-                    }
-                }
-                return t;
-            }
-        }
+        /** Decided once, when first asked (class initialisation is lazy and thread-safe). */
+        static final boolean ONEDNN_AVAILABLE = !"mkl".equalsIgnoreCase(System.getProperty("blip4j.linear"))
+                && CompiledKernel.compiles(ONEDNN_PACK, ONEDNN_LINEAR_BIAS);
     }
 }
