@@ -52,9 +52,16 @@ public final class Attention {
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, UnaryOperator<NDArray> probe) {
         if (probe == null && q.getDataType() == DataType.FLOAT32 && !BlipEngine.recordingGradients()
-                && Fused.AVAILABLE) {
-            return bias == null ? Fused.ATTEND.apply(q.getManager(), q, k, v)
-                    : Fused.ATTEND_BIAS.apply(q.getManager(), q, k, v, bias.toType(DataType.FLOAT32, false));
+                && Kernels.AVAILABLE) {
+            boolean many = q.getShape().get(2) >= Kernels.FUSED_FROM_QUERIES;
+            double scale = 1.0 / Math.sqrt(q.getShape().get(3));
+            if (bias == null) {
+                return many ? Kernels.FUSED.apply(q.getManager(), q, k, v)
+                        : Kernels.WRITTEN.apply(q.getManager(), q, k, v, scale);
+            }
+            NDArray b = bias.toType(DataType.FLOAT32, false);
+            return many ? Kernels.FUSED_BIAS.apply(q.getManager(), q, k, v, b)
+                    : Kernels.WRITTEN_BIAS.apply(q.getManager(), q, k, v, scale, b);
         }
         // Scaling the queries rather than the scores touches d instead of Tk values per query row;
         // for BLIP's 16- and 64-wide heads the factor is a power of two, so the result is identical.
@@ -71,29 +78,44 @@ public final class Attention {
         return (probe == null ? probabilities : probe.apply(probabilities)).matMul(v);
     }
 
-    /** Whether {@link #attend} runs libtorch's fused kernel where it can (false where unfused is asked for). */
-    static boolean fused() {
-        return Fused.AVAILABLE;
+    /** Whether {@link #attend} runs as one libtorch call where it can (false where unfused is asked for). */
+    static boolean compiled() {
+        return Kernels.AVAILABLE;
     }
 
     /**
-     * libtorch's fused attention ({@code scaled_dot_product_attention}, a flash-attention kernel on
-     * CPUs): one call where the written-out form takes five, and the [Tq, Tk] scores of a block of
-     * queries stay in cache instead of going to memory. For the ViT at 577 tokens the written-out
-     * scores are 16 MB per image and layer, and beyond a few images per batch their traffic cost more
-     * than the products themselves. Same softmax, a different summation order (differences of a few
-     * 1e-7). Not used where the probabilities are wanted (Grad-CAM) or autograd runs, nor for
-     * half precision, which keep the written-out form; {@code -Dblip4j.attention=unfused} turns it
-     * off to compare.
+     * Attention as one libtorch call, compiled once: the written-out form below, and for many
+     * queries libtorch's fused kernel ({@code scaled_dot_product_attention}, a flash-attention kernel
+     * on CPUs). The fused kernel keeps a block's [Tq, Tk] scores in cache instead of writing them
+     * out: for the ViT's 577 tokens they are 16 MB per image and layer, and at batch 8 their traffic
+     * cost more than the products (0.95 against 2.61 images/s). For a few queries (decoder steps,
+     * beams, a text) the written-out products win (1.1 against 3.0 ms for 3 beams of 8 images over
+     * 577 image tokens). Same softmax, another summation order (differences of a few 1e-7). Autograd
+     * (Grad-CAM), a probe and half precision keep the DJL form; {@code -Dblip4j.attention=unfused}
+     * does too, to compare.
      */
-    private static final class Fused {
-        static final CompiledKernel ATTEND = new CompiledKernel("AttendFused", "q: Tensor, k: Tensor, v: Tensor",
+    private static final class Kernels {
+        /** Queries from which the fused kernel is faster, measured on 2 AVX-512 cores for BLIP-base. */
+        static final long FUSED_FROM_QUERIES = 128;
+
+        static final CompiledKernel FUSED = new CompiledKernel("AttendFused", "q: Tensor, k: Tensor, v: Tensor",
                 "Tensor", "return torch.scaled_dot_product_attention(q, k, v)");
-        static final CompiledKernel ATTEND_BIAS = new CompiledKernel("AttendFusedBias",
+        static final CompiledKernel FUSED_BIAS = new CompiledKernel("AttendFusedBias",
                 "q: Tensor, k: Tensor, v: Tensor, bias: Tensor", "Tensor",
                 "return torch.scaled_dot_product_attention(q, k, v, bias)");
+        static final CompiledKernel WRITTEN = new CompiledKernel("AttendWritten",
+                "q: Tensor, k: Tensor, v: Tensor, scale: float", "Tensor", """
+                scores = torch.matmul(torch.mul(q, scale), torch.transpose(k, -1, -2))
+                return torch.matmul(torch.softmax(scores, -1), v)
+                """);
+        static final CompiledKernel WRITTEN_BIAS = new CompiledKernel("AttendWrittenBias",
+                "q: Tensor, k: Tensor, v: Tensor, scale: float, bias: Tensor", "Tensor", """
+                scores = torch.add(torch.matmul(torch.mul(q, scale), torch.transpose(k, -1, -2)), bias)
+                return torch.matmul(torch.softmax(scores, -1), v)
+                """);
+
         /** Decided once, when first asked (class initialisation is lazy and thread-safe). */
         static final boolean AVAILABLE = !"unfused".equalsIgnoreCase(System.getProperty("blip4j.attention"))
-                && CompiledKernel.compiles(ATTEND, ATTEND_BIAS);
+                && CompiledKernel.compiles(FUSED, FUSED_BIAS, WRITTEN, WRITTEN_BIAS);
     }
 }

@@ -77,13 +77,25 @@ final class CrossKeyValues implements AutoCloseable {
             for (int i = 0; i < states.size(); i++) {
                 BertAttention block = cross.blocks().get(i);
                 NDArray memory = states.get(i);
-                NDList projected = Scoped.keepAll(() -> block.project(memory).toList());
+                NDList projected = Scoped.keepAll(() -> {
+                    KeyValue fresh = block.project(memory);
+                    return new NDList(compact(fresh.key()), compact(fresh.value()));
+                });
                 kv.add(new KeyValue(projected.get(0), projected.get(1)));
             }
             layers.add(List.copyOf(kv));
         }
         NDArray bias = mask == null ? null : Scoped.keep(() -> crossBias(mask, states.get(0).getDataType()));
         return new CrossKeyValues(List.copyOf(layers), bias, groups, probe);
+    }
+
+    /**
+     * A copy of [B, heads, N, d] laid out in that order. The projection leaves each token's heads
+     * side by side, so a head's keys lie 2H floats apart; every decoding step reads them again, and
+     * the products read them several times faster from consecutive memory.
+     */
+    private static NDArray compact(NDArray x) {
+        return x.flatten().reshape(x.getShape());
     }
 
     /**
