@@ -40,8 +40,9 @@ class DecoderSessionTest {
                     prefix[r] = java.util.Arrays.copyOf(sequences[r], 4);
                 }
                 session.next(prefix);
-                // swap the two beams of every image, then feed each row its (swapped) continuation
-                int[] swap = {1, 0, 3, 2, 5, 4};
+                // image 0 swaps its beams, images 1 and 2 keep one beam twice (row 3 and row 5 stay),
+                // then every row is fed the continuation of the beam it now holds
+                int[] swap = {1, 0, 3, 3, 5, 5};
                 session.reorder(swap);
                 float[][] step = session.next(column(sequences, swap, 4));
                 float[][] last = session.next(column(sequences, swap, 5));

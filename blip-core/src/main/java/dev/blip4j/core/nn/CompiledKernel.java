@@ -10,7 +10,7 @@ import dev.blip4j.core.InputException;
  * kept for the life of the process: the kernels DJL does not bind (oneDNN's packed products,
  * quantized products, fused attention).
  */
-final class CompiledKernel {
+public final class CompiledKernel {
 
     private static final NDManager OWNER = BlipEngine.newManager(null);
 
@@ -21,7 +21,7 @@ final class CompiledKernel {
     private volatile TorchScript compiled;
 
     /** See {@link TorchScript#compile} for the arguments. */
-    CompiledKernel(String name, String parameters, String returns, String body) {
+    public CompiledKernel(String name, String parameters, String returns, String body) {
         this.name = name;
         this.parameters = parameters;
         this.returns = returns;
@@ -33,7 +33,7 @@ final class CompiledKernel {
      *
      * @throws InputException when this libtorch build cannot compile it (an operator it lacks)
      */
-    TorchScript get() {
+    public TorchScript get() {
         TorchScript t = compiled;
         if (t == null) {
             synchronized (this) {
@@ -53,12 +53,12 @@ final class CompiledKernel {
     }
 
     /** Runs the function on {@code args}; its one tensor result belongs to {@code manager}. */
-    NDArray apply(NDManager manager, Object... args) {
+    public NDArray apply(NDManager manager, Object... args) {
         return get().apply(manager, args);
     }
 
     /** Whether this libtorch build compiles every one of {@code kernels}. */
-    static boolean compiles(CompiledKernel... kernels) {
+    public static boolean compiles(CompiledKernel... kernels) {
         try {
             for (CompiledKernel kernel : kernels) {
                 kernel.get();

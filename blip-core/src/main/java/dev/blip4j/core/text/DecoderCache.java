@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.IValue;
+import dev.blip4j.core.nn.CompiledKernel;
 
 /**
  * The per-sequence state of a decoder: each layer's self-attention keys and values of the tokens
@@ -72,11 +74,15 @@ final class DecoderCache implements AutoCloseable {
 
     /**
      * Row i becomes old row {@code from[i]}: how beam search follows the beams it keeps. A
-     * preallocated cache skips an identity; a concatenated one copies every time, as the structures
-     * it stands for do.
+     * preallocated cache moves only the rows that change; a concatenated one copies every row every
+     * time, as the structures it stands for do.
      */
     void reorder(int[] from) {
-        if (length == 0 || growth == Growth.PREALLOCATE && isIdentity(from)) {
+        if (length == 0) {
+            return;
+        }
+        if (growth == Growth.PREALLOCATE) {
+            moveRows(from);
             return;
         }
         long[] rows = new long[from.length];
@@ -84,15 +90,7 @@ final class DecoderCache implements AutoCloseable {
             rows[i] = from[i];
         }
         try (NDManager step = manager.newSubManager()) {
-            NDArray index = step.create(rows);
-            if (growth == Growth.PREALLOCATE) {
-                // one gather of every layer's prefix, written back over it
-                try (NDArray moved = slots.get(new NDIndex(":, :, {}, :, :{}", index, length))) {
-                    slots.set(new NDIndex().addAllDim(4).addSliceDim(0, length), moved);
-                }
-                return;
-            }
-            NDIndex pick = new NDIndex("{}", index);
+            NDIndex pick = new NDIndex("{}", step.create(rows));
             for (int layer = 0; layer < layers; layer++) {
                 KeyValue old = concatenated[layer];
                 KeyValue moved = new KeyValue(old.key().get(pick), old.value().get(pick));
@@ -103,6 +101,41 @@ final class DecoderCache implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * The rows that change take their sources' prefixes, every layer at once: one gather of those
+     * rows into a temporary and one write back, in place. libtorch's indexing in the middle of a
+     * strided array copied element by element (17 ms a step for 24 rows); index_select and
+     * index_copy_ move whole [heads, length, headDim] runs.
+     */
+    private void moveRows(int[] from) {
+        int changed = 0;
+        for (int i = 0; i < from.length; i++) {
+            changed += from[i] != i ? 1 : 0;
+        }
+        if (changed == 0) {
+            return;
+        }
+        long[] rows = new long[changed];
+        long[] sources = new long[changed];
+        for (int i = 0, j = 0; i < from.length; i++) {
+            if (from[i] != i) {
+                rows[j] = i;
+                sources[j++] = from[i];
+            }
+        }
+        try (NDManager step = manager.newSubManager();
+                IValue done = MOVE_ROWS.get().call(slots, step.create(rows), step.create(sources), (long) length)) {
+            // the prefix was moved in place
+        }
+    }
+
+    private static final CompiledKernel MOVE_ROWS = new CompiledKernel("MoveCacheRows",
+            "slots: Tensor, rows: Tensor, sources: Tensor, length: int", "int", """
+            prefix = torch.narrow(slots, 4, 0, length)
+            prefix.index_copy_(2, rows, torch.index_select(prefix, 2, sources))
+            return torch.size(rows, 0)
+            """);
 
     private KeyValue write(int layer, KeyValue fresh) {
         int end = length + Math.toIntExact(fresh.key().getShape().get(2));
@@ -146,15 +179,6 @@ final class DecoderCache implements AutoCloseable {
         }
         concatenated[layer] = all;
         return all;
-    }
-
-    private static boolean isIdentity(int[] from) {
-        for (int i = 0; i < from.length; i++) {
-            if (from[i] != i) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void keep(NDArray array) {
