@@ -48,6 +48,9 @@ class NetworkGoldenTest {
             assertEquals(Set.of(BlipKind.CAPTION), net.config().kinds());
             NDArray images = net.encodeImage(floats(m, g.input("pixel_values")));
             g.assertClose("image_embeds", images.toFloatArray(), 3, 17, 48);
+            // the three images in three passes of the encoder, as large batches go
+            NDArray passes = net.vision().forward(floats(m, g.input("pixel_values")), 1);
+            g.assertClose("image_embeds", passes.toFloatArray(), 3, 17, 48);
             NDArray prompt = longs(m, g.input("decoder_prompt.input_ids")).repeat(0, 3);
             NDArray logits = net.decoderLogits(prompt, null, images, null);
             g.assertClose("prompt_logits", logits.toFloatArray(), 3, 4, 304);

@@ -73,6 +73,21 @@ public record VisionConfig(int imageSize, int patchSize, int width, int depth, i
         }
     }
 
+    /**
+     * The most bytes the widest activation of one encoder pass may take (the MLP's hidden layer, or
+     * the fused queries, keys and values); larger batches go through in several passes. glibc serves
+     * allocations above 32 MB with fresh pages from the kernel every time, and touching them cost
+     * as much as the ViT's products at batch 8 (BLIP-base: 7 MB per image; 8 images in one pass
+     * took 7.0 s, in passes of 2 or 4 images 3.6 s, on 2 AVX-512 cores).
+     */
+    public static final long PASS_BYTES = 16L << 20;
+
+    /** Images per encoder pass, at least 1: as many as keep the widest activation within {@link #PASS_BYTES}. */
+    public int imagesPerPass() {
+        long perImage = (long) tokens() * Math.max(mlpWidth, 3L * width) * Float.BYTES;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, PASS_BYTES / perImage));
+    }
+
     /** Patches per side. */
     public int grid() {
         return imageSize / patchSize;

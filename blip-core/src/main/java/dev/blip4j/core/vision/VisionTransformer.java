@@ -1,6 +1,9 @@
 package dev.blip4j.core.vision;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
 import dev.blip4j.core.InputException;
@@ -29,11 +32,35 @@ public record VisionTransformer(VisionConfig config, NDArray patchWeight, NDArra
      * @return [B, tokens, W], owned by the manager of {@code pixels}
      */
     public NDArray forward(NDArray pixels) {
+        return forward(pixels, config.imagesPerPass());
+    }
+
+    /**
+     * As {@link #forward(NDArray)}, {@code imagesPerPass} images at a time: images never interact in
+     * the encoder, so passes change the arithmetic's speed, not its result.
+     */
+    public NDArray forward(NDArray pixels, int imagesPerPass) {
         int size = config.imageSize();
         Shape shape = pixels.getShape();
         if (shape.dimension() != 4 || shape.get(1) != 3 || shape.get(2) != size || shape.get(3) != size) {
             throw new InputException("image batch must be [B, 3, " + size + ", " + size + "], got " + shape);
         }
+        long batch = shape.get(0);
+        if (batch > imagesPerPass) {
+            NDList passes = new NDList();
+            for (long start = 0; start < batch; start += imagesPerPass) {
+                try (NDArray part = pixels.get(new NDIndex("{}:{}", start, Math.min(batch, start + imagesPerPass)))) {
+                    passes.add(encode(part));
+                }
+            }
+            NDArray out = Scoped.compute(() -> NDArrays.concat(passes));
+            passes.close();
+            return out;
+        }
+        return encode(pixels);
+    }
+
+    private NDArray encode(NDArray pixels) {
         NDArray x = Scoped.keep(() -> embed(pixels));
         for (VisionBlock block : blocks) {
             NDArray in = x;

@@ -28,6 +28,18 @@ class VisionConfigTest {
     }
 
     @Test
+    void largeBatchesGoThroughInPassesWhoseWidestActivationStaysUnder16Mb() {
+        // ViT-B at 384: 577 x 3072 floats = 7.1 MB per image
+        assertEquals(2, new VisionConfig(384, 16, 768, 12, 12, 3072, 1e-6f).imagesPerPass());
+        // ViT-L at 384: 9.5 MB per image
+        assertEquals(1, new VisionConfig(384, 16, 1024, 24, 16, 4096, 1e-6f).imagesPerPass());
+        // ViT-B at 224: 197 x 3072 floats = 2.4 MB
+        assertEquals(6, new VisionConfig(224, 16, 768, 12, 12, 3072, 1e-6f).imagesPerPass());
+        // a 64x64 grid of ViT-L: never fewer than one image
+        assertEquals(1, new VisionConfig(1024, 16, 1024, 24, 16, 4096, 1e-6f).imagesPerPass());
+    }
+
+    @Test
     void sizesMustFitTogether() {
         assertThrows(ModelException.class, () -> new VisionConfig(380, 16, 768, 12, 12, 3072, 1e-6f));
         assertThrows(ModelException.class, () -> new VisionConfig(384, 16, 768, 12, 10, 3072, 1e-6f));
