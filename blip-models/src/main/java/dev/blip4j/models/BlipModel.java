@@ -133,6 +133,7 @@ public final class BlipModel implements AutoCloseable {
                 + spec.seed() + ".pth");
         NetworkLoader.Loaded loaded = NetworkLoader.loadBlip2(name, spec.tensors(), 0, 0, Layout.ORIGINAL, spec.hints(),
                 null, device, dtype);
+        releaseReplacedWeights();
         try {
             return new BlipModel(null, loaded.blip2(), BlipTokenizer.bertBaseUncasedBlip2(),
                     ImagePreprocessor.blip(spec.size().imageSize()), ImageLoader.defaults(), loaded.info());

@@ -64,7 +64,7 @@ public final class Blip2Assembler {
                 h.vocabSize(), h.hidden(), h.layers(),
                 heads(w, "Q-Former", h.heads(), hidden, BERT_BASE_HIDDEN, BERT_BASE_HEADS, layout),
                 h.intermediate(), h.maxPositions(), h.textEps(), h.encoderWidth());
-        BlipAssembler parts = BlipAssembler.parts(w, resolved, layout);
+        BlipAssembler parts = BlipAssembler.parts(w, resolved, layout, manager);
 
         VisionConfig visionConfig = parts.named(() -> parts.visionConfig(imageSize));
         float lnEps = hints.lnVisionEps() != null ? hints.lnVisionEps() : LN_VISION_EPS;
@@ -98,6 +98,7 @@ public final class Blip2Assembler {
         Linear itmHead = w.linear("itm_head", 2, hidden);
         Float temperature = w.has("temp") ? temperature(w) : null;
         parts.finish();
+        parts.releaseSuperseded(bert);
         int maxText = hints.maxTextLength() != null ? hints.maxTextLength() : MAX_TEXT_LENGTH;
         Blip2Config config = parts.named(() -> new Blip2Config(visionConfig, lnEps, bert.config(), (int) tokens[1],
                 crossLayers, embedDim, maxText));

@@ -86,10 +86,10 @@ public final class BlipAssembler {
 
     /**
      * The ViT and BERT builders alone, for BLIP-2's assembler; heads must be in {@code hints}. Its
-     * layers stay as loaded.
+     * float32 layers are packed for oneDNN as BLIP's are; {@link #releaseSuperseded} ends the assembly.
      */
-    static BlipAssembler parts(Weights weights, ConfigHints hints, Layout layout) {
-        return new BlipAssembler(weights, hints, layout, Precision.FLOAT, null);
+    static BlipAssembler parts(Weights weights, ConfigHints hints, Layout layout, NDManager manager) {
+        return new BlipAssembler(weights, hints, layout, Precision.FLOAT, manager);
     }
 
     private Blip build(Integer imageSize, NDManager manager) {
@@ -431,7 +431,7 @@ public final class BlipAssembler {
      * Closes the float32 weights that packed layers replaced, except the word embeddings, which the
      * LM head's weight is tied to and lookups still read.
      */
-    private void releaseSuperseded(TextTransformer... stacks) {
+    void releaseSuperseded(TextTransformer... stacks) {
         for (TextTransformer stack : stacks) {
             if (stack != null) {
                 superseded.remove(stack.embeddings().words());
