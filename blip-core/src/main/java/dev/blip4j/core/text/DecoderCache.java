@@ -126,9 +126,8 @@ final class DecoderCache implements AutoCloseable {
                 sources[j++] = from[i];
             }
         }
-        try (NDManager step = manager.newSubManager();
-                IValue done = MOVE_ROWS.get().call(slots, step.create(rows), step.create(sources), (long) length)) {
-            // the prefix was moved in place
+        try (NDManager step = manager.newSubManager()) {
+            MOVE_ROWS.get().call(slots, step.create(rows), step.create(sources), (long) length).close();
         }
     }
 
