@@ -202,9 +202,10 @@ public final class ImageLoader {
                             + " compression), which Pillow refuses as unsupported and blip4j does not decode");
                 }
             }
-            ImageReader reader = reader(kind, iis, name);
+            ImageInputStream input = kind == ImageFormat.WEBP ? new BitstreamEnd(iis) : iis;
+            ImageReader reader = reader(kind, input, name);
             try {
-                return decodeWith(reader, iis, src, format);
+                return decodeWith(reader, input, src, format);
             } finally {
                 reader.dispose();
             }
@@ -393,7 +394,7 @@ public final class ImageLoader {
 
     private static InputException failure(ImageSource src, String format, Exception e) {
         String name = src.name();
-        if (hasCause(e, EOFException.class) || truncated(src, format)) {
+        if (hasCause(e, EOFException.class) || hasCause(e, BitstreamEnd.Exhausted.class) || truncated(src, format)) {
             return truncatedError(name, format, e);
         }
         String detail = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();

@@ -121,6 +121,38 @@ class ImageLoaderRobustnessTest {
     }
 
     @Test
+    void losslessWebpNeedingBitsPastItsDataIsRefused() throws IOException {
+        // Found by fuzzing: whole 1.2-1.6 kB VP8L files declaring 96x9245 pixels whose bitstream runs
+        // out; the decoder padded each read past the end with zeros at one exception per symbol (over
+        // 20 s under the fuzzer). libwebp 1.2 refuses both: "Status: 3(BITSTREAM_ERROR)".
+        for (String name : new String[] {"vp8l-reads-past-its-data", "vp8l-reads-past-its-data-2"}) {
+            byte[] file;
+            try (var in = getClass().getResourceAsStream("ImageLoaderFuzzTestInputs/decode/" + name)) {
+                file = in.readAllBytes();
+            }
+            InputException e = refused(() -> LOADER.load(file));
+            assertContains(e.getMessage(), "<bytes>", "truncated WEBP");
+        }
+    }
+
+    @Test
+    void losslessWebpWhoseBitReaderLooksPastTheEndDecodes() throws IOException {
+        // cwebp -lossless of a solid 640x480 image: 56 bytes, the last symbols read inside the bit
+        // reader's lookahead window past the end of the file (dwebp decodes it to the same colour)
+        RgbImage image;
+        try (var in = getClass().getResourceAsStream("solid-640x480-lossless.webp")) {
+            image = LOADER.load(in);
+        }
+        byte[] solid = new byte[640 * 480 * 3];
+        for (int i = 0; i < solid.length; i += 3) {
+            solid[i] = (byte) 200;
+            solid[i + 1] = 30;
+            solid[i + 2] = 40;
+        }
+        assertEquals(new RgbImage(640, 480, solid), image);
+    }
+
+    @Test
     void everyPrefixOfSmallFilesIsEitherCompleteOrAnInputException() throws IOException {
         BufferedImage img = ImageLoaderFormatsTest.pattern(23, 17, BufferedImage.TYPE_3BYTE_BGR);
         for (String format : new String[] {"png", "jpeg", "gif", "bmp"}) {
