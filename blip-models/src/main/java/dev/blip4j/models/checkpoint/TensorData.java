@@ -38,6 +38,16 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
         return new TensorData(DType.F32, shape, b);
     }
 
+    /** A float16 tensor of {@code values} (row-major), each rounded by {@link #floatToHalf}. */
+    public static TensorData ofHalves(long[] shape, float[] values) {
+        int n = Math.toIntExact(numel(shape));
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(n, 2)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            b.putShort(2 * i, floatToHalf(values[i]));
+        }
+        return new TensorData(DType.F16, shape, b);
+    }
+
     /** An int64 tensor of {@code values} (row-major). */
     public static TensorData ofLongs(long[] shape, long[] values) {
         int n = Math.toIntExact(numel(shape));
@@ -123,6 +133,42 @@ public record TensorData(DType dtype, long[] shape, ByteBuffer data) {
             return sign != 0 ? -f : f;
         }
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+
+    /**
+     * float to IEEE 754 binary16, rounded to nearest with ties to even as PyTorch's {@code .half()}:
+     * beyond 65504 to infinity, below 2^-14 to a subnormal, NaN stays NaN.
+     */
+    public static short floatToHalf(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        int sign = (bits >>> 16) & 0x8000;
+        int exp = (bits >>> 23) & 0xff;
+        int mant = bits & 0x7fffff;
+        if (exp == 0xff) {
+            return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | mant >>> 13 : 0));
+        }
+        int e = exp - 127 + 15;
+        if (e >= 0x1f) {
+            return (short) (sign | 0x7c00);
+        }
+        int shift = 13;
+        int kept;
+        if (e > 0) {
+            kept = e << 10 | mant >>> 13;
+        } else { // a subnormal half: the significand with its leading one, in units of 2^-24
+            if (e < -10) {
+                return (short) sign;
+            }
+            mant |= 0x800000;
+            shift = 14 - e;
+            kept = mant >>> shift;
+        }
+        int rest = mant & ((1 << shift) - 1);
+        int halfway = 1 << (shift - 1);
+        if (rest > halfway || rest == halfway && (kept & 1) != 0) {
+            kept++; // a carry into the exponent is right, up to infinity
+        }
+        return (short) (sign | kept);
     }
 
     @Override
