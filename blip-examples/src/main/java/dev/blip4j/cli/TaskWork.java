@@ -130,8 +130,9 @@ final class TaskWork {
     }
 
     /** Cosines of one query against {@code items} stored float32 embeddings of {@code dim}. */
-    TaskWork scan(long items, long dim) {
-        add("gallery scan", 2.0 * items * dim, 4.0 * items * dim);
+    /** A scan of {@code items} stored vectors of {@code dim} values of {@code bytesPerValue} each. */
+    TaskWork scan(long items, long dim, int bytesPerValue) {
+        add("gallery scan", 2.0 * items * dim, (double) bytesPerValue * items * dim);
         return this;
     }
 

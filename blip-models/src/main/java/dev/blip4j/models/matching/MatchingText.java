@@ -45,6 +45,15 @@ public final class MatchingText {
     }
 
     /**
+     * One search query cut as retrieval cuts it ({@link #encodeForRetrieval}) but not padded: padding
+     * is masked out of every attention, so the {@code [CLS]} state the ITC and ITM heads read does not
+     * depend on it (up to float rounding), and a 6-token query costs a sixth of a 35-token pass.
+     */
+    public static BatchEncoding encodeQuery(BlipModel model, String text) {
+        return model.tokenizer().encodeBatch(List.of(text), MAX_LENGTH, Padding.LONGEST);
+    }
+
+    /**
      * The id of the image-grounded text's first token. BLIP-2 has no {@code [ENC]}: its ITM reads the
      * text as tokenized, {@code [CLS]} first, whatever {@code first} asks.
      */

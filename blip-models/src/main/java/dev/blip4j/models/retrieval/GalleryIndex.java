@@ -12,6 +12,7 @@ import dev.blip4j.models.checkpoint.DType;
 import dev.blip4j.models.checkpoint.SafeTensors;
 import dev.blip4j.models.checkpoint.TensorData;
 import dev.blip4j.models.features.ModelIdentity;
+import dev.blip4j.models.matching.ScoreMatrix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -30,11 +31,16 @@ import java.util.Map;
  * the cosine. The embeddings never enter the Java heap: a search multiplies the mapped shards by the
  * query in libtorch, so a million BLIP images cost their 1 GB of page cache and nothing more.
  *
+ * <p>Shards also hold the embeddings rounded to float16. {@link #nearest} scans those (half the
+ * bytes: the scan is bound by memory bandwidth) and re-scores exactly, from the float32 rows, every
+ * image that the rounding could have moved into the top {@code n}; the answer is the float32 one.
+ *
  * <p>On disk an index is a folder (see {@link GalleryIndexer} for how it is written):
  * <pre>
  *   manifest.json                       format and version, model identity, times, one entry per image
  *   shards/embeddings-000000.safetensors  image_feat [rows, embedDim] F32 (normalised; BLIP-2:
- *                                         [rows, queries, embedDim]), ids [rows] I64
+ *                                         [rows, queries, embedDim]), ids [rows] I64,
+ *                                         image_feat_f16: image_feat rounded to F16 (optional)
  *   tokens/000000000042.safetensors      image_embeds [tokens, width] F32 (only with keepImageTokens)
  * </pre>
  *
@@ -46,6 +52,7 @@ public final class GalleryIndex {
     static final String SHARDS = "shards";
     static final String TOKENS = "tokens";
     static final String FEATURES = "image_feat";
+    static final String FEATURES_HALF = "image_feat_f16";
     static final String IDS = "ids";
     static final String TOKEN_STATES = "image_embeds";
 
@@ -53,9 +60,10 @@ public final class GalleryIndex {
      * One mapped embeddings shard.
      *
      * @param features [rows, dim] (BLIP-2: [rows, queries, dim]) float32, little-endian, a view of the mapping
+     * @param half the same rounded to float16, or null in shards written before there was such a copy
      * @param entries for each row, the index entry it holds, or -1 for a row no entry names
      */
-    private record Shard(ByteBuffer features, int rows, int[] entries) {}
+    private record Shard(ByteBuffer features, ByteBuffer half, int rows, int[] entries) {}
 
     private final Path dir;
     private final IndexManifest manifest;
@@ -66,9 +74,11 @@ public final class GalleryIndex {
     private final int[] rowOf;
     private final int dim;
     private final int perImage;
+    /** The largest Euclidean norm of a stored vector (1 up to rounding: they are normalised). */
+    private final double maxNorm;
 
     private GalleryIndex(Path dir, IndexManifest manifest, List<IndexedImage> images, List<Shard> shards,
-            int[] shardOf, int[] rowOf, int dim, int perImage) {
+            int[] shardOf, int[] rowOf, int dim, int perImage, double maxNorm) {
         this.dir = dir;
         this.manifest = manifest;
         this.images = images;
@@ -77,11 +87,13 @@ public final class GalleryIndex {
         this.rowOf = rowOf;
         this.dim = dim;
         this.perImage = perImage;
+        this.maxNorm = maxNorm;
     }
 
     /**
      * Reads the manifest and maps every shard, checking that every entry's shard and row exist and
-     * hold that entry, as finite numbers (a scan of the mapping: one sequential read of the shards).
+     * hold that entry, as finite numbers, and that the float16 copy is the float32 rows rounded (a
+     * scan of the mapping: one sequential read of the shards).
      *
      * @throws InputException if the folder is no index, or a damaged one (naming the file)
      */
@@ -96,6 +108,7 @@ public final class GalleryIndex {
             byShard.computeIfAbsent(images.get(i).shard(), s -> new ArrayList<>()).add(i);
         }
         List<Shard> shards = new ArrayList<>(byShard.size());
+        double maxNorm = 0;
         int[] shardOf = new int[images.size()];
         int[] rowOf = new int[images.size()];
         for (Map.Entry<String, List<Integer>> e : byShard.entrySet()) {
@@ -109,6 +122,11 @@ public final class GalleryIndex {
                 throw new InputException(file + ": not an embeddings shard of this index (expected " + FEATURES
                         + " [rows, " + (q == 1 ? "" : q + ", ") + dim + "] F32 and " + IDS + " [rows] I64)");
             }
+            TensorData half = shard.get(FEATURES_HALF);
+            if (half != null && (half.dtype() != DType.F16 || !Arrays.equals(half.shape(), feat.shape()))) {
+                throw new InputException(file + ": " + FEATURES_HALF + " must be F16 of " + FEATURES + "'s shape "
+                        + Arrays.toString(feat.shape()) + ", not " + half.dtype() + " " + Arrays.toString(half.shape()));
+            }
             int rows = Math.toIntExact(feat.shape()[0]);
             int[] entries = new int[rows];
             Arrays.fill(entries, -1);
@@ -119,21 +137,51 @@ public final class GalleryIndex {
                     throw new InputException(file + ": row " + image.row() + " does not hold image " + image.id() + " ("
                             + image.path() + "); the index is damaged, rebuild it");
                 }
-                ByteBuffer values = feat.data();
-                for (int d = image.row() * q * dim, end = d + q * dim; d < end; d++) {
-                    float v = values.getFloat(4 * d);
-                    if (!Float.isFinite(v)) { // a NaN embedding makes every score with it NaN
-                        throw new InputException(file + ": row " + image.row() + " (" + image.path() + ") holds "
-                                + v + "; the index is damaged, rebuild it");
-                    }
-                }
+                maxNorm = Math.max(maxNorm, checkRow(file, image, feat.data(), half == null ? null : half.data(), q * dim, dim));
                 entries[image.row()] = i;
                 shardOf[i] = shards.size();
                 rowOf[i] = image.row();
             }
-            shards.add(new Shard(feat.data(), rows, entries));
+            shards.add(new Shard(feat.data(), half == null ? null : half.data(), rows, entries));
         }
-        return new GalleryIndex(dir, manifest, images, List.copyOf(shards), shardOf, rowOf, dim, q);
+        return new GalleryIndex(dir, manifest, images, List.copyOf(shards), shardOf, rowOf, dim, q, maxNorm);
+    }
+
+    /**
+     * Checks one row of a shard: finite values, and where there is a float16 copy, the values rounded.
+     *
+     * @return the largest norm of the row's vectors of {@code dim} values
+     */
+    private static double checkRow(Path file, IndexedImage image, ByteBuffer values, ByteBuffer halves, int width,
+            int dim) {
+        double largest = 0;
+        double norm = 0;
+        for (int d = image.row() * width, end = d + width; d < end; d++) {
+            float v = values.getFloat(4 * d);
+            if (!Float.isFinite(v)) { // a NaN embedding makes every score with it NaN
+                throw new InputException(file + ": row " + image.row() + " (" + image.path() + ") holds "
+                        + v + "; the index is damaged, rebuild it");
+            }
+            if (halves != null && halves.getShort(2 * d) != TensorData.floatToHalf(v)) {
+                throw new InputException(file + ": row " + image.row() + " (" + image.path() + "): its " + FEATURES_HALF
+                        + " is not its " + FEATURES + " rounded to float16; the index is damaged, rebuild it");
+            }
+            norm += (double) v * v;
+            if ((d + 1) % dim == 0) {
+                largest = Math.max(largest, Math.sqrt(norm));
+                norm = 0;
+            }
+        }
+        return largest;
+    }
+
+    /** The tensors of an embeddings shard holding {@code features} [shape] of the images {@code ids}. */
+    static Map<String, TensorData> shardTensors(long[] shape, float[] features, long[] ids) {
+        Map<String, TensorData> tensors = new LinkedHashMap<>();
+        tensors.put(FEATURES, TensorData.ofFloats(shape, features));
+        tensors.put(FEATURES_HALF, TensorData.ofHalves(shape, features));
+        tensors.put(IDS, TensorData.ofLongs(new long[] {ids.length}, ids));
+        return tensors;
     }
 
     public Path dir() {
@@ -198,16 +246,144 @@ public final class GalleryIndex {
 
     /** As {@link #similarities(float[])}, each shard scanned in two concurrent halves or in one product. */
     float[] similarities(float[] query, boolean halves) {
+        return scan(query, halves ? Scan.FLOAT32_HALVES : Scan.FLOAT32);
+    }
+
+    /**
+     * The {@code n} best images for a query, best first, and their scores.
+     *
+     * @param images gallery indices
+     * @param scores their scores: the dot products summed in double and rounded to float
+     */
+    public record Nearest(int[] images, float[] scores) {}
+
+    /**
+     * The {@code n} images with the highest scores with a normalised query embedding (as
+     * {@link #similarities}), best first, equal scores in index order.
+     *
+     * <p>A first pass scans an approximation of every score whose error is bounded: the float16 copy
+     * where every shard has one (half the bytes of float32, and the scan is bound by memory
+     * bandwidth), else the float32 product. Every image whose approximate score lies within twice
+     * that bound of the {@code n}-th best could belong to the top {@code n}; only those are scored
+     * exactly, from their float32 rows. The answer is the exact ranking whichever pass ran.
+     */
+    public Nearest nearest(float[] query, int n) {
+        return nearest(query, n, halfScanUsable(query));
+    }
+
+    /** As {@link #nearest(float[], int)}, with the float16 first pass or the float32 one. */
+    Nearest nearest(float[] query, int n, boolean halfPass) {
+        int count = Math.max(0, Math.min(n, images.size()));
+        if (count == 0) {
+            return new Nearest(new int[0], new float[0]);
+        }
+        float[] approx = halfPass ? scan(query, Scan.FLOAT16) : similarities(query);
+        double bound = (halfPass ? HALF_ERROR : FLOAT_ERROR * dim) * norm(query) * maxNorm;
+        double floor = approx[ScoreMatrix.topK(approx, count)[count - 1]] - 2 * bound;
+        int[] candidates = new int[Math.max(64, 2 * count)];
+        int c = 0;
+        for (int i = 0; i < approx.length; i++) {
+            if (approx[i] >= floor) {
+                if (c == candidates.length) {
+                    candidates = Arrays.copyOf(candidates, 2 * c);
+                }
+                candidates[c++] = i;
+            }
+        }
+        float[] exact = new float[c];
+        for (int j = 0; j < c; j++) {
+            exact[j] = exactScore(candidates[j], query);
+        }
+        int[] best = ScoreMatrix.topK(exact, count); // candidates are in index order: ties stay in it
+        int[] ids = new int[count];
+        float[] scores = new float[count];
+        for (int r = 0; r < count; r++) {
+            ids[r] = candidates[best[r]];
+            scores[r] = exact[best[r]];
+        }
+        return new Nearest(ids, scores);
+    }
+
+    /**
+     * Bound on |float16 pass - exact| per unit of |query| x |vector|, twice what the pass can err:
+     * inputs rounded to float16 (2u + u^2, u = 2^-11), float32 sums of d <= 4096 exact products
+     * (d 2^-24 <= 2^-12), the result rounded to float16 (u), subnormals (< 2^-20 at the norms
+     * allowed) sum to under 2^-9. The margin keeps exact scores that float rounding could tie apart.
+     */
+    private static final double HALF_ERROR = 0x1p-8;
+    /** The same for the float32 pass, per dimension: twice the d 2^-24 of float32 sums. */
+    private static final double FLOAT_ERROR = 0x1p-23;
+
+    /** Every image's float16 score (the first pass's approximation), in index order. */
+    float[] halfSimilarities(float[] query) {
+        return scan(query, Scan.FLOAT16);
+    }
+
+    /** Whether {@link #nearest} runs the float16 first pass for this query. */
+    public boolean usesFloat16Pass(float[] query) {
+        return halfScanUsable(query);
+    }
+
+    /** Whether the float16 pass is available and its bound holds for this query. */
+    private boolean halfScanUsable(float[] query) {
+        double q = norm(query);
+        return shards.stream().allMatch(s -> s.half() != null) && dim <= 4096 && q >= 0.5 && q <= 2
+                && maxNorm >= 0.5 && maxNorm <= 2 && HalfScan.SOUND;
+    }
+
+    private void checkQuery(float[] query) {
         if (query.length != dim) {
             throw new InputException("query embedding has " + query.length + " values, the index " + dim);
         }
+    }
+
+    private static double norm(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += (double) x * x;
+        }
+        return Math.sqrt(sum);
+    }
+
+    /** Image {@code i}'s score with {@code query}, summed in double and rounded once. */
+    private float exactScore(int i, float[] query) {
+        ByteBuffer features = shards.get(shardOf[i]).features();
+        int base = rowOf[i] * perImage * dim;
+        float best = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < perImage; v++) {
+            double dot = 0;
+            for (int d = 0; d < dim; d++) {
+                dot += (double) query[d] * features.getFloat(4 * (base + v * dim + d));
+            }
+            best = Math.max(best, (float) dot);
+        }
+        return best;
+    }
+
+    /** How {@link #scan} multiplies a shard by the query. */
+    private enum Scan { FLOAT32, FLOAT32_HALVES, FLOAT16 }
+
+    /** Every image's score by {@code how}, in index order: per shard one product, the best vector per image. */
+    private float[] scan(float[] query, Scan how) {
+        checkQuery(query);
         float[] out = new float[images.size()];
         try (NDManager m = BlipEngine.newManager(null)) {
             NDArray q = m.create(query, new Shape(dim));
             for (Shard shard : shards) {
-                NDArray features = m.create(shard.features().duplicate().order(ByteOrder.nativeOrder()),
-                        new Shape((long) shard.rows() * perImage, dim), DataType.FLOAT32);
-                float[] sims = (halves ? SCAN_HALVES.apply(m, features, q) : features.matMul(q)).toFloatArray();
+                Shape rows = new Shape((long) shard.rows() * perImage, dim);
+                float[] sims;
+                if (how == Scan.FLOAT16) {
+                    try (NDArray half = m.create(shard.half().duplicate().order(ByteOrder.nativeOrder()), rows,
+                            DataType.FLOAT16)) {
+                        sims = HalfScan.KERNEL.apply(m, half, q).toFloatArray();
+                    }
+                } else {
+                    try (NDArray features = m.create(shard.features().duplicate().order(ByteOrder.nativeOrder()), rows,
+                            DataType.FLOAT32)) {
+                        sims = (how == Scan.FLOAT32_HALVES ? SCAN_HALVES.apply(m, features, q) : features.matMul(q))
+                                .toFloatArray();
+                    }
+                }
                 int[] entries = shard.entries();
                 for (int r = 0; r < entries.length; r++) {
                     if (entries[r] >= 0) {
@@ -218,7 +394,6 @@ public final class GalleryIndex {
                         out[entries[r]] = best;
                     }
                 }
-                features.close();
             }
         }
         return out;
@@ -236,6 +411,35 @@ public final class GalleryIndex {
             second = torch.mv(torch.narrow(f, 0, h, torch.size(f, 0) - h), q)
             return torch.cat([torch.wait(first), second])
             """);
+
+    /**
+     * The float16 scan: libtorch's half matrix-vector product (33 GB/s here, against 24 for float32 in
+     * two halves) returned as float32. Its error bound assumes float32 sums, PyTorch's default on CPU
+     * ({@code allowFP16ReductionCPU} off); {@link #SOUND} checks that once per process.
+     */
+    private static final class HalfScan {
+        static final CompiledKernel KERNEL = new CompiledKernel("HalfScan", "f: Tensor, q: Tensor", "Tensor",
+                "return torch.to(torch.mv(f, torch.to(q, 5)), 6)");
+        /**
+         * 2048 + 255 ones is 2303, 2304 in float16; sums kept in float16 lose the ones (2048, or
+         * 2296 for eight-lane partial sums).
+         */
+        static final boolean SOUND = sound();
+
+        private static boolean sound() {
+            float[] row = new float[256];
+            Arrays.fill(row, 1f);
+            row[0] = 2048f;
+            float[] ones = new float[256];
+            Arrays.fill(ones, 1f);
+            try (NDManager m = BlipEngine.newManager(null)) {
+                NDArray f = m.create(row, new Shape(1, 256)).toType(DataType.FLOAT16, false);
+                return KERNEL.apply(m, f, m.create(ones)).toFloatArray()[0] == 2304f;
+            } catch (InputException e) { // this libtorch cannot run it
+                return false;
+            }
+        }
+    }
 
     /**
      * Refuses a model other than the one that built the index: embeddings of two models live in

@@ -21,7 +21,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -243,11 +242,9 @@ public final class GalleryIndexer {
                 System.arraycopy(chunk.get(r).embedding(), 0, all, r * d, d);
                 ids[r] = chunk.get(r).image().id();
             }
-            Map<String, TensorData> tensors = new LinkedHashMap<>();
             long[] shape = q == 1 ? new long[] {chunk.size(), d} : new long[] {chunk.size(), q, d / q};
-            tensors.put(GalleryIndex.FEATURES, TensorData.ofFloats(shape, all));
-            tensors.put(GalleryIndex.IDS, TensorData.ofLongs(new long[] {ids.length}, ids));
-            SafeTensors.write(dir.resolve(shard), tensors, Map.of("format", IndexManifest.FORMAT));
+            SafeTensors.write(dir.resolve(shard), GalleryIndex.shardTensors(shape, all, ids),
+                    Map.of("format", IndexManifest.FORMAT));
             for (int r = 0; r < chunk.size(); r++) {
                 IndexedImage i = chunk.get(r).image();
                 manifest.images.put(i.path(), new IndexedImage(i.id(), i.path(), i.bytes(), i.modifiedMillis(), i.width(),

@@ -19,19 +19,19 @@ final class HitRanking {
     private HitRanking() {}
 
     /**
-     * @param sims ITC similarity of every gallery item
      * @param candidates gallery indices to consider, best ITC first
+     * @param itc each candidate's ITC similarity
      * @param itm per candidate position, its ITM outcome, or null when not re-ranked
      * @param path / text how a gallery index is named in a hit
      */
-    static List<SearchHit> rank(float[] sims, int[] candidates, Itm[] itm, int k, IntFunction<String> path,
+    static List<SearchHit> rank(int[] candidates, float[] itc, Itm[] itm, int k, IntFunction<String> path,
             IntFunction<String> text) {
         List<Integer> scored = new ArrayList<>();
         List<Integer> rest = new ArrayList<>();
         for (int c = 0; c < candidates.length; c++) {
             (itm[c] != null && itm[c].error() == null ? scored : rest).add(c);
         }
-        scored.sort(Comparator.comparingDouble((Integer c) -> -(double) score(sims, candidates, itm, c))
+        scored.sort(Comparator.comparingDouble((Integer c) -> -(double) score(itc, itm, c))
                 .thenComparingInt(c -> c));
         List<Integer> order = new ArrayList<>(scored);
         order.addAll(rest);
@@ -42,18 +42,27 @@ final class HitRanking {
             Itm m = itm[c];
             boolean ok = m != null && m.error() == null;
             hits.add(new SearchHit(r + 1, path.apply(index), text.apply(index), index,
-                    ok ? score(sims, candidates, itm, c) : sims[index], sims[index],
+                    ok ? score(itc, itm, c) : itc[c], itc[c],
                     ok ? (double) m.probability() : null, ok ? (double) m.logit() : null, m == null ? null : m.error()));
         }
         return hits;
     }
 
-    private static float score(float[] sims, int[] candidates, Itm[] itm, int c) {
-        return itm[c].logit() + sims[candidates[c]];
+    private static float score(float[] itc, Itm[] itm, int c) {
+        return itm[c].logit() + itc[c];
     }
 
     /** The {@code n} best by ITC, best first. */
     static int[] candidates(float[] sims, int n) {
         return ScoreMatrix.topK(sims, n);
+    }
+
+    /** {@code sims} of the {@code candidates}, in their order. */
+    static float[] itc(float[] sims, int[] candidates) {
+        float[] out = new float[candidates.length];
+        for (int c = 0; c < candidates.length; c++) {
+            out[c] = sims[candidates[c]];
+        }
+        return out;
     }
 }

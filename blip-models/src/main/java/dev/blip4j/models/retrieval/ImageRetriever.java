@@ -71,14 +71,14 @@ public final class ImageRetriever {
             MatchingText.requireMatchingHeads(model, "ITM re-ranking");
         }
         ImageTextNetwork net = model.imageTextNetwork();
-        BatchEncoding enc = MatchingText.encodeForRetrieval(model, List.of(query));
-        float[] sims;
+        BatchEncoding enc = MatchingText.encodeQuery(model, query);
+        GalleryIndex.Nearest nearest;
         try (NDManager m = net.newManager()) {
             float[] q = net.textEmbedding(net.encodeText(MatchingText.ids(enc, m), MatchingText.mask(enc, m)))
                     .toFloatArray();
-            sims = index.similarities(q);
+            nearest = index.nearest(q, Math.max(options.k(), options.rerank()));
         }
-        int[] candidates = HitRanking.candidates(sims, Math.max(options.k(), options.rerank()));
+        int[] candidates = nearest.images();
         HitRanking.Itm[] itm = new HitRanking.Itm[candidates.length];
         List<String> problems = new ArrayList<>();
         if (options.rerank() > 0) {
@@ -89,8 +89,8 @@ public final class ImageRetriever {
                         itm, problems);
             }
         }
-        return new SearchResult(HitRanking.rank(sims, candidates, itm, options.k(), i -> index.images().get(i).path(),
-                i -> null), problems);
+        return new SearchResult(HitRanking.rank(candidates, nearest.scores(), itm, options.k(),
+                i -> index.images().get(i).path(), i -> null), problems);
     }
 
     /** Image → images by ITC cosine. */
@@ -103,13 +103,14 @@ public final class ImageRetriever {
                     + " per learned query, and LAVIS defines no score between two images: search with a text");
         }
         Blip net = model.network();
-        float[] sims;
+        GalleryIndex.Nearest nearest;
         try (NDManager m = net.newManager()) {
-            sims = index.similarities(net.imageEmbedding(net.encodeImage(model.pixels(List.of(query), m))).toFloatArray());
+            nearest = index.nearest(net.imageEmbedding(net.encodeImage(model.pixels(List.of(query), m))).toFloatArray(),
+                    options.k());
         }
-        int[] candidates = HitRanking.candidates(sims, options.k());
-        return new SearchResult(HitRanking.rank(sims, candidates, new HitRanking.Itm[candidates.length], options.k(),
-                i -> index.images().get(i).path(), i -> null), List.of());
+        return new SearchResult(HitRanking.rank(nearest.images(), nearest.scores(),
+                new HitRanking.Itm[nearest.images().length], options.k(), i -> index.images().get(i).path(), i -> null),
+                List.of());
     }
 
     /** ITM of the query against candidates {@code batch} (at positions {@code offset...}). */

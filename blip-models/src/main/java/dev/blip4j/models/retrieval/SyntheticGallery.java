@@ -2,13 +2,11 @@ package dev.blip4j.models.retrieval;
 
 import dev.blip4j.core.InputException;
 import dev.blip4j.models.checkpoint.SafeTensors;
-import dev.blip4j.models.checkpoint.TensorData;
 import dev.blip4j.models.features.ModelIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -58,10 +56,8 @@ public final class SyntheticGallery {
                 ids[r] = manifest.nextId++;
             }
             String shard = GalleryIndex.SHARDS + "/" + String.format("embeddings-%06d.safetensors", manifest.nextShard++);
-            Map<String, TensorData> tensors = new LinkedHashMap<>();
-            tensors.put(GalleryIndex.FEATURES, TensorData.ofFloats(new long[] {rows, dim}, features));
-            tensors.put(GalleryIndex.IDS, TensorData.ofLongs(new long[] {rows}, ids));
-            SafeTensors.write(dir.resolve(shard), tensors, Map.of("format", IndexManifest.FORMAT));
+            SafeTensors.write(dir.resolve(shard), GalleryIndex.shardTensors(new long[] {rows, dim}, features, ids),
+                    Map.of("format", IndexManifest.FORMAT));
             for (int r = 0; r < rows; r++) {
                 String path = String.format("synthetic/%09d.jpg", ids[r]);
                 manifest.images.put(path, new IndexedImage(ids[r], path, 0, 0, 0, 0, shard, r, null));

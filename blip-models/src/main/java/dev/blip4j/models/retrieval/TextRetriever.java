@@ -84,7 +84,8 @@ public final class TextRetriever {
                     }
                 }
             }
-            return new SearchResult(HitRanking.rank(sims, candidates, itm, options.k(), i -> null, texts::get),
+            return new SearchResult(HitRanking.rank(candidates, HitRanking.itc(sims, candidates), itm, options.k(), i -> null,
+                    texts::get),
                     new ArrayList<>());
         }
     }
