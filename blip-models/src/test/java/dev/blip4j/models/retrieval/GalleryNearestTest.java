@@ -2,6 +2,7 @@ package dev.blip4j.models.retrieval;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blip4j.core.InputException;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,7 +97,7 @@ class GalleryNearestTest {
         }
         // the float16 scores alone order some of these differently: the exact re-scoring is what is tested
         assertTrue(halfPassMisordered > 0, "no query needed the re-scoring");
-        assertTrue(gallery.nearest(vectors[5], 3).images()[0] == 5);
+        assertEquals(5, gallery.nearest(vectors[5], 3).images()[0]);
     }
 
     @Test
@@ -114,11 +116,7 @@ class GalleryNearestTest {
     @Test
     void anIndexWithoutTheFloat16CopySearchesTheSame(@TempDir Path other) throws Exception {
         Path g = other.resolve("g");
-        SyntheticGallery.write(g, MODEL, 3_000, 11);
-        Path shard = g.resolve(GalleryIndex.open(g).images().get(0).shard());
-        Map<String, TensorData> tensors = new LinkedHashMap<>(SafeTensors.read(shard).tensors());
-        tensors.remove(GalleryIndex.FEATURES_HALF);
-        SafeTensors.write(shard, tensors, Map.of());
+        editShard(g, 3_000, tensors -> tensors.remove(GalleryIndex.FEATURES_HALF));
         GalleryIndex old = GalleryIndex.open(g);
         float[] q = old.embedding(42);
         assertTrue(!old.usesFloat16Pass(q));
@@ -130,14 +128,21 @@ class GalleryNearestTest {
     @Test
     void aFloat16CopyThatDisagreesIsRefused(@TempDir Path other) throws Exception {
         Path g = other.resolve("g");
-        SyntheticGallery.write(g, MODEL, 100, 11);
-        Path shard = g.resolve(GalleryIndex.open(g).images().get(0).shard());
-        Map<String, TensorData> tensors = new LinkedHashMap<>(SafeTensors.read(shard).tensors());
-        TensorData half = tensors.get(GalleryIndex.FEATURES_HALF);
-        half.data().putShort(2 * (7 * 16 + 3), (short) 0x3c00); // row 7 now holds a 1.0
-        SafeTensors.write(shard, tensors, Map.of());
-        InputException e = org.junit.jupiter.api.Assertions.assertThrows(InputException.class, () -> GalleryIndex.open(g));
+        // row 7 of the copy now holds a 1.0
+        Path shard = editShard(g, 100, tensors -> tensors.get(GalleryIndex.FEATURES_HALF).data()
+                .putShort(2 * (7 * 16 + 3), (short) 0x3c00));
+        InputException e = assertThrows(InputException.class, () -> GalleryIndex.open(g));
         assertTrue(e.getMessage().contains(shard.toString()) && e.getMessage().contains("row 7")
                 && e.getMessage().contains("image_feat_f16"), e.getMessage());
+    }
+
+    /** Writes a one-shard gallery of {@code images} at {@code g}, then its shard changed by {@code edit}. */
+    private static Path editShard(Path g, int images, Consumer<Map<String, TensorData>> edit) throws Exception {
+        SyntheticGallery.write(g, MODEL, images, 11);
+        Path shard = g.resolve(GalleryIndex.open(g).images().get(0).shard());
+        Map<String, TensorData> tensors = new LinkedHashMap<>(SafeTensors.read(shard).tensors());
+        edit.accept(tensors);
+        SafeTensors.write(shard, tensors, Map.of());
+        return shard;
     }
 }
