@@ -268,7 +268,7 @@ public final class GalleryIndex {
      * exactly, from their float32 rows. The answer is the exact ranking whichever pass ran.
      */
     public Nearest nearest(float[] query, int n) {
-        return nearest(query, n, halfScanUsable(query));
+        return nearest(query, n, usesFloat16Pass(query));
     }
 
     /** As {@link #nearest(float[], int)}, with the float16 first pass or the float32 one. */
@@ -319,13 +319,11 @@ public final class GalleryIndex {
         return scan(query, Scan.FLOAT16);
     }
 
-    /** Whether {@link #nearest} runs the float16 first pass for this query. */
+    /**
+     * Whether {@link #nearest} runs the float16 first pass for this query: every shard has the copy,
+     * its error bound holds (unit-size vectors) and this libtorch sums half products in float32.
+     */
     public boolean usesFloat16Pass(float[] query) {
-        return halfScanUsable(query);
-    }
-
-    /** Whether the float16 pass is available and its bound holds for this query. */
-    private boolean halfScanUsable(float[] query) {
         double q = norm(query);
         return shards.stream().allMatch(s -> s.half() != null) && dim <= 4096 && q >= 0.5 && q <= 2
                 && maxNorm >= 0.5 && maxNorm <= 2 && HalfScan.SOUND;
