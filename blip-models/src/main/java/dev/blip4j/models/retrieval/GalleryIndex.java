@@ -62,8 +62,22 @@ public final class GalleryIndex {
      * @param features [rows, dim] (BLIP-2: [rows, queries, dim]) float32, little-endian, a view of the mapping
      * @param half the same rounded to float16, or null in shards written before there was such a copy
      * @param entries for each row, the index entry it holds, or -1 for a row no entry names
+     * @param allNamed whether every row is some entry's
      */
-    private record Shard(ByteBuffer features, ByteBuffer half, int rows, int[] entries) {}
+    private record Shard(ByteBuffer features, ByteBuffer half, int rows, int[] entries, boolean allNamed) {
+
+        /** -inf on each row no entry names and 0 elsewhere, in {@code m}; null when every row is named. */
+        NDArray unnamedRows(NDManager m) {
+            if (allNamed) {
+                return null;
+            }
+            float[] bias = new float[entries.length];
+            for (int r = 0; r < entries.length; r++) {
+                bias[r] = entries[r] >= 0 ? 0 : Float.NEGATIVE_INFINITY;
+            }
+            return m.create(bias);
+        }
+    }
 
     private final Path dir;
     private final IndexManifest manifest;
@@ -142,7 +156,8 @@ public final class GalleryIndex {
                 shardOf[i] = shards.size();
                 rowOf[i] = image.row();
             }
-            shards.add(new Shard(feat.data(), half == null ? null : half.data(), rows, entries));
+            shards.add(new Shard(feat.data(), half == null ? null : half.data(), rows, entries,
+                    Arrays.stream(entries).allMatch(entry -> entry >= 0)));
         }
         return new GalleryIndex(dir, manifest, images, List.copyOf(shards), shardOf, rowOf, dim, q, maxNorm);
     }
@@ -271,30 +286,51 @@ public final class GalleryIndex {
         return nearest(query, n, usesFloat16Pass(query));
     }
 
-    /** As {@link #nearest(float[], int)}, with the float16 first pass or the float32 one. */
+    /**
+     * As {@link #nearest(float[], int)}, with the float16 first pass or the float32 one. Each shard's
+     * pass runs in libtorch down to the rows within the margin of the shard's own {@code n}-th best (a
+     * superset of those within the margin of the gallery's): only those rows cross into Java.
+     */
     Nearest nearest(float[] query, int n, boolean halfPass) {
+        checkQuery(query);
         int count = Math.max(0, Math.min(n, images.size()));
         if (count == 0) {
             return new Nearest(new int[0], new float[0]);
         }
-        float[] approx = halfPass ? scan(query, Scan.FLOAT16) : similarities(query);
-        double bound = (halfPass ? HALF_ERROR : FLOAT_ERROR * dim) * norm(query) * maxNorm;
-        double floor = approx[ScoreMatrix.topK(approx, count)[count - 1]] - 2 * bound;
+        double margin = 2 * (halfPass ? HALF_ERROR : FLOAT_ERROR * dim) * norm(query) * maxNorm;
         int[] candidates = new int[Math.max(64, 2 * count)];
         int c = 0;
-        for (int i = 0; i < approx.length; i++) {
-            if (approx[i] >= floor) {
-                if (c == candidates.length) {
-                    candidates = Arrays.copyOf(candidates, 2 * c);
+        try (NDManager m = BlipEngine.newManager(null)) {
+            NDArray q = m.create(query, new Shape(dim));
+            for (Shard shard : shards) {
+                Shape rows = new Shape((long) shard.rows() * perImage, dim);
+                long[] found;
+                try (NDArray f = halfPass
+                        ? m.create(shard.half().duplicate().order(ByteOrder.nativeOrder()), rows, DataType.FLOAT16)
+                        : m.create(shard.features().duplicate().order(ByteOrder.nativeOrder()), rows, DataType.FLOAT32)) {
+                    NDArray unnamed = shard.unnamedRows(m); // -inf on rows no entry names, else null
+                    CompiledKernel pass = halfPass ? (unnamed == null ? HalfScan.CANDIDATES : HalfScan.CANDIDATES_NAMED)
+                            : (unnamed == null ? FLOAT_CANDIDATES : FLOAT_CANDIDATES_NAMED);
+                    found = (unnamed == null ? pass.apply(m, f, q, perImage, count, margin)
+                            : pass.apply(m, f, q, perImage, count, margin, unnamed)).toLongArray();
                 }
-                candidates[c++] = i;
+                for (long r : found) {
+                    int image = shard.entries()[(int) r];
+                    if (image >= 0) {
+                        if (c == candidates.length) {
+                            candidates = Arrays.copyOf(candidates, 2 * c);
+                        }
+                        candidates[c++] = image;
+                    }
+                }
             }
         }
+        Arrays.sort(candidates, 0, c); // index order, so that equal scores keep it
         float[] exact = new float[c];
         for (int j = 0; j < c; j++) {
             exact[j] = exactScore(candidates[j], query);
         }
-        int[] best = ScoreMatrix.topK(exact, count); // candidates are in index order: ties stay in it
+        int[] best = ScoreMatrix.topK(exact, count);
         int[] ids = new int[count];
         float[] scores = new float[count];
         for (int r = 0; r < count; r++) {
@@ -303,6 +339,26 @@ public final class GalleryIndex {
         }
         return new Nearest(ids, scores);
     }
+
+    /**
+     * The body of a first pass: {@code s} holds each stored vector's score; the best per image, the
+     * shard's n-th best, and the rows within {@code margin} of it. With {@code unnamed}, rows no entry
+     * names are kept out of the n best.
+     */
+    private static String candidateRows(String score, boolean unnamed) {
+        return "s = " + score + "\n"
+                + "if per > 1:\n  s = torch.amax(torch.reshape(s, [-1, per]), [1])\n"
+                + (unnamed ? "s = torch.add(s, unnamed)\n" : "")
+                + "k = min(n, torch.size(s, 0))\n"
+                + "kth = torch.select(torch.topk(s, k)[0], 0, k - 1)\n"
+                + "return torch.reshape(torch.nonzero(torch.ge(s, torch.sub(kth, margin))), [-1])";
+    }
+
+    private static final String CANDIDATE_PARAMETERS = "f: Tensor, q: Tensor, per: int, n: int, margin: float";
+    private static final CompiledKernel FLOAT_CANDIDATES = new CompiledKernel("FloatCandidates", CANDIDATE_PARAMETERS,
+            "Tensor", candidateRows("torch.mv(f, q)", false));
+    private static final CompiledKernel FLOAT_CANDIDATES_NAMED = new CompiledKernel("FloatCandidatesNamed",
+            CANDIDATE_PARAMETERS + ", unnamed: Tensor", "Tensor", candidateRows("torch.mv(f, q)", true));
 
     /**
      * Bound on |float16 pass - exact| per unit of |query| x |vector|, twice what the pass can err:
@@ -416,8 +472,13 @@ public final class GalleryIndex {
      * ({@code allowFP16ReductionCPU} off); {@link #SOUND} checks that once per process.
      */
     private static final class HalfScan {
+        private static final String SCORE = "torch.to(torch.mv(f, torch.to(q, 5)), 6)";
         static final CompiledKernel KERNEL = new CompiledKernel("HalfScan", "f: Tensor, q: Tensor", "Tensor",
-                "return torch.to(torch.mv(f, torch.to(q, 5)), 6)");
+                "return " + SCORE);
+        static final CompiledKernel CANDIDATES = new CompiledKernel("HalfCandidates", CANDIDATE_PARAMETERS,
+                "Tensor", candidateRows(SCORE, false));
+        static final CompiledKernel CANDIDATES_NAMED = new CompiledKernel("HalfCandidatesNamed",
+                CANDIDATE_PARAMETERS + ", unnamed: Tensor", "Tensor", candidateRows(SCORE, true));
         /**
          * 2048 + 255 ones is 2303, 2304 in float16; sums kept in float16 lose the ones (2048, or
          * 2296 for eight-lane partial sums).

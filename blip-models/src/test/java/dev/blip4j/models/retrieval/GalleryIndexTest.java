@@ -21,6 +21,7 @@ import dev.blip4j.models.matching.FirstToken;
 import dev.blip4j.models.matching.ImageTextMatcher;
 import dev.blip4j.models.matching.MatchMatrix;
 import dev.blip4j.models.matching.MatchOptions;
+import dev.blip4j.models.matching.ScoreMatrix;
 import dev.blip4j.models.testing.Golden;
 import dev.blip4j.models.testing.GoldenModels;
 import java.io.IOException;
@@ -124,6 +125,8 @@ class GalleryIndexTest {
         indexer.build(dir, folder, IndexListener.NONE);
 
         Path changed = mine.get(5);
+        GalleryIndex first = GalleryIndex.open(dir);
+        float[] old = first.embedding(indexOf(first, changed));
         FileTime before = Files.getLastModifiedTime(changed);
         GeneratedImages.write(changed, new Random(99));
         Files.setLastModifiedTime(changed, FileTime.fromMillis(before.toMillis() + 5000));
@@ -148,6 +151,27 @@ class GalleryIndexTest {
         assertEquals(Files.size(changed), entry.bytes());
         assertEquals(40, entry.width());
         assertEquals(40, entry.height());
+
+        // the first shard still holds the deleted image's and the changed image's old rows, which no
+        // entry names: they must not take a place among the n best of either pass (the old embedding
+        // as a query puts its own unnamed row first)
+        for (float[] q : new float[][] {old, index.embedding(at), index.embedding(0)}) {
+            float[] all = new float[index.size()];
+            for (int i = 0; i < all.length; i++) {
+                double dot = 0;
+                float[] v = index.embedding(i);
+                for (int d = 0; d < q.length; d++) {
+                    dot += (double) q[d] * v[d];
+                }
+                all[i] = (float) dot;
+            }
+            for (boolean half : new boolean[] {true, false}) {
+                for (int n : new int[] {1, 10}) {
+                    assertArrayEquals(ScoreMatrix.topK(all, n), index.nearest(q, n, half).images(),
+                            "top " + n + ", float16 pass " + half);
+                }
+            }
+        }
     }
 
     @Test

@@ -136,6 +136,35 @@ class GalleryNearestTest {
                 && e.getMessage().contains("image_feat_f16"), e.getMessage());
     }
 
+    @Test
+    void rowsNoEntryNamesTakeNoPlace(@TempDir Path other) throws Exception {
+        Path g = other.resolve("g");
+        SyntheticGallery.write(g, MODEL, 500, 11);
+        GalleryIndex full = GalleryIndex.open(g);
+        float[] gone = full.embedding(7);
+        IndexManifest manifest = IndexManifest.read(g);
+        manifest.images.remove(full.images().get(7).path());
+        manifest.write(g);
+        GalleryIndex index = GalleryIndex.open(g);
+        assertEquals(499, index.size());
+        // the dropped image's row stays in the shard and scores 1 against its own vector
+        float[] all = new float[index.size()];
+        for (int i = 0; i < all.length; i++) {
+            double dot = 0;
+            float[] v = index.embedding(i);
+            for (int d = 0; d < v.length; d++) {
+                dot += (double) gone[d] * v[d];
+            }
+            all[i] = (float) dot;
+        }
+        for (boolean half : new boolean[] {true, false}) {
+            for (int n : new int[] {1, 5}) {
+                assertArrayEquals(ScoreMatrix.topK(all, n), index.nearest(gone, n, half).images(),
+                        "top " + n + ", float16 pass " + half);
+            }
+        }
+    }
+
     /** Writes a one-shard gallery of {@code images} at {@code g}, then its shard changed by {@code edit}. */
     private static Path editShard(Path g, int images, Consumer<Map<String, TensorData>> edit) throws Exception {
         SyntheticGallery.write(g, MODEL, images, 11);
