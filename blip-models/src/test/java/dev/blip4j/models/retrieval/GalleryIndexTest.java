@@ -156,15 +156,7 @@ class GalleryIndexTest {
         // entry names: they must not take a place among the n best of either pass (the old embedding
         // as a query puts its own unnamed row first)
         for (float[] q : new float[][] {old, index.embedding(at), index.embedding(0)}) {
-            float[] all = new float[index.size()];
-            for (int i = 0; i < all.length; i++) {
-                double dot = 0;
-                float[] v = index.embedding(i);
-                for (int d = 0; d < q.length; d++) {
-                    dot += (double) q[d] * v[d];
-                }
-                all[i] = (float) dot;
-            }
+            float[] all = GalleryNearestTest.exactScores(index, q);
             for (boolean half : new boolean[] {true, false}) {
                 for (int n : new int[] {1, 10}) {
                     assertArrayEquals(ScoreMatrix.topK(all, n), index.nearest(q, n, half).images(),

@@ -47,14 +47,7 @@ class GalleryNearestTest {
 
     /** The ranking by scores summed in double, rounded to float, ties in index order. */
     private static int[] exactTop(float[] q, int n, float[] scores) {
-        float[] all = new float[IMAGES];
-        for (int i = 0; i < IMAGES; i++) {
-            double dot = 0;
-            for (int d = 0; d < q.length; d++) {
-                dot += (double) q[d] * vectors[i][d];
-            }
-            all[i] = (float) dot;
-        }
+        float[] all = exactScores(gallery, q);
         int[] top = ScoreMatrix.topK(all, n);
         for (int r = 0; r < n; r++) {
             scores[r] = all[top[r]];
@@ -148,21 +141,27 @@ class GalleryNearestTest {
         GalleryIndex index = GalleryIndex.open(g);
         assertEquals(499, index.size());
         // the dropped image's row stays in the shard and scores 1 against its own vector
-        float[] all = new float[index.size()];
-        for (int i = 0; i < all.length; i++) {
-            double dot = 0;
-            float[] v = index.embedding(i);
-            for (int d = 0; d < v.length; d++) {
-                dot += (double) gone[d] * v[d];
-            }
-            all[i] = (float) dot;
-        }
+        float[] all = exactScores(index, gone);
         for (boolean half : new boolean[] {true, false}) {
             for (int n : new int[] {1, 5}) {
                 assertArrayEquals(ScoreMatrix.topK(all, n), index.nearest(gone, n, half).images(),
                         "top " + n + ", float16 pass " + half);
             }
         }
+    }
+
+    /** Every image's score with {@code q}, summed in double from its stored vector and rounded to float. */
+    static float[] exactScores(GalleryIndex index, float[] q) {
+        float[] all = new float[index.size()];
+        for (int i = 0; i < all.length; i++) {
+            double dot = 0;
+            float[] v = index.embedding(i);
+            for (int d = 0; d < v.length; d++) {
+                dot += (double) q[d] * v[d];
+            }
+            all[i] = (float) dot;
+        }
+        return all;
     }
 
     /** Writes a one-shard gallery of {@code images} at {@code g}, then its shard changed by {@code edit}. */
