@@ -62,20 +62,15 @@ public final class GalleryIndex {
      * @param features [rows, dim] (BLIP-2: [rows, queries, dim]) float32, little-endian, a view of the mapping
      * @param half the same rounded to float16, or null in shards written before there was such a copy
      * @param entries for each row, the index entry it holds, or -1 for a row no entry names
-     * @param allNamed whether every row is some entry's
+     * @param unnamed -inf on each row no entry names and 0 elsewhere, or null when every row is named
      */
-    private record Shard(ByteBuffer features, ByteBuffer half, int rows, int[] entries, boolean allNamed) {
+    private record Shard(ByteBuffer features, ByteBuffer half, int rows, int[] entries, float[] unnamed) {
 
-        /** -inf on each row no entry names and 0 elsewhere, in {@code m}; null when every row is named. */
-        NDArray unnamedRows(NDManager m) {
-            if (allNamed) {
-                return null;
-            }
-            float[] bias = new float[entries.length];
-            for (int r = 0; r < entries.length; r++) {
-                bias[r] = entries[r] >= 0 ? 0 : Float.NEGATIVE_INFINITY;
-            }
-            return m.create(bias);
+        /** Its vectors, float16 or float32, as a [vectors, dim] array reading the mapping in place. */
+        NDArray view(NDManager m, boolean float16, int perImage, int dim) {
+            Shape shape = new Shape((long) rows * perImage, dim);
+            return float16 ? m.create(half.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT16)
+                    : m.create(features.duplicate().order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32);
         }
     }
 
@@ -156,10 +151,21 @@ public final class GalleryIndex {
                 shardOf[i] = shards.size();
                 rowOf[i] = image.row();
             }
-            shards.add(new Shard(feat.data(), half == null ? null : half.data(), rows, entries,
-                    Arrays.stream(entries).allMatch(entry -> entry >= 0)));
+            shards.add(new Shard(feat.data(), half == null ? null : half.data(), rows, entries, unnamedBias(entries)));
         }
         return new GalleryIndex(dir, manifest, images, List.copyOf(shards), shardOf, rowOf, dim, q, maxNorm);
+    }
+
+    /** -inf on each row no entry names and 0 elsewhere; null when every row is named. */
+    private static float[] unnamedBias(int[] entries) {
+        if (Arrays.stream(entries).allMatch(e -> e >= 0)) {
+            return null;
+        }
+        float[] bias = new float[entries.length];
+        for (int r = 0; r < entries.length; r++) {
+            bias[r] = entries[r] >= 0 ? 0 : Float.NEGATIVE_INFINITY;
+        }
+        return bias;
     }
 
     /**
@@ -259,11 +265,6 @@ public final class GalleryIndex {
         return similarities(query, BlipEngine.threads() >= 2);
     }
 
-    /** As {@link #similarities(float[])}, each shard scanned in two concurrent halves or in one product. */
-    float[] similarities(float[] query, boolean halves) {
-        return scan(query, halves ? Scan.FLOAT32_HALVES : Scan.FLOAT32);
-    }
-
     /**
      * The {@code n} best images for a query, best first, and their scores.
      *
@@ -302,17 +303,11 @@ public final class GalleryIndex {
         int c = 0;
         try (NDManager m = BlipEngine.newManager(null)) {
             NDArray q = m.create(query, new Shape(dim));
+            FirstPass pass = halfPass ? HalfScan.PASS : FLOAT_PASS;
             for (Shard shard : shards) {
-                Shape rows = new Shape((long) shard.rows() * perImage, dim);
                 long[] found;
-                try (NDArray f = halfPass
-                        ? m.create(shard.half().duplicate().order(ByteOrder.nativeOrder()), rows, DataType.FLOAT16)
-                        : m.create(shard.features().duplicate().order(ByteOrder.nativeOrder()), rows, DataType.FLOAT32)) {
-                    NDArray unnamed = shard.unnamedRows(m); // -inf on rows no entry names, else null
-                    CompiledKernel pass = halfPass ? (unnamed == null ? HalfScan.CANDIDATES : HalfScan.CANDIDATES_NAMED)
-                            : (unnamed == null ? FLOAT_CANDIDATES : FLOAT_CANDIDATES_NAMED);
-                    found = (unnamed == null ? pass.apply(m, f, q, perImage, count, margin)
-                            : pass.apply(m, f, q, perImage, count, margin, unnamed)).toLongArray();
+                try (NDArray f = shard.view(m, halfPass, perImage, dim)) {
+                    found = pass.candidates(m, f, q, perImage, count, margin, shard.unnamed());
                 }
                 for (long r : found) {
                     int image = shard.entries()[(int) r];
@@ -354,11 +349,29 @@ public final class GalleryIndex {
                 + "return torch.reshape(torch.nonzero(torch.ge(s, torch.sub(kth, margin))), [-1])";
     }
 
-    private static final String CANDIDATE_PARAMETERS = "f: Tensor, q: Tensor, per: int, n: int, margin: float";
-    private static final CompiledKernel FLOAT_CANDIDATES = new CompiledKernel("FloatCandidates", CANDIDATE_PARAMETERS,
-            "Tensor", candidateRows("torch.mv(f, q)", false));
-    private static final CompiledKernel FLOAT_CANDIDATES_NAMED = new CompiledKernel("FloatCandidatesNamed",
-            CANDIDATE_PARAMETERS + ", unnamed: Tensor", "Tensor", candidateRows("torch.mv(f, q)", true));
+    /**
+     * A first pass's kernels: for shards whose rows are all named, and for shards with rows no entry
+     * names (held at -inf through an extra argument, which TorchScript cannot be passed as absent).
+     */
+    private record FirstPass(CompiledKernel all, CompiledKernel named) {
+
+        FirstPass(String name, String score) {
+            this(new CompiledKernel(name, PARAMETERS, "Tensor", candidateRows(score, false)),
+                    new CompiledKernel(name + "Named", PARAMETERS + ", unnamed: Tensor", "Tensor",
+                            candidateRows(score, true)));
+        }
+
+        private static final String PARAMETERS = "f: Tensor, q: Tensor, per: int, n: int, margin: float";
+
+        /** The candidate rows of shard vectors {@code f}; {@code unnamed} as {@link Shard#unnamed}. */
+        long[] candidates(NDManager m, NDArray f, NDArray q, int per, int n, double margin, float[] unnamed) {
+            NDArray rows = unnamed == null ? all.apply(m, f, q, per, n, margin)
+                    : named.apply(m, f, q, per, n, margin, m.create(unnamed));
+            return rows.toLongArray();
+        }
+    }
+
+    private static final FirstPass FLOAT_PASS = new FirstPass("FloatCandidates", "torch.mv(f, q)");
 
     /**
      * Bound on |float16 pass - exact| per unit of |query| x |vector|, twice what the pass can err:
@@ -369,11 +382,6 @@ public final class GalleryIndex {
     private static final double HALF_ERROR = 0x1p-8;
     /** The same for the float32 pass, per dimension: twice the d 2^-24 of float32 sums. */
     private static final double FLOAT_ERROR = 0x1p-23;
-
-    /** Every image's float16 score (the first pass's approximation), in index order. */
-    float[] halfSimilarities(float[] query) {
-        return scan(query, Scan.FLOAT16);
-    }
 
     /**
      * Whether {@link #nearest} runs the float16 first pass for this query: every shard has the copy,
@@ -414,29 +422,16 @@ public final class GalleryIndex {
         return best;
     }
 
-    /** How {@link #scan} multiplies a shard by the query. */
-    private enum Scan { FLOAT32, FLOAT32_HALVES, FLOAT16 }
-
-    /** Every image's score by {@code how}, in index order: per shard one product, the best vector per image. */
-    private float[] scan(float[] query, Scan how) {
+    /** As {@link #similarities(float[])}, each shard scanned in two concurrent halves or in one product. */
+    float[] similarities(float[] query, boolean halves) {
         checkQuery(query);
         float[] out = new float[images.size()];
         try (NDManager m = BlipEngine.newManager(null)) {
             NDArray q = m.create(query, new Shape(dim));
             for (Shard shard : shards) {
-                Shape rows = new Shape((long) shard.rows() * perImage, dim);
                 float[] sims;
-                if (how == Scan.FLOAT16) {
-                    try (NDArray half = m.create(shard.half().duplicate().order(ByteOrder.nativeOrder()), rows,
-                            DataType.FLOAT16)) {
-                        sims = HalfScan.KERNEL.apply(m, half, q).toFloatArray();
-                    }
-                } else {
-                    try (NDArray features = m.create(shard.features().duplicate().order(ByteOrder.nativeOrder()), rows,
-                            DataType.FLOAT32)) {
-                        sims = (how == Scan.FLOAT32_HALVES ? SCAN_HALVES.apply(m, features, q) : features.matMul(q))
-                                .toFloatArray();
-                    }
+                try (NDArray features = shard.view(m, false, perImage, dim)) {
+                    sims = (halves ? SCAN_HALVES.apply(m, features, q) : features.matMul(q)).toFloatArray();
                 }
                 int[] entries = shard.entries();
                 for (int r = 0; r < entries.length; r++) {
@@ -475,10 +470,7 @@ public final class GalleryIndex {
         private static final String SCORE = "torch.to(torch.mv(f, torch.to(q, 5)), 6)";
         static final CompiledKernel KERNEL = new CompiledKernel("HalfScan", "f: Tensor, q: Tensor", "Tensor",
                 "return " + SCORE);
-        static final CompiledKernel CANDIDATES = new CompiledKernel("HalfCandidates", CANDIDATE_PARAMETERS,
-                "Tensor", candidateRows(SCORE, false));
-        static final CompiledKernel CANDIDATES_NAMED = new CompiledKernel("HalfCandidatesNamed",
-                CANDIDATE_PARAMETERS + ", unnamed: Tensor", "Tensor", candidateRows(SCORE, true));
+        static final FirstPass PASS = new FirstPass("HalfCandidates", SCORE);
         /**
          * 2048 + 255 ones is 2303, 2304 in float16; sums kept in float16 lose the ones (2048, or
          * 2296 for eight-lane partial sums).
