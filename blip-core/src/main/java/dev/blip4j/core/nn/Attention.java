@@ -79,7 +79,7 @@ public final class Attention {
     }
 
     /** Whether {@link #attend} runs as one libtorch call where it can (false where unfused is asked for). */
-    static boolean compiled() {
+    public static boolean compiled() {
         return Kernels.AVAILABLE;
     }
 

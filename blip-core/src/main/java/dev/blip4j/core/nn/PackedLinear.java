@@ -107,6 +107,20 @@ public final class PackedLinear implements Linear {
         return precision;
     }
 
+    /**
+     * The packed weight and the bias, for TorchScript that calls the same oneDNN product inside a
+     * larger function ({@code text.CompiledStep}); null unless this is a float32 layer with a bias.
+     */
+    public NDArray[] oneDnnOperands() {
+        return precision == Precision.FLOAT && bias != null ? new NDArray[] {weight, bias} : null;
+    }
+
+    /** The TorchScript expression of this layer's product of {@code x}, with its two operands named. */
+    public static String oneDnnProduct(String x, String weight, String bias) {
+        return "ops.mkldnn._linear_pointwise(" + x + ".contiguous(), " + weight + ", " + bias
+                + ", \"none\", annotate(List[Optional[number]], []), \"\")";
+    }
+
     @Override
     public NDArray apply(NDArray x) {
         if (x.getDataType() != DataType.FLOAT32) {
@@ -165,7 +179,7 @@ public final class PackedLinear implements Linear {
         static final CompiledKernel ONEDNN_LINEAR = new CompiledKernel("LinearOneDnn", "x: Tensor, w: Tensor", "Tensor",
                 "return ops.mkldnn._linear_pointwise(x.contiguous(), w, None, \"none\", annotate(List[Optional[number]], []), \"\")");
         static final CompiledKernel ONEDNN_LINEAR_BIAS = new CompiledKernel("LinearOneDnnBias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
-                "return ops.mkldnn._linear_pointwise(x.contiguous(), w, b, \"none\", annotate(List[Optional[number]], []), \"\")");
+                "return " + oneDnnProduct("x", "w", "b"));
         static final CompiledKernel ONEDNN_UNPACK = new CompiledKernel("UnpackOneDnn", "w: Tensor", "Tensor", "return w.to_dense()");
         static final CompiledKernel BF16_UNPACK = new CompiledKernel("UnpackBfloat16", "w: Tensor", "Tensor", "return torch.to(w, 6)");
         static final CompiledKernel INT8_UNPACK = new CompiledKernel("UnpackInt8",

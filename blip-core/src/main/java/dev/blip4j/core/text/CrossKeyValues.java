@@ -149,6 +149,25 @@ final class CrossKeyValues implements AutoCloseable {
         return layers.get(index).stream().map(kv -> new AttendedKeys(kv, bias, groups, seen)).toList();
     }
 
+    /**
+     * Layer {@code index}'s keys and values [B, heads, N, d] when this is one memory seen by no
+     * probe, as a compiled step reads them; null otherwise.
+     */
+    KeyValue single(int index) {
+        List<KeyValue> blocks = layers.get(index);
+        return probe == null && blocks.size() == 1 ? blocks.get(0) : null;
+    }
+
+    /** The additive mask [B, 1, 1, N] over the memory's tokens, or null when every token is attended. */
+    NDArray bias() {
+        return bias;
+    }
+
+    /** Consecutive text rows per memory row. */
+    int groups() {
+        return groups;
+    }
+
     @Override
     public void close() {
         layers.forEach(kv -> kv.forEach(KeyValue::close));

@@ -70,6 +70,15 @@ final class DecoderCache implements AutoCloseable {
         return growth == Growth.PREALLOCATE ? write(layer, fresh) : concatenate(layer, fresh);
     }
 
+    /**
+     * The preallocated array [layers, 2, rows, heads, capacity, headDim], for a step compiled as one
+     * call that appends in place ({@link CompiledStep}); null when the cache concatenates, holds
+     * nothing yet, or has no room for {@code tokens} more (then the layers' step grows it).
+     */
+    NDArray slots(int tokens) {
+        return growth == Growth.PREALLOCATE && slots != null && length + tokens <= slots.getShape().get(4) ? slots : null;
+    }
+
     void advance(int tokens) {
         length += tokens;
     }

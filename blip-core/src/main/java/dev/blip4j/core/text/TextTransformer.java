@@ -131,15 +131,7 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
     private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, List<Rows> calls) {
         int length = ids == null ? 0 : (int) ids.getShape().get(1);
         int q = queries == null ? 0 : (int) queries.getShape().get(1);
-        for (Rows call : calls) {
-            if (call.start() + length > config.maxPositions()) {
-                throw new InputException("a text of " + (call.start() + length)
-                        + " tokens does not fit the position table of " + config.maxPositions());
-            }
-            if (mode.crossAttends() && call.other() == null) {
-                throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
-            }
-        }
+        requireFits(calls, length, mode);
         NDArray out = Scoped.compute(() -> {
             NDManager manager = (queries != null ? queries : ids).getManager();
             NDArray x = queries == null ? embeddings.forward(ids, positionIds(manager, calls, length))
@@ -182,6 +174,27 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
             }
         }
         return out;
+    }
+
+    /**
+     * The embedded new token of every row [R, 1, H] at its call's position: the input of a decoder
+     * step compiled as one call ({@link CompiledStep}).
+     */
+    NDArray embedStep(NDArray ids, List<Rows> calls) {
+        requireFits(calls, 1, MedMode.DECODER);
+        return embeddings.forward(ids, positionIds(ids.getManager(), calls, 1));
+    }
+
+    private void requireFits(List<Rows> calls, int length, MedMode mode) {
+        for (Rows call : calls) {
+            if (call.start() + length > config.maxPositions()) {
+                throw new InputException("a text of " + (call.start() + length)
+                        + " tokens does not fit the position table of " + config.maxPositions());
+            }
+            if (mode.crossAttends() && call.other() == null) {
+                throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+            }
+        }
     }
 
     /** [t] positions when every call starts at the same one, else [R, t]. */
