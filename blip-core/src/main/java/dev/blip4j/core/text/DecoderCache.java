@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
@@ -70,13 +71,24 @@ final class DecoderCache implements AutoCloseable {
         return growth == Growth.PREALLOCATE ? write(layer, fresh) : concatenate(layer, fresh);
     }
 
+    /** Whether this cache is one array written in place ({@link Growth#PREALLOCATE}). */
+    boolean preallocated() {
+        return growth == Growth.PREALLOCATE;
+    }
+
     /**
-     * The preallocated array [layers, 2, rows, heads, capacity, headDim], for a step compiled as one
-     * call that appends in place ({@link CompiledStep}); null when the cache concatenates, holds
-     * nothing yet, or has no room for {@code tokens} more (then the layers' step grows it).
+     * The preallocated array [layers, 2, rows, heads, capacity, headDim], grown first if the next
+     * {@code tokens} do not fit, for layers compiled as one call that append in place
+     * ({@link CompiledLayers}); null when the cache concatenates.
      */
-    NDArray slots(int tokens) {
-        return growth == Growth.PREALLOCATE && slots != null && length + tokens <= slots.getShape().get(4) ? slots : null;
+    NDArray reserve(int tokens, Shape rowsHeadsDims, DataType dtype) {
+        if (growth != Growth.PREALLOCATE) {
+            return null;
+        }
+        if (slots == null || length + tokens > slots.getShape().get(4)) {
+            grow(rowsHeadsDims, dtype, length + tokens);
+        }
+        return slots;
     }
 
     void advance(int tokens) {
@@ -150,7 +162,8 @@ final class DecoderCache implements AutoCloseable {
     private KeyValue write(int layer, KeyValue fresh) {
         int end = length + Math.toIntExact(fresh.key().getShape().get(2));
         if (slots == null || end > slots.getShape().get(4)) {
-            grow(fresh.key(), end);
+            Shape s = fresh.key().getShape();
+            grow(new Shape(s.get(0), s.get(1), s.get(3)), fresh.key().getDataType(), end);
         }
         try (IValue prefix = APPEND.get().call(slots, (long) layer, (long) length, fresh.key(), fresh.value())) {
             NDList kv = prefix.toNDList((PtNDManager) fresh.key().getManager());
@@ -174,12 +187,11 @@ final class DecoderCache implements AutoCloseable {
             """);
 
     /** A larger array holding the prefix: room for at least {@code tokens}, at most {@link #maxTokens}. */
-    private void grow(NDArray fresh, int tokens) {
-        Shape s = fresh.getShape();
+    /** @param s rows, heads, headDim */
+    private void grow(Shape s, DataType dtype, int tokens) {
         long capacity = slots == null ? INITIAL_CAPACITY : slots.getShape().get(4) * 2;
         capacity = Math.min(Math.max(capacity, tokens), Math.max(maxTokens, tokens));
-        NDArray bigger = manager.zeros(new Shape(layers, 2, s.get(0), s.get(1), capacity, s.get(3)),
-                fresh.getDataType());
+        NDArray bigger = manager.zeros(new Shape(layers, 2, s.get(0), s.get(1), capacity, s.get(2)), dtype);
         keep(bigger);
         if (slots != null) {
             NDIndex prefix = new NDIndex().addAllDim(4).addSliceDim(0, length);

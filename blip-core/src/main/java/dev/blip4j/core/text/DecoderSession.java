@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.blip4j.core.BlipEngine;
 import dev.blip4j.core.generate.NextTokenModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +27,6 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
     private final int rowsPerState;
     private final long rows;
     private final DecoderCache cache;
-    /** The step of one token per row as one call, or null where the layers run one by one. */
-    private final CompiledStep compiled;
     private CrossKeyValues cross;
 
     /**
@@ -51,16 +48,15 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
         this.rows = states.getShape().get(0) * rowsPerState;
         this.cache = new DecoderCache(manager, decoder.layers().size(), DecoderCache.Growth.PREALLOCATE,
                 decoder.config().maxPositions());
-        this.compiled = CompiledStep.of(decoder, head);
     }
 
     /**
-     * Whether steps of one token per row run as one compiled libtorch call ({@code CompiledStep}:
-     * float32 decoders packed for oneDNN, unless {@code -Dblip4j.decoderStep=layers}) rather than
-     * layer by layer. The logits are the same either way.
+     * Whether this session's steps run the decoder's layers as one compiled libtorch call
+     * ({@code CompiledLayers}: float32 stacks packed for oneDNN, unless
+     * {@code -Dblip4j.textLayers=java}) rather than layer by layer. The logits are the same either way.
      */
     public boolean stepsCompiled() {
-        return compiled != null;
+        return CompiledLayers.supports(decoder) && dev.blip4j.core.nn.Attention.compiled();
     }
 
     /** Decoder rows: state rows times rows per state. */
@@ -101,8 +97,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
             calls.add(new TextTransformer.Rows(session.rows, session.cross(), session.cache));
             flat.addAll(List.of(own));
         }
-        float[][] logits = step(first.decoder, first.head, first.compiled, flat.toArray(long[][]::new), calls,
-                first.manager);
+        float[][] logits = step(first.decoder, first.head, flat.toArray(long[][]::new), calls, first.manager);
         List<float[][]> out = new ArrayList<>(sessions.size());
         int row = 0;
         for (DecoderSession session : sessions) {
@@ -130,12 +125,10 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
      */
     static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens, CrossKeyValues cross,
             DecoderCache cache, NDManager manager) {
-        return step(decoder, head, null, tokens, List.of(new TextTransformer.Rows(tokens.length, cross, cache)),
-                manager);
+        return step(decoder, head, tokens, List.of(new TextTransformer.Rows(tokens.length, cross, cache)), manager);
     }
 
-    /** @param compiled the step as one call where it applies (one new token per row), or null */
-    private static float[][] step(TextTransformer decoder, LmHead head, CompiledStep compiled, long[][] tokens,
+    private static float[][] step(TextTransformer decoder, LmHead head, long[][] tokens,
             List<TextTransformer.Rows> calls, NDManager manager) {
         int rows = tokens.length;
         int t = tokens[0].length;
@@ -147,10 +140,8 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
             System.arraycopy(tokens[r], 0, flat, r * t, t);
         }
         try (NDManager step = manager.newSubManager()) {
-            NDArray ids = step.create(flat, new Shape(rows, t));
-            NDArray last = compiles(compiled, t, calls) ? compiled.logits(decoder.embedStep(ids, calls), calls)
-                    : head.apply(decoder.step(ids, calls).get(":, -1, :"));
-            float[] logits = last.toType(DataType.FLOAT32, false).toFloatArray();
+            NDArray hidden = decoder.step(step.create(flat, new Shape(rows, t)), calls);
+            float[] logits = head.apply(hidden.get(":, -1, :")).toType(DataType.FLOAT32, false).toFloatArray();
             int vocab = logits.length / rows;
             float[][] out = new float[rows][vocab];
             for (int r = 0; r < rows; r++) {
@@ -158,11 +149,6 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
             }
             return out;
         }
-    }
-
-    private static boolean compiles(CompiledStep compiled, int t, List<TextTransformer.Rows> calls) {
-        return compiled != null && t == 1 && !BlipEngine.recordingGradients() && calls.stream()
-                .allMatch(call -> call.cache().slots(1) != null && call.other().single(0) != null);
     }
 
     /** The cross-attention keys and values, projected on the thread that steps first. */
@@ -189,9 +175,6 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
             cross.close();
         }
         cache.close();
-        if (compiled != null) {
-            compiled.close();
-        }
         manager.close();
     }
 }

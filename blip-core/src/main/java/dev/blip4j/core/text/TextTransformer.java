@@ -131,7 +131,15 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
     private NDArray run(NDArray queries, NDArray ids, NDArray mask, MedMode mode, List<Rows> calls) {
         int length = ids == null ? 0 : (int) ids.getShape().get(1);
         int q = queries == null ? 0 : (int) queries.getShape().get(1);
-        requireFits(calls, length, mode);
+        for (Rows call : calls) {
+            if (call.start() + length > config.maxPositions()) {
+                throw new InputException("a text of " + (call.start() + length)
+                        + " tokens does not fit the position table of " + config.maxPositions());
+            }
+            if (mode.crossAttends() && call.other() == null) {
+                throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
+            }
+        }
         NDArray out = Scoped.compute(() -> {
             NDManager manager = (queries != null ? queries : ids).getManager();
             NDArray x = queries == null ? embeddings.forward(ids, positionIds(manager, calls, length))
@@ -143,6 +151,9 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
             for (Rows call : calls) {
                 biases.add(selfAttentionBias(manager, fullMask, mode.causal(), q + length, call.start(),
                         x.getDataType()));
+            }
+            if (q == 0 && CompiledLayers.applies(this, mode, calls)) {
+                return CompiledLayers.forward(this, x, biases, mode, calls);
             }
             for (int i = 0; i < layers.size(); i++) {
                 BertLayer layer = layers.get(i);
@@ -174,27 +185,6 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
             }
         }
         return out;
-    }
-
-    /**
-     * The embedded new token of every row [R, 1, H] at its call's position: the input of a decoder
-     * step compiled as one call ({@link CompiledStep}).
-     */
-    NDArray embedStep(NDArray ids, List<Rows> calls) {
-        requireFits(calls, 1, MedMode.DECODER);
-        return embeddings.forward(ids, positionIds(ids.getManager(), calls, 1));
-    }
-
-    private void requireFits(List<Rows> calls, int length, MedMode mode) {
-        for (Rows call : calls) {
-            if (call.start() + length > config.maxPositions()) {
-                throw new InputException("a text of " + (call.start() + length)
-                        + " tokens does not fit the position table of " + config.maxPositions());
-            }
-            if (mode.crossAttends() && call.other() == null) {
-                throw new IllegalArgumentException(mode + " needs the states to cross-attend to");
-            }
-        }
     }
 
     /** [t] positions when every call starts at the same one, else [R, t]. */
