@@ -42,7 +42,7 @@ final class CompiledLayers {
     static boolean applies(TextTransformer stack, MedMode mode, List<TextTransformer.Rows> calls) {
         if ("java".equalsIgnoreCase(System.getProperty("blip4j.textLayers")) || !Attention.compiled()
                 || BlipEngine.recordingGradients() || stack.embeddings().words().getDataType() != DataType.FLOAT32
-                || weights(stack, mode) == null) {
+                || weights(stack, mode) == null || !Compiles.LAYERS) {
             return false;
         }
         for (TextTransformer.Rows call : calls) {
@@ -58,7 +58,8 @@ final class CompiledLayers {
 
     /** Whether decoder steps of {@code stack} run as one call (when nothing else rules it out). */
     static boolean supports(TextTransformer stack) {
-        return weights(stack, MedMode.DECODER) != null && !"java".equalsIgnoreCase(System.getProperty("blip4j.textLayers"));
+        return weights(stack, MedMode.DECODER) != null && !"java".equalsIgnoreCase(System.getProperty("blip4j.textLayers"))
+                && Compiles.LAYERS;
     }
 
     /**
@@ -116,6 +117,14 @@ final class CompiledLayers {
                     (double) stack.config().layerNormEps(), Attention.FUSED_FROM_QUERIES, c, s, sl, sb, k, v, cb, g,
                     cached, mode.crossAttends());
         }
+    }
+
+    /**
+     * Whether this libtorch compiles {@link #LAYERS}, decided once, when first asked: a build that
+     * cannot leaves every stack to the Java layers rather than failing every text.
+     */
+    private static final class Compiles {
+        static final boolean LAYERS = CompiledKernel.compiles(CompiledLayers.LAYERS);
     }
 
     /** The layers' tensors in the order the TorchScript reads them, or null when one is not packed. */
