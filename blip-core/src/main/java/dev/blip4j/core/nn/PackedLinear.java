@@ -109,7 +109,7 @@ public final class PackedLinear implements Linear {
 
     /**
      * The packed weight and the bias, for TorchScript that calls the same oneDNN product inside a
-     * larger function ({@code text.CompiledStep}); null unless this is a float32 layer with a bias.
+     * larger function ({@code text.CompiledLayers}); null unless this is a float32 layer with a bias.
      */
     public NDArray[] oneDnnOperands() {
         return precision == Precision.FLOAT && bias != null ? new NDArray[] {weight, bias} : null;
@@ -177,7 +177,7 @@ public final class PackedLinear implements Linear {
                 "return ops.mkldnn._reorder_linear_weight(w, None)");
         /** oneDNN reads its input as dense rows: a strided view (the last position of each row) is copied first. */
         static final CompiledKernel ONEDNN_LINEAR = new CompiledKernel("LinearOneDnn", "x: Tensor, w: Tensor", "Tensor",
-                "return ops.mkldnn._linear_pointwise(x.contiguous(), w, None, \"none\", annotate(List[Optional[number]], []), \"\")");
+                "return " + oneDnnProduct("x", "w", "None"));
         static final CompiledKernel ONEDNN_LINEAR_BIAS = new CompiledKernel("LinearOneDnnBias", "x: Tensor, w: Tensor, b: Tensor", "Tensor",
                 "return " + oneDnnProduct("x", "w", "b"));
         static final CompiledKernel ONEDNN_UNPACK = new CompiledKernel("UnpackOneDnn", "w: Tensor", "Tensor", "return w.to_dense()");

@@ -38,40 +38,40 @@ final class CompiledLayers {
 
     private CompiledLayers() {}
 
-    /** Whether {@code stack} can run {@code calls} in {@code mode} as one call. */
-    static boolean applies(TextTransformer stack, MedMode mode, List<TextTransformer.Rows> calls) {
-        if ("java".equalsIgnoreCase(System.getProperty("blip4j.textLayers")) || !Attention.compiled()
-                || BlipEngine.recordingGradients() || stack.embeddings().words().getDataType() != DataType.FLOAT32
-                || weights(stack, mode) == null || !Compiles.LAYERS) {
-            return false;
-        }
-        for (TextTransformer.Rows call : calls) {
-            if (mode.crossAttends() && call.other().single(0) == null) {
-                return false;
-            }
-            if (call.cache() != null && !call.cache().preallocated()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Whether decoder steps of {@code stack} run as one call (when nothing else rules it out). */
     static boolean supports(TextTransformer stack) {
-        return weights(stack, MedMode.DECODER) != null && !"java".equalsIgnoreCase(System.getProperty("blip4j.textLayers"))
+        return enabled() && weights(stack, MedMode.DECODER) != null;
+    }
+
+    private static boolean enabled() {
+        return !"java".equalsIgnoreCase(System.getProperty("blip4j.textLayers")) && Attention.compiled()
                 && Compiles.LAYERS;
     }
 
     /**
-     * The layers over {@code x}, extending every call's cache (if it has one) by the new tokens; the
-     * caller advances the caches. See {@link TextTransformer} for the arguments.
+     * The layers over {@code x} as one call, extending every call's cache (if it has one) by the new
+     * tokens (the caller advances the caches); null when they must run one by one. See
+     * {@link TextTransformer} for the arguments.
      *
      * @param x [R, T, H] embeddings
      * @param biases per call, its additive self-attention mask or null
-     * @return [R, T, H] last hidden states
+     * @return [R, T, H] last hidden states, or null
      */
     static NDArray forward(TextTransformer stack, NDArray x, List<NDArray> biases, MedMode mode,
             List<TextTransformer.Rows> calls) {
+        if (!enabled() || BlipEngine.recordingGradients() || x.getDataType() != DataType.FLOAT32) {
+            return null;
+        }
+        for (TextTransformer.Rows call : calls) {
+            if (mode.crossAttends() && call.other().single(0) == null
+                    || call.cache() != null && !call.cache().preallocated()) {
+                return null;
+            }
+        }
+        List<PtNDArray> weights = weights(stack, mode);
+        if (weights == null) {
+            return null;
+        }
         NDManager m = x.getManager();
         Shape shape = x.getShape();
         int heads = stack.config().heads();
@@ -110,7 +110,7 @@ final class CompiledLayers {
             }
         }
         double scale = 1.0 / Math.sqrt(shape.get(2) / heads);
-        try (IValue w = list(weights(stack, mode)); IValue c = IValue.listFrom(counts);
+        try (IValue w = list(weights); IValue c = IValue.listFrom(counts);
                 IValue s = IValue.listFrom(starts); IValue g = IValue.listFrom(groups); IValue sl = list(slots);
                 IValue sb = list(selfBias); IValue k = list(keys); IValue v = list(values); IValue cb = list(crossBias)) {
             return LAYERS.apply(m, x, w, (long) stack.layers().size(), (long) heads, scale,
@@ -131,11 +131,11 @@ final class CompiledLayers {
     private static List<PtNDArray> weights(TextTransformer stack, MedMode mode) {
         List<PtNDArray> w = new ArrayList<>(stack.layers().size() * CROSS_LAYER);
         float eps = stack.config().layerNormEps();
+        int heads = stack.config().heads();
         for (BertLayer layer : stack.layers()) {
             if (layer.queryFfn() != null) {
                 return null;
             }
-            int heads = stack.config().heads();
             boolean ok = add(w, layer.selfAttention(), heads, eps);
             if (mode.crossAttends()) {
                 CrossAttention cross = layer.crossAttention();

@@ -78,12 +78,13 @@ final class DecoderCache implements AutoCloseable {
 
     /**
      * The preallocated array [layers, 2, rows, heads, capacity, headDim], grown first if the next
-     * {@code tokens} do not fit, for layers compiled as one call that append in place
-     * ({@link CompiledLayers}); null when the cache concatenates.
+     * {@code tokens} do not fit: where a step appends in place (here, or in {@link CompiledLayers}).
+     *
+     * @param rowsHeadsDims rows, heads and headDim of the keys to come
      */
     NDArray reserve(int tokens, Shape rowsHeadsDims, DataType dtype) {
         if (growth != Growth.PREALLOCATE) {
-            return null;
+            throw new IllegalStateException("a concatenated cache has no preallocated array");
         }
         if (slots == null || length + tokens > slots.getShape().get(4)) {
             grow(rowsHeadsDims, dtype, length + tokens);
@@ -160,11 +161,8 @@ final class DecoderCache implements AutoCloseable {
             """);
 
     private KeyValue write(int layer, KeyValue fresh) {
-        int end = length + Math.toIntExact(fresh.key().getShape().get(2));
-        if (slots == null || end > slots.getShape().get(4)) {
-            Shape s = fresh.key().getShape();
-            grow(new Shape(s.get(0), s.get(1), s.get(3)), fresh.key().getDataType(), end);
-        }
+        Shape s = fresh.key().getShape();
+        reserve(Math.toIntExact(s.get(2)), new Shape(s.get(0), s.get(1), s.get(3)), fresh.key().getDataType());
         try (IValue prefix = APPEND.get().call(slots, (long) layer, (long) length, fresh.key(), fresh.value())) {
             NDList kv = prefix.toNDList((PtNDManager) fresh.key().getManager());
             return new KeyValue(kv.get(0), kv.get(1));
@@ -186,8 +184,11 @@ final class DecoderCache implements AutoCloseable {
             return (torch.select(prefix, 0, 0), torch.select(prefix, 0, 1))
             """);
 
-    /** A larger array holding the prefix: room for at least {@code tokens}, at most {@link #maxTokens}. */
-    /** @param s rows, heads, headDim */
+    /**
+     * A larger array holding the prefix: room for at least {@code tokens}, at most {@link #maxTokens}.
+     *
+     * @param s rows, heads, headDim
+     */
     private void grow(Shape s, DataType dtype, int tokens) {
         long capacity = slots == null ? INITIAL_CAPACITY : slots.getShape().get(4) * 2;
         capacity = Math.min(Math.max(capacity, tokens), Math.max(maxTokens, tokens));

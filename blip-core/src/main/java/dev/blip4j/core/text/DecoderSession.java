@@ -56,7 +56,7 @@ public final class DecoderSession implements NextTokenModel, AutoCloseable {
      * {@code -Dblip4j.textLayers=java}) rather than layer by layer. The logits are the same either way.
      */
     public boolean stepsCompiled() {
-        return CompiledLayers.supports(decoder) && dev.blip4j.core.nn.Attention.compiled();
+        return CompiledLayers.supports(decoder);
     }
 
     /** Decoder rows: state rows times rows per state. */

@@ -152,8 +152,9 @@ public record TextTransformer(TextConfig config, TextEmbeddings embeddings, List
                 biases.add(selfAttentionBias(manager, fullMask, mode.causal(), q + length, call.start(),
                         x.getDataType()));
             }
-            if (q == 0 && CompiledLayers.applies(this, mode, calls)) {
-                return CompiledLayers.forward(this, x, biases, mode, calls);
+            NDArray compiled = q == 0 ? CompiledLayers.forward(this, x, biases, mode, calls) : null;
+            if (compiled != null) {
+                return compiled;
             }
             for (int i = 0; i < layers.size(); i++) {
                 BertLayer layer = layers.get(i);
